@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// dbsecrets: Vault's database secrets engine as a local command-line tool.
+// Foundation only: no package dependencies, by design.
+import PackageDescription
+
+let package = Package(
+    name: "dbsecrets",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dbsecrets", targets: ["dbsecrets"]),
+    ],
+    targets: [
+        // Hashes, HMAC, PBKDF2: shared by SCRAM, MySQL auth, SigV4 and templates.
+        .target(name: "CryptoPrimitives"),
+        // The contract every database plugin implements, and what plugins share.
+        .target(name: "DBPlugin"),
+        .target(name: "UsernameTemplate", dependencies: ["CryptoPrimitives"]),
+        .target(name: "PasswordPolicy"),
+
+        // One folder per plugin, each with its wire client beside it.
+        .target(name: "PostgresPlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
+        .target(name: "RedisPlugin", dependencies: ["DBPlugin", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
+        .target(name: "MySQLPlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
+        .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
+
+        // The engine: paths, state directory, leases, rotation. No terminal in it.
+        .target(name: "Engine", dependencies: ["DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
+        // Argument parsing and output formatting over the engine.
+        .target(name: "CLI", dependencies: ["Engine", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "ElastiCachePlugin"]),
+        .executableTarget(name: "dbsecrets", dependencies: ["CLI"]),
+
+        .target(name: "TestSupport", dependencies: ["DBPlugin"], path: "Tests/TestSupport"),
+        .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"]),
+        .testTarget(name: "UsernameTemplateTests", dependencies: ["UsernameTemplate"]),
+        .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "TestSupport"]),
+        .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TestSupport"]),
+        .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
+        .testTarget(name: "ElastiCacheTests", dependencies: ["ElastiCachePlugin", "RedisPlugin", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

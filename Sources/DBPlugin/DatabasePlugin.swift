@@ -1,0 +1,127 @@
+import Foundation
+
+/// The contract every database plugin implements, modelled on Vault's dbplugin v5.
+///
+/// Each method takes a request struct and returns a response struct so fields can be added
+/// without breaking plugins. Calls are synchronous: the engine runs one command per process
+/// and every network call in a plugin is bounded by its own timeouts.
+///
+/// Contracts the engine relies on:
+/// - `initialize` validates the configuration and, when `verifyConnection` is true, connects
+///   and authenticates. It returns the configuration the engine stores as `connection_details`.
+/// - `newUser` creates the user in one transaction where the database has them: on failure no
+///   half-made user remains.
+/// - `deleteUser` succeeds when the user is already gone.
+/// - Error texts never contain a password: the engine sanitizes them again as a second line
+///   of defence, but plugins must not rely on it.
+public protocol DatabasePlugin: AnyObject {
+    /// A short name of the client, for diagnostics only (e.g. "pgx", "mysql", "redis").
+    var type: String { get }
+    func initialize(_ request: InitializeRequest) throws -> InitializeResponse
+    func newUser(_ request: NewUserRequest) throws -> NewUserResponse
+    func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse
+    func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse
+    /// Releases connections. Must be safe to call more than once.
+    func close()
+}
+
+public struct InitializeRequest: Sendable {
+    /// The connection parameters as written by the user (`connection_url`, `username`, …).
+    public var config: [String: JSONValue]
+    public var verifyConnection: Bool
+    public init(config: [String: JSONValue], verifyConnection: Bool) {
+        self.config = config
+        self.verifyConnection = verifyConnection
+    }
+}
+
+public struct InitializeResponse: Sendable {
+    /// What the engine stores as `connection_details`.
+    public var config: [String: JSONValue]
+    public init(config: [String: JSONValue]) { self.config = config }
+}
+
+public struct UsernameMetadata: Sendable, Equatable {
+    public var displayName: String
+    public var roleName: String
+    public init(displayName: String, roleName: String) {
+        self.displayName = displayName
+        self.roleName = roleName
+    }
+}
+
+public struct NewUserRequest: Sendable {
+    public var usernameConfig: UsernameMetadata
+    /// Creation statements; empty means the plugin's default, where it has one.
+    public var statements: [String]
+    public var rollbackStatements: [String]
+    public var password: String
+    public var expiration: Date
+    public init(usernameConfig: UsernameMetadata, statements: [String], rollbackStatements: [String] = [],
+                password: String, expiration: Date) {
+        self.usernameConfig = usernameConfig
+        self.statements = statements
+        self.rollbackStatements = rollbackStatements
+        self.password = password
+        self.expiration = expiration
+    }
+}
+
+public struct NewUserResponse: Sendable {
+    public var username: String
+    public init(username: String) { self.username = username }
+}
+
+public struct PasswordChange: Sendable {
+    public var newPassword: String
+    /// Rotation statements; empty means the plugin's default.
+    public var statements: [String]
+    public init(newPassword: String, statements: [String]) {
+        self.newPassword = newPassword
+        self.statements = statements
+    }
+}
+
+public struct ExpirationChange: Sendable {
+    public var newExpiration: Date
+    /// Renew statements; empty means the plugin's default.
+    public var statements: [String]
+    public init(newExpiration: Date, statements: [String]) {
+        self.newExpiration = newExpiration
+        self.statements = statements
+    }
+}
+
+public struct UpdateUserRequest: Sendable {
+    public var username: String
+    public var password: PasswordChange?
+    public var expiration: ExpirationChange?
+    /// True when the engine rotates its own root credential (`rotate-root`). Plugins whose root
+    /// credential is not a database password (ElastiCache's IAM keys) refuse it.
+    public var isRootRotation: Bool
+    public init(username: String, password: PasswordChange? = nil, expiration: ExpirationChange? = nil,
+                isRootRotation: Bool = false) {
+        self.username = username
+        self.password = password
+        self.expiration = expiration
+        self.isRootRotation = isRootRotation
+    }
+}
+
+public struct UpdateUserResponse: Sendable {
+    public init() {}
+}
+
+public struct DeleteUserRequest: Sendable {
+    public var username: String
+    /// Revocation statements; empty means the plugin's default.
+    public var statements: [String]
+    public init(username: String, statements: [String]) {
+        self.username = username
+        self.statements = statements
+    }
+}
+
+public struct DeleteUserResponse: Sendable {
+    public init() {}
+}

@@ -1,0 +1,1 @@
+// Placeholder until the ElastiCache plugin lands.

@@ -1,0 +1,1 @@
+// Placeholder until the Postgres plugin lands.

@@ -1,0 +1,5 @@
+import XCTest
+
+final class CryptoPrimitivesPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class ElastiCachePlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

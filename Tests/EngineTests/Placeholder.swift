@@ -1,0 +1,5 @@
+import XCTest
+
+final class EnginePlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class MySQLPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class PasswordPolicyPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class PostgresPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class RedisPlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}

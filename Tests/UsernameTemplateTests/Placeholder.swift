@@ -1,0 +1,5 @@
+import XCTest
+
+final class UsernameTemplatePlaceholder: XCTestCase {
+    func testPlaceholder() {}
+}
