@@ -1,0 +1,17 @@
+import DBPlugin
+import Engine
+import Foundation
+
+/// The plugins compiled into dbsecrets, by `plugin_name`.
+enum BuiltinPlugins {
+    static let catalog: PluginCatalog = {
+        let catalog = PluginCatalog()
+        return catalog
+    }()
+
+    static func environment(state: StateDirectory, terminal: Terminal) -> EngineEnvironment {
+        EngineEnvironment(
+            state: state, plugins: catalog,
+            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root")
+    }
+}
