@@ -79,6 +79,19 @@ final class RedisClientTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }
 
+    func testUnansweredConnectTimesOutNamingHostAndPort() throws {
+        let listener = try HungListener(backlog: 0)
+        let first = try RedisConnection(host: "127.0.0.1", port: listener.port, connectTimeout: 1)
+        defer { first.close() }
+        let start = Date()
+        XCTAssertThrowsError(try RedisConnection(host: "127.0.0.1", port: listener.port, connectTimeout: 0.5)) { error in
+            let e = error as! RedisError
+            XCTAssertEqual(e.kind, .timeout)
+            XCTAssertEqual(e.message, "timed out after 0.5s connecting to Redis at 127.0.0.1:\(listener.port)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+    }
+
     func testUnknownHostIsAConnectionError() {
         XCTAssertThrowsError(try RedisConnection(host: "no-such-host.invalid", port: 6379, connectTimeout: 2)) { error in
             XCTAssertTrue((error as! RedisError).message.hasPrefix("could not resolve Redis host no-such-host.invalid"), "\(error)")

@@ -72,7 +72,7 @@ public struct RESPDecoder: Sendable {
             guard length <= maximumBulkLength else {
                 throw RESPDecodingError("bulk string of \(length) bytes exceeds the \(maximumBulkLength) byte limit")
             }
-            guard b.count - next >= length + 2 else { return nil }
+            guard b.count - next - 2 >= length else { return nil }
             guard b[next + length] == 13, b[next + length + 1] == 10 else {
                 throw RESPDecodingError("bulk string not followed by CRLF")
             }
