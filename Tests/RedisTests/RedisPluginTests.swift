@@ -88,7 +88,7 @@ final class RedisPluginTests: XCTestCase {
         let secret = "not-the-Passw0rd-9431"
         let error = pluginError { _ = try self.plugin(["password": .string(secret)]) }
         XCTAssertEqual(error?.kind, .connection)
-        XCTAssertEqual(error?.message, "error verifying connection: failed to verify the connection: Redis at 127.0.0.1:\(server.port) refused the login of user \"\(server.adminUsername)\": WRONGPASS invalid username-password pair or user is disabled.")
+        XCTAssertEqual(error?.message, "error verifying connection: Redis at 127.0.0.1:\(server.port) refused the login of user \"\(server.adminUsername)\": WRONGPASS invalid username-password pair or user is disabled.")
         XCTAssertFalse(error?.message.contains(secret) ?? true)
     }
 
@@ -97,7 +97,7 @@ final class RedisPluginTests: XCTestCase {
         try admin.command(["ACL", "SETUSER", name, "on", ">plain-pw", "~*", "+@read"])
         let error = pluginError { _ = try self.plugin(["username": .string(name), "password": "plain-pw"]) }
         XCTAssertEqual(error?.kind, .database)
-        XCTAssertEqual(error?.message, "error verifying connection: failed to verify the connection: user \"\(name)\" is not allowed to run ACL GETUSER on Redis at 127.0.0.1:\(server.port): NOPERM this user has no permissions to run the 'acl|getuser' command")
+        XCTAssertEqual(error?.message, "error verifying connection: user \"\(name)\" is not allowed to run ACL GETUSER on Redis at 127.0.0.1:\(server.port): NOPERM this user has no permissions to run the 'acl|getuser' command")
     }
 
     func testVerifyConnectionFalseDoesNotConnect() throws {
@@ -110,7 +110,7 @@ final class RedisPluginTests: XCTestCase {
         let start = Date()
         let error = pluginError { _ = try self.plugin(["port": .string(port)]) }
         XCTAssertEqual(error?.kind, .connection)
-        XCTAssertEqual(error?.message, "error verifying connection: failed to verify the connection: could not connect to Redis at 127.0.0.1:\(port): Connection refused")
+        XCTAssertEqual(error?.message, "error verifying connection: could not connect to Redis at 127.0.0.1:\(port): Connection refused")
         XCTAssertLessThan(Date().timeIntervalSince(start), 1)
     }
 
@@ -119,7 +119,7 @@ final class RedisPluginTests: XCTestCase {
         let start = Date()
         let error = pluginError { _ = try self.plugin(["port": .int(listener.port), "connect_timeout": "500ms"]) }
         XCTAssertEqual(error?.kind, .connection)
-        XCTAssertEqual(error?.message, "error verifying connection: failed to verify the connection: timed out after 0.5s waiting for a reply from Redis at 127.0.0.1:\(listener.port)")
+        XCTAssertEqual(error?.message, "error verifying connection: timed out after 0.5s waiting for a reply from Redis at 127.0.0.1:\(listener.port)")
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }
 

@@ -39,11 +39,11 @@ public final class RedisPlugin: DatabasePlugin {
     /// every later operation needs.
     private func verify() throws(PluginError) {
         let configuration = try configured()
-        try withConnection(doing: "verify the connection") { redis throws(RedisError) in
+        try withConnection(doing: nil) { redis throws(RedisError) in
             try redis.command(["ACL", "GETUSER", configuration.username])
         }
         guard configuration.persistence == .aclSave else { return }
-        let aclFile = try? withConnection(doing: "read the aclfile setting") { redis throws(RedisError) in
+        let aclFile = try? withConnection(doing: nil) { redis throws(RedisError) in
             try redis.command(["CONFIG", "GET", "aclfile"])
         }
         if let values = aclFile?.arrayValue, values.count == 2, values[1].text == "" {
@@ -148,9 +148,10 @@ public final class RedisPlugin: DatabasePlugin {
     }
 
     /// Runs `body` on the open connection, logging in first if there is none, and turns client
-    /// errors into plugin errors that say what we were doing and never contain a password.
+    /// errors into plugin errors that say what we were doing (`action`, e.g. "delete user \"x\"")
+    /// and never contain a password.
     @discardableResult
-    private func withConnection<T>(doing action: String, secret: String = "",
+    private func withConnection<T>(doing action: String?, secret: String = "",
                                    _ body: (RedisConnection) throws(RedisError) -> T) throws(PluginError) -> T {
         let configuration = try configured()
         do {
@@ -168,9 +169,8 @@ public final class RedisPlugin: DatabasePlugin {
             case .connection, .timeout, .authentication, .protocolViolation: kind = .connection
             case .permission, .server: kind = .database
             }
-            let message = "failed to \(action): \(error.message)"
-                .redacting(secret).redacting(configuration.password)
-            throw PluginError(kind, message)
+            let message = (action.map { "failed to \($0): " } ?? "") + error.message
+            throw PluginError(kind, message.redacting(secret).redacting(configuration.password))
         }
     }
 }
