@@ -1,11 +1,15 @@
 import DBPlugin
 import Engine
 import Foundation
+import PostgresPlugin
+import RedisPlugin
 
 /// The plugins compiled into dbsecrets, by `plugin_name`.
 enum BuiltinPlugins {
     static let catalog: PluginCatalog = {
-        let catalog = PluginCatalog()
+        var catalog = PluginCatalog()
+        catalog.register(PostgresPluginInfo.name) { PostgresPlugin() }
+        catalog.register(RedisPluginInfo.name) { RedisPlugin() }
         return catalog
     }()
 
