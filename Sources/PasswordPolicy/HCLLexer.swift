@@ -102,7 +102,8 @@ struct HCLLexer {
             return HCLToken(kind: kind, text: String(Character(scalar)), position: start)
         }
         switch scalar {
-        case "=": return single(.assign)
+        // JSON's `:` is accepted as `=` so that the JSON form of a policy parses too.
+        case "=", ":": return single(.assign)
         case ",": return single(.comma)
         case "{": return single(.leftBrace)
         case "}": return single(.rightBrace)

@@ -24,7 +24,8 @@ struct HCLValue {
     var goDescription: String {
         switch kind {
         case .string(let text): return text
-        case .number(let number, let isInteger): return isInteger ? String(Int(number)) : String(number)
+        case .number(let number, let isInteger):
+            return isInteger && number.magnitude < 9.0e18 ? String(Int(number)) : String(number)
         case .bool(let flag): return flag ? "true" : "false"
         case .list: return "[…]"
         case .object: return "{…}"
@@ -50,8 +51,16 @@ struct HCLParser {
 
     static func parse(_ text: String) throws(HCLSyntaxError) -> [HCLItem] {
         var parser = HCLParser(tokens: try HCLLexer.tokenize(text))
-        let items = try parser.parseItems(closedBy: .endOfInput)
-        return items
+        // Like HCL v1, a document that opens with `{` is the JSON form: one object holding the items.
+        if parser.peek().kind == .leftBrace {
+            let value = try parser.parseValue()
+            let trailing = parser.peek()
+            guard trailing.kind == .endOfInput, case .object(let items) = value.kind else {
+                throw HCLSyntaxError(message: "expected EOF after the JSON object got: \(trailing.typeName)", position: trailing.position)
+            }
+            return items
+        }
+        return try parser.parseItems(closedBy: .endOfInput)
     }
 
     private init(tokens: [HCLToken]) {

@@ -7,20 +7,20 @@ struct PasswordGenerator {
     let policy: PasswordPolicy
     let charset: [Unicode.Scalar]
     var randomBytes: (Int) -> [UInt8] = PasswordGenerator.systemRandomBytes
-    var timeout: Duration = .seconds(1)
+    var deadline: ContinuousClock.Instant = .now.advanced(by: .seconds(1))
 
     func generate() throws -> String {
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
         let ruleMembers = policy.rules.map { Set($0.charset.unicodeScalars) }
-        repeat {
+        // As in Vault, the deadline is checked before each candidate, so a spent deadline fails at once.
+        while clock.now < deadline {
             let candidate = randomCandidate()
             if zip(policy.rules, ruleMembers).allSatisfy({ $0.isSatisfied(by: candidate, members: $1) }) {
                 var text = String.UnicodeScalarView()
                 text.append(contentsOf: candidate)
                 return String(text)
             }
-        } while clock.now < deadline
+        }
         throw PasswordPolicy.Error("timed out generating string")
     }
 

@@ -69,15 +69,53 @@ public struct PasswordPolicy: Sendable, Equatable {
         try PasswordGenerator(policy: self, charset: validatedCharset()).generate()
     }
 
-    func generate(randomBytes: @escaping (Int) -> [UInt8], timeout: Duration) throws -> String {
-        try PasswordGenerator(policy: self, charset: validatedCharset(), randomBytes: randomBytes, timeout: timeout).generate()
+    func generate(randomBytes: @escaping (Int) -> [UInt8] = PasswordGenerator.systemRandomBytes,
+                  timeout: Duration) throws -> String {
+        try generate(randomBytes: randomBytes, deadline: .now.advanced(by: timeout))
+    }
+
+    func generate(randomBytes: @escaping (Int) -> [UInt8] = PasswordGenerator.systemRandomBytes,
+                  deadline: ContinuousClock.Instant) throws -> String {
+        try PasswordGenerator(policy: self, charset: validatedCharset(), randomBytes: randomBytes, deadline: deadline).generate()
+    }
+
+    /// Vault accepts a policy written to `sys/policies/password/:name` only if its length is between
+    /// these bounds (`passwords must be between 4 and 100 characters`).
+    public static let storableLengths = 4...100
+
+    /// The checks Vault's `sys/policies/password/:name` write makes after parsing: the length bounds,
+    /// then ten passwords generated within one shared second. Messages are Vault's.
+    public func checkBeforeStoring() throws {
+        guard Self.storableLengths.contains(length) else {
+            throw Error("passwords must be between \(Self.storableLengths.lowerBound) and \(Self.storableLengths.upperBound) characters")
+        }
+        let attempts = 10
+        let deadline = ContinuousClock.now.advanced(by: .seconds(1))
+        var failed = 0
+        for _ in 0..<attempts {
+            do {
+                _ = try generate(deadline: deadline)
+            } catch {
+                failed += 1
+            }
+        }
+        if failed == attempts {
+            throw Error("unable to generate password from provided policy in 1s: are the rules impossible?")
+        }
+        if failed > 0 {
+            throw Error("failed to generate passwords \(failed) times out of \(attempts) attempts in 1s - is the policy too restrictive?")
+        }
     }
 
     /// Vault's `validateConfig`, plus the charset size limit Vault checks when generating.
     /// Several problems are reported together, separated by `; `.
     func validatedCharset() throws(Error) -> [Unicode.Scalar] {
         var problems: [String] = []
-        let required = rules.reduce(0) { $0 + $1.minChars }
+        // Saturating, so that absurd minimums in a policy cannot trap on overflow.
+        let required = rules.reduce(0) { sum, rule in
+            let (total, overflow) = sum.addingReportingOverflow(rule.minChars)
+            return overflow ? (rule.minChars > 0 ? Int.max : Int.min) : total
+        }
         if length <= 0 {
             problems.append("length must be > 0")
         } else if length < required {

@@ -10,7 +10,7 @@ enum PasswordPolicyDecoder {
             throw PasswordPolicy.Error("unable to decode: At \(error.position): \(error.message)")
         }
         var length = 0
-        var ruleBlocks: [(type: String, body: HCLValue, position: HCLPosition)] = []
+        var ruleBlocks: [RuleBlock] = []
         for item in items {
             switch item.keys[0] {
             case "length":
@@ -34,21 +34,37 @@ enum PasswordPolicyDecoder {
         return (length, rules)
     }
 
-    /// `rule "charset" { … }`, or the equivalent nested form `rule { charset { … } }`.
-    private static func ruleTypes(of item: HCLItem) throws(PasswordPolicy.Error) -> [(type: String, body: HCLValue, position: HCLPosition)] {
+    private typealias RuleBlock = (type: String, body: HCLValue, position: HCLPosition)
+
+    /// `rule "charset" { … }`, the equivalent nested form `rule { charset { … } }`, and the JSON
+    /// form `"rule": [{"charset": [{…}]}]`, where lists stand for repeated blocks as in HCL v1.
+    private static func ruleTypes(of item: HCLItem) throws(PasswordPolicy.Error) -> [RuleBlock] {
         let hint = "rules are written rule \"charset\" { charset = \"…\" min-chars = N }"
-        if item.keys.count == 2 {
-            return [(item.keys[1], item.value, item.position)]
+        func failure(_ position: HCLPosition) -> PasswordPolicy.Error {
+            PasswordPolicy.Error("unable to parse rules: unable to get rule info: At \(position): \(hint)")
         }
-        guard item.keys.count == 1, case .object(let inner) = item.value.kind, !inner.isEmpty else {
-            throw PasswordPolicy.Error("unable to parse rules: unable to get rule info: At \(item.position): \(hint)")
-        }
-        var blocks: [(type: String, body: HCLValue, position: HCLPosition)] = []
-        for entry in inner {
-            guard entry.keys.count == 1, case .object = entry.value.kind else {
-                throw PasswordPolicy.Error("unable to parse rules: unable to get rule info: At \(entry.position): \(hint)")
+        func objects(_ value: HCLValue) throws(PasswordPolicy.Error) -> [HCLValue] {
+            switch value.kind {
+            case .object: return [value]
+            case .list(let elements):
+                for element in elements {
+                    guard case .object = element.kind else { throw failure(element.position) }
+                }
+                return elements
+            default: throw failure(value.position)
             }
-            blocks.append((entry.keys[0], entry.value, entry.position))
+        }
+        if item.keys.count == 2 {
+            return try objects(item.value).map { (item.keys[1], $0, $0.position) }
+        }
+        guard item.keys.count == 1 else { throw failure(item.position) }
+        var blocks: [RuleBlock] = []
+        for container in try objects(item.value) {
+            guard case .object(let entries) = container.kind, !entries.isEmpty else { throw failure(container.position) }
+            for entry in entries {
+                guard entry.keys.count == 1 else { throw failure(entry.position) }
+                blocks += try objects(entry.value).map { (entry.keys[0], $0, $0.position) }
+            }
         }
         return blocks
     }

@@ -136,7 +136,7 @@ final class PasswordPolicyParsingTests: XCTestCase {
 
     func testRuleWithoutTypeLabel() {
         XCTAssertEqual(policyError(#"length = 20 rule { charset = "abc" }"#),
-                       #"unable to parse rules: unable to get rule info: At 1:20: rules are written rule "charset" { charset = "…" min-chars = N }"#)
+                       #"unable to parse rules: unable to get rule info: At 1:30: rules are written rule "charset" { charset = "…" min-chars = N }"#)
     }
 }
 
@@ -200,5 +200,85 @@ final class PasswordPolicyValidationTests: XCTestCase {
 extension String {
     var sortedByCodePoint: String {
         String(String.UnicodeScalarView(unicodeScalars.sorted { $0.value < $1.value }))
+    }
+}
+
+final class PasswordPolicyJSONTests: XCTestCase {
+    /// Vault's "manually JSONified HCL" parser test, with the default rule registry.
+    func testJSONFormAsVaultAcceptsIt() throws {
+        let policy = try PasswordPolicy(hcl: """
+        {
+            "charset": "abcde",
+            "length": 20,
+            "rule": [
+                {
+                    "charset": [
+                        {
+                            "charset": "abcde",
+                            "min-chars": 2
+                        }
+                    ]
+                }
+            ]
+        }
+        """)
+        XCTAssertEqual(policy.length, 20)
+        XCTAssertEqual(policy.rules, [CharsetRule(charset: "abcde", minChars: 2)])
+    }
+
+    func testJSONWithObjectsInsteadOfLists() throws {
+        let policy = try PasswordPolicy(hcl: #"{"length": 8, "rule": {"charset": {"charset": "xy", "min-chars": 1}}}"#)
+        XCTAssertEqual(policy, try PasswordPolicy(length: 8, rules: [CharsetRule(charset: "xy", minChars: 1)]))
+    }
+
+    func testJSONUnrecognizedRule() {
+        XCTAssertEqual(policyError(#"{"length": 20, "rule": [{"testrule": [{"string": "teststring", "int": 123}]}]}"#),
+                       "unable to parse rules: unable to parse rule testrule: unrecognized rule type testrule")
+    }
+
+    func testJSONTrailingGarbage() {
+        XCTAssertEqual(policyError(#"{"length": 20} x"#), "unable to decode: At 1:16: expected EOF after the JSON object got: IDENT")
+    }
+
+    func testHugeNumbersDoNotTrap() {
+        XCTAssertEqual(policyError("length = 0x7fffffffffffffff"),
+                       "failed to decode configuration: At 1:10: 'length' expected type 'int', got unconvertible type 'int', value: '9.223372036854776e+18'")
+        XCTAssertEqual(policyError("""
+        length = 5
+        rule "charset" { charset = "a" min-chars = 8000000000000000000 }
+        rule "charset" { charset = "b" min-chars = 8000000000000000000 }
+        """), "specified rules require at least 9223372036854775807 characters but 5 is specified")
+    }
+}
+
+final class PasswordPolicyStorageCheckTests: XCTestCase {
+    func testLengthBoundsOfVaultsPolicyEndpoint() throws {
+        for length in [3, 101] {
+            let policy = try PasswordPolicy(length: length, rules: [CharsetRule(charset: "ab")])
+            XCTAssertThrowsError(try policy.checkBeforeStoring()) {
+                XCTAssertEqual(($0 as? PasswordPolicy.Error)?.message, "passwords must be between 4 and 100 characters")
+            }
+        }
+        XCTAssertNoThrow(try PasswordPolicy(length: 4, rules: [CharsetRule(charset: "ab")]).checkBeforeStoring())
+        XCTAssertNoThrow(try PasswordPolicy.vaultDefault.checkBeforeStoring())
+    }
+
+    func testImpossibleRulesAreRefusedWithVaultsMessage() throws {
+        let policy = try PasswordPolicy(hcl: """
+        length = 4
+        rule "charset" { charset = "a" min-chars = 5 }
+        rule "charset" { charset = "b" min-chars = -1 }
+        """)
+        XCTAssertThrowsError(try policy.checkBeforeStoring()) {
+            XCTAssertEqual(($0 as? PasswordPolicy.Error)?.message,
+                           "unable to generate password from provided policy in 1s: are the rules impossible?")
+        }
+    }
+
+    func testASpentDeadlineFailsWithoutDrawing() throws {
+        var draws = 0
+        XCTAssertThrowsError(try PasswordPolicy.vaultDefault.generate(
+            randomBytes: { draws += 1; return PasswordGenerator.systemRandomBytes($0) }, deadline: .now))
+        XCTAssertEqual(draws, 0)
     }
 }
