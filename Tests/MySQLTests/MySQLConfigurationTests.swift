@@ -76,5 +76,10 @@ final class MySQLConfigurationTests: XCTestCase {
             "mysql-rds-database-plugin": .rds, "mysql-legacy-database-plugin": .legacy,
         ])
         XCTAssertEqual(MySQLPlugin(variant: .rds).type, "mysql")
+        var catalog = PluginCatalog()
+        MySQLPlugin.register(in: &catalog)
+        XCTAssertEqual(catalog.names, ["mysql-aurora-database-plugin", "mysql-database-plugin",
+                                       "mysql-legacy-database-plugin", "mysql-rds-database-plugin"])
+        XCTAssertEqual((catalog.makePlugin(named: "mysql-legacy-database-plugin") as? MySQLPlugin)?.variant, .legacy)
     }
 }

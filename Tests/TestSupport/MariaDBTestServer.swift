@@ -3,7 +3,8 @@ import Foundation
 import XCTest
 
 /// The throwaway MariaDB that `Tests/servers/start-mariadb` started, read from the environment.
-/// Missing variables skip the test locally and fail it when `CI` is set.
+/// Missing variables skip the test locally and fail it when `CI` (or scripts/test's
+/// `DBSECRETS_TEST_SERVERS`) is set.
 public struct MariaDBTestServer {
     public let host: String
     public let port: Int
@@ -21,7 +22,8 @@ public struct MariaDBTestServer {
         guard let portText = env["DBSECRETS_TEST_MARIADB_PORT"], let port = Int(portText),
               let user = env["DBSECRETS_TEST_MARIADB_ADMIN_USER"],
               let password = env["DBSECRETS_TEST_MARIADB_ADMIN_PASSWORD"] else {
-            if env["CI"] != nil { throw Missing() }
+            // scripts/test started the servers, so missing variables there are a failure too.
+            if env["CI"] != nil || env["DBSECRETS_TEST_SERVERS"] != nil { throw Missing() }
             throw XCTSkip(Missing().description)
         }
         return MariaDBTestServer(host: env["DBSECRETS_TEST_MARIADB_HOST"] ?? "127.0.0.1", port: port,

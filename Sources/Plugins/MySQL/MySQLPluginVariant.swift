@@ -1,3 +1,5 @@
+import DBPlugin
+
 extension MySQLPlugin {
     /// Vault's four builtin names for the MySQL plugin. They share one implementation and differ in the
     /// username rules: MySQL ≥ 5.7 allows 32-character user names; Aurora, RDS and MySQL < 5.7 allow 16.
@@ -31,4 +33,11 @@ extension MySQLPlugin {
     /// Every `plugin_name` this plugin answers to, for the CLI's catalog.
     public static let pluginNames: [String: Variant] = Dictionary(
         uniqueKeysWithValues: Variant.allCases.map { ($0.pluginName, $0) })
+
+    /// Registers all four names, each making a fresh instance of its variant.
+    public static func register(in catalog: inout PluginCatalog) {
+        for (name, variant) in pluginNames {
+            catalog.register(name) { MySQLPlugin(variant: variant) }
+        }
+    }
 }
