@@ -227,6 +227,17 @@ final class MySQLPluginTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }
 
+    func testDatabaseAndSessionVariablesFromTheConnectionURLApply() throws {
+        let name = uniqueName()
+        var config = server.config(extra: ["username_template": .string(name)])
+        config["connection_url"] = .string("{{username}}:{{password}}@tcp(\(server.host):\(server.port))/dbsecrets_test"
+            + "?charset=utf8mb4&sql_mode=%27ANSI_QUOTES%27")
+        let plugin = try plugin(config: config)
+        // Unqualified "items" resolves in the DSN's database; double quotes are identifiers under ANSI_QUOTES.
+        _ = try newUser(plugin, statements: [#"CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'; GRANT SELECT ON "items" TO '{{name}}'@'%'"#])
+        XCTAssertTrue(try server.admin("SHOW GRANTS FOR '\(name)'@'%'").contains("ON `dbsecrets_test`.`items`"))
+    }
+
     func testInitializeReturnsTheConfigurationUnchanged() throws {
         let config = server.config(extra: ["username_template": "x", "max_open_connections": "2"])
         let response = try MySQLPlugin().initialize(InitializeRequest(config: config, verifyConnection: true))
