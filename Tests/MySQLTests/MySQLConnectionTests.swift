@@ -103,6 +103,19 @@ final class MySQLConnectionTests: XCTestCase {
         XCTAssertLessThan(elapsed, 2)
     }
 
+    func testSlowQueryTimesOutWithinTheReadTimeout() throws {
+        let server = try MariaDBTestServer.fromEnvironment()
+        var configuration = adminConfiguration(server)
+        configuration.readTimeout = 0.5
+        let conn = try MySQLConnection.connect(configuration)
+        defer { conn.close() }
+        let start = Date()
+        XCTAssertThrowsError(try conn.execute("SELECT SLEEP(3)")) { error in
+            XCTAssertEqual("\(error)", "timed out after 0.5s waiting for \(server.host):\(server.port) to answer")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2)
+    }
+
     func testUnreachableAddressFailsWithinTheConnectTimeout() throws {
         // TEST-NET-1 is never routed: either the SYN goes unanswered (timeout) or the network says unreachable.
         let start = Date()
