@@ -3,7 +3,19 @@ import DBPlugin
 /// Vault's `TypeDurationSecond`: an integer (seconds), a numeric string (seconds), `Nd` (days), or a
 /// Go duration (`90s`, `1h30m`, `1.5h`). Results are whole seconds.
 public enum DurationField {
+    /// The longest duration Go's `time.Duration` holds (2562047h47m16s): Vault turns every TTL and
+    /// period into one, so anything longer would overflow there and is refused here.
+    public static let maximumSeconds = Int(Int64.max / 1_000_000_000)
+
     public static func seconds(_ value: JSONValue, field: String) throws -> Int {
+        let seconds = try parse(value, field: field)
+        guard seconds <= maximumSeconds else {
+            throw EngineError.invalid("Field validation failed: error converting input \(value.textValue ?? "value") for field \"\(field)\": duration is longer than the maximum of \(human(maximumSeconds))")
+        }
+        return seconds
+    }
+
+    private static func parse(_ value: JSONValue, field: String) throws -> Int {
         let input: String
         switch value {
         case .int(let i):
@@ -11,7 +23,8 @@ public enum DurationField {
             return i
         case .double(let d):
             guard d >= 0 else { throw negative(value.textValue ?? "", field) }
-            return Int(d)
+            // Int(d) traps beyond Int's range; such a number is over the maximum anyway.
+            return d < Double(maximumSeconds + 1) ? Int(d) : Int.max
         case .string(let s):
             input = s.trimmingCharacters(in: .whitespaces)
         case .null:
@@ -26,7 +39,8 @@ public enum DurationField {
         }
         if input.hasPrefix("-") { throw negative(input, field) }
         if input.hasSuffix("d"), let days = Int(input.dropLast()) {
-            return days * 86400
+            let (seconds, overflow) = days.multipliedReportingOverflow(by: 86400)
+            return overflow ? Int.max : seconds
         }
         do {
             return try parseGoDuration(input)
@@ -63,6 +77,8 @@ public enum DurationField {
             chars = chars.dropFirst(unit.count)
             total += value * scale
         }
+        // Go refuses what overflows int64 nanoseconds; Int(total) would trap beyond Int's range.
+        guard total <= Double(Int64.max) / 1e9 else { throw DurationSyntaxError(text: "time: invalid duration \"\(s)\"") }
         return Int(total)
     }
 
@@ -71,7 +87,7 @@ public enum DurationField {
     public static func human(_ seconds: Int) -> String {
         if seconds == 0 { return "0s" }
         let sign = seconds < 0 ? "-" : ""
-        let s = abs(seconds)
+        let s = Int(clamping: seconds.magnitude)  // abs(Int.min) traps
         let h = s / 3600, m = (s % 3600) / 60, sec = s % 60
         var out = sign
         if h > 0 { out += "\(h)h" }
