@@ -78,6 +78,7 @@ final class FuzzRun {
                 XCTFail("\(name): unexpected \(type(of: error)) \(error) for input \(watchdog.input) (\(replay))", file: file, line: line)
             }
             let took = ContinuousClock.now - started
+            if verbose { print("fuzz \(name) #\(inputs): took \(took)") }
             if took > limit {
                 XCTFail("\(name): input took \(took): \(watchdog.input) (\(replay))", file: file, line: line)
             }

@@ -131,7 +131,8 @@ extension Engine {
                 return
             }
             var failed = lease
-            failed.revokeAttempts += 1
+            // Saturating: the count comes from a state file that may have been edited by hand.
+            failed.revokeAttempts = failed.revokeAttempts.addingReportingOverflow(1).overflow ? Int.max : failed.revokeAttempts + 1
             failed.lastError = error.message
             if failed.revokeAttempts >= Self.maximumRevokeAttempts {
                 failed.irrevocable = true

@@ -43,7 +43,8 @@ extension Engine {
             if isCreate {
                 try? staticIntents.delete(intentName)
             } else {
-                updated.failedAttempts += 1
+                // Saturating: the count comes from a state file that may have been edited by hand.
+                updated.failedAttempts = updated.failedAttempts.addingReportingOverflow(1).overflow ? Int.max : updated.failedAttempts + 1
                 updated.lastError = error.message
                 updated.retryAt = now.addingTimeInterval(10)
                 try staticRoles.write(name, updated)

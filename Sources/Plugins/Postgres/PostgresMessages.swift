@@ -111,6 +111,7 @@ enum PostgresBackendMessage {
             return type == UInt8(ascii: "E") ? .errorResponse(error) : .noticeResponse(error)
         case UInt8(ascii: "T"):
             let count = Int(try reader.int16())
+            guard count >= 0 else { throw PostgresClientError.protocolViolation("server sent a negative column count") }
             var columns: [String] = []
             for _ in 0..<count {
                 columns.append(try reader.cString())
@@ -119,6 +120,7 @@ enum PostgresBackendMessage {
             return .rowDescription(columns: columns)
         case UInt8(ascii: "D"):
             let count = Int(try reader.int16())
+            guard count >= 0 else { throw PostgresClientError.protocolViolation("server sent a negative column count") }
             var values: [String?] = []
             for _ in 0..<count {
                 let length = try reader.int32()

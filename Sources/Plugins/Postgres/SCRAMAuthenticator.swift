@@ -8,6 +8,8 @@ import Foundation
 /// connection sends an empty one; the name is a parameter only so the RFC's example can be replayed.
 struct SCRAMAuthenticator {
     static let mechanism = "SCRAM-SHA-256"
+    /// PostgreSQL's default is 4096; 1,000,000 is far beyond any real setting yet takes seconds.
+    static let maximumIterations = 1_000_000
 
     private let username: String
     private let password: String
@@ -33,6 +35,12 @@ struct SCRAMAuthenticator {
         guard let nonce = attributes["r"], let saltText = attributes["s"], let iterationText = attributes["i"],
               let salt = Data(base64Encoded: saltText), let iterations = Int(iterationText), iterations > 0 else {
             throw PostgresClientError.authentication("SCRAM-SHA-256: malformed server-first message")
+        }
+        // The count comes from the server and PBKDF2 cannot be interrupted: a hostile or broken
+        // server asking for billions would hang the login past every timeout.
+        guard iterations <= Self.maximumIterations else {
+            throw PostgresClientError.authentication(
+                "SCRAM-SHA-256: the server asks for \(iterations) iterations, more than the \(Self.maximumIterations) this client allows")
         }
         guard nonce.hasPrefix(clientNonce), nonce.count > clientNonce.count else {
             throw PostgresClientError.authentication("SCRAM-SHA-256: server nonce does not extend the client nonce")

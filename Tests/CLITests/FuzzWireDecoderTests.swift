@@ -1,0 +1,238 @@
+import Foundation
+import XCTest
+@testable import MySQLPlugin
+@testable import PostgresPlugin
+
+/// The bytes a database server sends, generated: PostgreSQL backend messages and MySQL packets,
+/// first straight into the pure decoders, then from a local listener into the real clients, so
+/// the framing, the authentication exchanges and the result-set readers all see them. A server
+/// that lies must cost a typed error within the timeouts, never a trap or a hang.
+final class FuzzWireDecoderTests: XCTestCase {
+    // MARK: PostgreSQL
+
+    static let postgresTypes = Array("RSKZENTDCIvAGHWdc1s".utf8)
+
+    /// A backend message with a plausible type and a body that is valid, damaged or random.
+    static func postgresMessage(_ g: inout FuzzGenerator, valid: Bool = false) -> (type: UInt8, body: [UInt8]) {
+        let type = g.chance(10) ? UInt8.random(in: 0...255, using: &g) : g.pick(postgresTypes)
+        var body: [UInt8]
+        func int32(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        func int16(_ v: Int16) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        func cString(_ s: String) -> [UInt8] { Array(s.utf8) + [0] }
+        switch type {
+        case UInt8(ascii: "R"):
+            let code = g.pick([0, 3, 5, 10, 11, 12, 2, 7, -1, Int32.max])
+            body = int32(code) + g.pick([[], g.bytes(4), cString("SCRAM-SHA-256") + [0], Array("r=abc,s=QSXCR+Q6sek8bf92,i=4096".utf8)])
+        case UInt8(ascii: "T"):
+            let count = g.pick([0, 1, 2, -1, Int16.max])
+            body = int16(count) + (0..<min(Int(max(count, 0)), 3)).flatMap { _ in cString("col") + g.bytes(18) }
+        case UInt8(ascii: "D"):
+            let count = g.pick([0, 1, 3, -1, Int16.max])
+            body = int16(count) + (0..<min(Int(max(count, 0)), 3)).flatMap { _ in
+                int32(g.pick([-1, 0, 3, 1 << 30, Int32.max, Int32.min])) + Array("abc".utf8)
+            }
+        case UInt8(ascii: "E"), UInt8(ascii: "N"):
+            body = Array("SERROR".utf8) + [0] + Array("C28P01".utf8) + [0] + Array("Mbad".utf8) + [0, 0]
+        case UInt8(ascii: "Z"):
+            body = [g.pick(Array("ITE?".utf8))]
+        default:
+            body = cString(g.text(maxLength: 8)) + cString(g.text(maxLength: 8))
+        }
+        if !valid {
+            switch g.int(0...3) {
+            case 0: body = g.bytes(g.int(0...24))
+            case 1: body = Array(body.prefix(g.int(0...body.count)))
+            case 2 where !body.isEmpty: body[g.int(0...body.count - 1)] = UInt8.random(in: 0...255, using: &g)
+            default: break
+            }
+        }
+        return (type, body)
+    }
+
+    func testPostgresBackendMessagesDecodeOrFailAsProtocolViolations() {
+        let run = FuzzRun("PostgresBackendMessage.decode", seconds: 0.5)
+        run.loop(minimumInputs: 500) { run in
+            let (type, body) = Self.postgresMessage(&run.generator)
+            run.input("type \(type) body \(body)")
+            do {
+                _ = try PostgresBackendMessage.decode(type: type, body: body)
+            } catch let error as PostgresClientError {
+                if error.kind != .protocolViolation { run.fail("unexpected kind \(error.kind): \(error.message)") }
+            }
+        }
+    }
+
+    /// Regression: a RowDescription or DataRow with a negative count trapped on `0..<count`.
+    func testANegativeColumnCountIsAProtocolViolation() {
+        for type in [UInt8(ascii: "T"), UInt8(ascii: "D")] {
+            XCTAssertThrowsError(try PostgresBackendMessage.decode(type: type, body: [0xff, 0xff])) { error in
+                XCTAssertEqual((error as? PostgresClientError)?.kind, .protocolViolation)
+            }
+        }
+    }
+
+    /// Framed messages on the wire, with lengths that are right, wrong, negative or huge.
+    static func postgresStream(_ g: inout FuzzGenerator) -> [UInt8] {
+        var out: [UInt8] = []
+        for _ in 0..<g.int(0...6) {
+            if g.chance(8) { out += g.bytes(g.int(1...12)); continue }
+            let (type, body) = postgresMessage(&g, valid: !g.chance(3))
+            var length = Int32(body.count + 4)
+            if g.chance(6) { length = g.pick([0, 3, -1, Int32.max, 1 << 30, length + 1, length - 1]) }
+            out += [type] + withUnsafeBytes(of: length.bigEndian) { Array($0) } + body
+        }
+        return out
+    }
+
+    func testPostgresClientSurvivesAServerSpeakingNoise() throws {
+        let server = try FuzzScriptedServer()
+        defer { server.stop() }
+        let run = FuzzRun("PostgresConnection against noise", seconds: 1)
+        run.loop(perInput: .seconds(1), minimumInputs: 20) { run in
+            var g = run.generator
+            let startup = Self.postgresStream(&g)
+            // Often a successful login first, so the query reader sees noise too.
+            let login: [UInt8] = [UInt8(ascii: "R"), 0, 0, 0, 8, 0, 0, 0, 0, UInt8(ascii: "Z"), 0, 0, 0, 5, UInt8(ascii: "I")]
+            let loginFirst = g.chance(2)
+            let query = Self.postgresStream(&g)
+            let stall = g.chance(30)
+            run.generator = g
+            var script: [FuzzScriptedServer.Step] = [.receive(0.5), .send(loginFirst ? login : startup)]
+            if loginFirst { script += [.receive(0.5), .send(query)] }
+            if stall { script.append(.stall(0.5)) }
+            server.enqueue(script)
+            run.input("startup \(loginFirst ? login : startup) query \(query) stall \(stall)")
+            do {
+                let connection = try PostgresConnection.connect(PostgresConnection.Configuration(
+                    host: "127.0.0.1", port: server.port, user: "fuzz", password: "fuzz-password",
+                    connectTimeout: 0.3, queryTimeout: 0.3))
+                defer { connection.close() }
+                _ = try connection.simpleQuery("SELECT 1")
+            } catch let error as PostgresClientError {
+                if error.message.contains("fuzz-password") { run.fail("the password in \(error.message)") }
+                if error.kind == .connect || error.kind == .io || error.kind == .timeout {
+                    if !error.message.contains("127.0.0.1:\(server.port)") { run.fail("no address in \(error.message)") }
+                }
+            }
+        }
+    }
+
+    /// SCRAM's iteration count comes from the server; an absurd one must not stall the login
+    /// past its timeout (PBKDF2 cannot be interrupted once started).
+    func testAHostileSCRAMIterationCountIsRefused() throws {
+        var authenticator = SCRAMAuthenticator(password: "pw", clientNonce: "nonce")
+        let started = Date()
+        XCTAssertThrowsError(try authenticator.clientFinalMessage(serverFirst: "r=nonceXYZ,s=QSXCR+Q6sek8bf92,i=2147483647")) { error in
+            XCTAssertEqual((error as? PostgresClientError)?.kind, .authentication)
+            XCTAssertEqual((error as? PostgresClientError)?.message,
+                           "SCRAM-SHA-256: the server asks for 2147483647 iterations, more than the 1000000 this client allows")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1)
+        XCTAssertNoThrow(try authenticator.clientFinalMessage(serverFirst: "r=nonceXYZ,s=QSXCR+Q6sek8bf92,i=4096"))
+    }
+
+    // MARK: MySQL
+
+    static func lengthEncoded(_ value: UInt64) -> [UInt8] {
+        var writer = MySQLPacketWriter()
+        writer.lengthEncoded(value)
+        return writer.bytes
+    }
+
+    static func mysqlHandshake(_ g: inout FuzzGenerator, plugin: String = "mysql_native_password") -> [UInt8] {
+        var w = MySQLPacketWriter()
+        w.int1(10)
+        w.nulTerminated("10.11.6-MariaDB")
+        w.int4(7)
+        w.raw(g.bytes(8))
+        w.int1(0)
+        let capabilities: UInt32 = 0x0000_0200 | 0x0000_8000 | 0x0008_0000 | 0x0020_0000 | 0x0000_0001
+        w.int2(UInt16(capabilities & 0xffff))
+        w.int1(45)
+        w.int2(2)
+        w.int2(UInt16(capabilities >> 16))
+        w.int1(21)
+        w.zeros(10)
+        w.raw(g.bytes(12))
+        w.int1(0)
+        w.nulTerminated(plugin)
+        return w.bytes
+    }
+
+    /// A server packet: OK, ERR, EOF, auth switch, result-set header, column or row, valid or not.
+    static func mysqlPayload(_ g: inout FuzzGenerator) -> [UInt8] {
+        var payload: [UInt8]
+        switch g.int(0...8) {
+        case 0: payload = [0x00] + lengthEncoded(UInt64(g.int(0...300))) + [0, 2, 0, 0, 0]
+        case 1: payload = [0xff, 0x15, 0x04] + Array("#28000Access denied".utf8)
+        case 2: payload = [0xfe, 0, 0, g.pick([0, 8]), 0]
+        case 3: payload = [0xfe] + Array(g.pick(["mysql_native_password", "caching_sha2_password", "mysql_clear_password", "x"]).utf8) + [0] + g.bytes(20) + [0]
+        case 4: payload = [0x01, g.pick([3, 4, 9])]
+        case 5: payload = lengthEncoded(g.pick([1, 2, 0, UInt64.max, 1 << 40, 250, 251]))
+        case 6: payload = (0..<5).flatMap { _ in lengthEncoded(3) + Array("col".utf8) } + g.bytes(12)
+        case 7: payload = [0xfb] + lengthEncoded(1) + [0x41] + [g.pick([0xfc, 0xfd, 0xfe, 0xff])] + g.bytes(g.int(0...8))
+        default: payload = g.bytes(g.int(0...24))
+        }
+        if g.chance(4), !payload.isEmpty { payload = Array(payload.prefix(g.int(0...payload.count))) }
+        return payload
+    }
+
+    func testMySQLPacketDecodersParseOrFailWithMySQLErrors() {
+        let run = FuzzRun("MySQL packet decoders", seconds: 0.5)
+        run.loop(minimumInputs: 500) { run in
+            var g = run.generator
+            let payload = g.chance(3) ? Self.mysqlHandshake(&g) : Self.mysqlPayload(&g)
+            let damaged = g.chance(2) ? payload : payload.enumerated().map { i, b in i == 0 || !g.chance(4) ? b : UInt8.random(in: 0...255, using: &g) }
+            run.generator = g
+            run.input("\(damaged)")
+            do { _ = try MySQLHandshake.decode(damaged) } catch is MySQLError {}
+            do { _ = try MySQLOK.decode(damaged) } catch is MySQLError {}
+            _ = MySQLResponse.error(from: damaged).description
+            var authenticator = MySQLAuthenticator(password: "pw", serverPlugin: "caching_sha2_password", nonce: Array(damaged.prefix(20)))
+            do { _ = try authenticator.handle(damaged) } catch is MySQLError {}
+            var reader = MySQLPacketReader(damaged)
+            do {
+                while !reader.isAtEnd { _ = try reader.lengthEncodedString() }
+            } catch is MySQLError {}
+        }
+    }
+
+    func testMySQLClientSurvivesAServerSpeakingNoise() throws {
+        let server = try FuzzScriptedServer()
+        defer { server.stop() }
+        func frame(_ payload: [UInt8], _ sequence: UInt8) -> [UInt8] {
+            [UInt8(payload.count & 0xff), UInt8((payload.count >> 8) & 0xff), UInt8(payload.count >> 16), sequence] + payload
+        }
+        let run = FuzzRun("MySQLConnection against noise", seconds: 1)
+        run.loop(perInput: .seconds(1), minimumInputs: 20) { run in
+            var g = run.generator
+            var script: [FuzzScriptedServer.Step] = []
+            let handshake = g.chance(5) ? Self.mysqlPayload(&g) : Self.mysqlHandshake(&g, plugin: g.pick(["mysql_native_password", "caching_sha2_password", "dialog"]))
+            script.append(.send(frame(handshake, 0)))
+            script.append(.receive(0.5))
+            let loggedIn = g.chance(2)
+            var after: [UInt8] = loggedIn ? frame([0x00, 0, 0, 2, 0, 0, 0], 2) : []
+            let noise = (0..<g.int(1...6)).flatMap { i -> [UInt8] in
+                var f = frame(Self.mysqlPayload(&g), UInt8(i + 1))
+                if g.chance(8) { f[0] = 0xff; f[1] = 0xff; f[2] = 0xff }
+                return f
+            }
+            if !loggedIn { after += noise }
+            script.append(.send(after))
+            if loggedIn { script += [.receive(0.5), .send(noise)] }
+            if g.chance(10) { script.append(.stall(0.5)) }
+            run.generator = g
+            server.enqueue(script)
+            run.input("handshake \(handshake) loggedIn \(loggedIn) noise \(noise)")
+            do {
+                let connection = try MySQLConnection.connect(MySQLConnection.Configuration(
+                    address: .tcp(host: "127.0.0.1", port: server.port), username: "fuzz", password: "fuzz-password",
+                    connectTimeout: 0.3, readTimeout: 0.3, writeTimeout: 0.3))
+                defer { connection.close() }
+                _ = try connection.execute("SELECT 1")
+            } catch let error as MySQLError {
+                if error.description.contains("fuzz-password") { run.fail("the password in \(error.description)") }
+            }
+        }
+    }
+}
