@@ -46,13 +46,17 @@ public final class MySQLConnection {
         .pluginAuth, .pluginAuthLengthEncodedData,
     ]
 
-    /// Connects, reads the handshake and logs in.
+    /// Connects, reads the handshake and logs in. The connect timeout (`timeout=` in the DSN) also
+    /// bounds each wait of the login, so a server that accepts and never greets fails as fast as
+    /// one that does not answer at all, not after the 30 s read timeout.
     public static func connect(_ configuration: Configuration) throws -> MySQLConnection {
         let socket = try MySQLSocket.connect(to: configuration.address, connectTimeout: configuration.connectTimeout,
-                                             readTimeout: configuration.readTimeout,
+                                             readTimeout: min(configuration.readTimeout, configuration.connectTimeout),
                                              writeTimeout: configuration.writeTimeout)
         do {
-            return try MySQLConnection(socket: socket, configuration: configuration)
+            let connection = try MySQLConnection(socket: socket, configuration: configuration)
+            socket.readTimeout = configuration.readTimeout
+            return connection
         } catch {
             socket.close()
             throw error

@@ -20,7 +20,8 @@ public enum MySQLAddress: Sendable, Equatable, CustomStringConvertible {
 final class MySQLSocket {
     let address: MySQLAddress
     private var fd: Int32
-    private let readTimeout: Double
+    /// Bounds each wait for data; the connection narrows it to the connect timeout during login.
+    var readTimeout: Double
     private let writeTimeout: Double
     private var buffer: [UInt8] = []
     private var bufferStart = 0

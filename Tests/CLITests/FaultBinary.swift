@@ -1,0 +1,98 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The built `dbsecrets` binary on a private state directory, timing every run: fault and
+/// security tests watch real processes, exit codes and files, as an operator would.
+final class FaultBinary {
+    let folder: TemporaryFolder
+    var extraEnvironment: [String: String] = [:]
+
+    init(_ prefix: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: PackageRoot.binary.path) else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { throw FaultSetupError("the dbsecrets binary is not built") }
+            throw XCTSkip("build the binary first (scripts/test does)")
+        }
+        folder = TemporaryFolder(prefix)
+    }
+
+    func remove() { folder.remove() }
+
+    var state: URL { folder.url.appendingPathComponent("state") }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var seconds: TimeInterval
+        var lines: [Substring] { stderr.split(separator: "\n") }
+    }
+
+    @discardableResult
+    func run(_ args: [String], stdin: String? = nil, umask mask: String? = nil) throws -> Run {
+        var environment = ["DBSECRETS_STATE_DIR": state.path, "PATH": "/usr/bin:/bin", "HOME": folder.path]
+        environment.merge(extraEnvironment) { _, new in new }
+        let started = Date()
+        let result: ProcessResult
+        if let mask {
+            result = try ProcessRunner.run("/bin/sh", ["-c", "umask \(mask); exec \"$0\" \"$@\"", PackageRoot.binary.path] + args,
+                                           environment: environment, stdin: stdin, timeout: 30)
+        } else {
+            result = try ProcessRunner.run(PackageRoot.binary.path, args, environment: environment, stdin: stdin, timeout: 30)
+        }
+        return Run(status: result.status, stdout: result.stdout, stderr: result.stderr, seconds: Date().timeIntervalSince(started))
+    }
+
+    @discardableResult
+    func run(_ args: String..., stdin: String? = nil) throws -> Run { try run(args, stdin: stdin) }
+
+    /// Every file under the state directory, relative, sorted (temp files included: none may be left).
+    func stateFiles() -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: state.path) else { return [] }
+        var files: [String] = []
+        while let path = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: state.path + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(path)
+            }
+        }
+        return files.sorted()
+    }
+
+    /// The leases as `lease list -format=json` shows them.
+    func leases() throws -> [[String: Any]] {
+        let listed = try run("lease", "list", "-format=json")
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        return (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    /// A state file as a JSON object.
+    func stateObject(_ relativePath: String) throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent(relativePath))) as? [String: Any])
+    }
+}
+
+struct FaultSetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Asserts what every failure of a database call must look like: exit 2, one line on stderr that
+/// names the server, no secret anywhere, and within the timeout.
+func assertCleanDatabaseFailure(_ run: FaultBinary.Run, prefix: String, address: String, secrets: [String],
+                                within seconds: TimeInterval, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(run.status, 2, run.stderr, file: file, line: line)
+    XCTAssertEqual(run.lines.count, 1, "one line: \(run.stderr)", file: file, line: line)
+    XCTAssertTrue(run.stderr.hasPrefix(prefix), run.stderr, file: file, line: line)
+    XCTAssertTrue(run.stderr.contains(address), "names \(address): \(run.stderr)", file: file, line: line)
+    XCTAssertEqual(run.stdout, "", file: file, line: line)
+    for secret in secrets {
+        XCTAssertFalse(run.stderr.contains(secret), "a secret in \(run.stderr)", file: file, line: line)
+    }
+    XCTAssertLessThan(run.seconds, seconds, "took \(run.seconds)s: \(run.stderr)", file: file, line: line)
+}
+
+func freePort() throws -> Int {
+    let printed = try ProcessRunner.run(PackageRoot.url.path + "/Tests/servers/free-port", []).stdout
+    return try XCTUnwrap(Int(printed.trimmingCharacters(in: .whitespacesAndNewlines)))
+}
