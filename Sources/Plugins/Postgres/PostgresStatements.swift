@@ -32,7 +32,9 @@ enum PostgresStatements {
     /// The matches of `Q.*?Q`, left to right: ICU's `.` stops at a line terminator.
     private static func quotedPhrases(_ statement: String, _ quote: Unicode.Scalar) -> [String] {
         let scalars = Array(statement.unicodeScalars)
-        let indices = Array(statement.unicodeScalars.indices) + [statement.endIndex]
+        // UTF-16 offsets, to cut each match out of the String exactly as NSRegularExpression's were.
+        var offsets = [0]
+        for scalar in scalars { offsets.append(offsets.last! + UTF16.width(scalar)) }
         var phrases: [String] = []
         var start = 0
         while start < scalars.count {
@@ -46,8 +48,8 @@ enum PostgresStatements {
                 start += 1
                 continue
             }
-            // Sliced from the String as the matches were, so the slice ends on the same boundary.
-            phrases.append(String(statement[indices[start]..<indices[end + 1]]))
+            let match = NSRange(location: offsets[start], length: offsets[end + 1] - offsets[start])
+            if let range = Range(match, in: statement) { phrases.append(String(statement[range])) }
             start = end + 1
         }
         return phrases
