@@ -9,6 +9,7 @@ baseline alternate run by run, so a burst of load from elsewhere lands on both, 
 the median of its runs.
 """
 import argparse
+import glob
 import itertools
 import json
 import os
@@ -64,7 +65,6 @@ def which(name):
 def real_psql():
     """Debian's /usr/bin/psql is pg_wrapper, a Perl script that picks a version and execs the real
     psql: ~30 ms of Perl per call, which would flatter us. Use the real binary."""
-    import glob
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
     return found[-1] if found else which("psql")
 
