@@ -15,6 +15,9 @@ public enum CommandLineTool {
         if let line = terminal.environment["COMP_LINE"], !line.isEmpty {
             return ToolCommands.completeFromBash(line: line, terminal: terminal)
         }
+        if arguments.first == ToolCommands.complete.name {
+            return ToolCommands.complete(Array(arguments.dropFirst()), terminal: terminal)
+        }
         let preScan: PreScan
         do {
             preScan = try PreScan(arguments, environment: terminal.environment)

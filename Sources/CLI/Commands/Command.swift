@@ -28,6 +28,8 @@ struct Command: Sendable {
         case subcommands
         case leaseID
         case shells
+        /// Command names, as `help` takes.
+        case commands
     }
 
     enum NameKind: String, Sendable {
