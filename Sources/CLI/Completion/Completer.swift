@@ -19,7 +19,7 @@ struct Completer {
         let command = visible.filter { $0.path.count <= before.count && Array(before.prefix($0.path.count)) == $0.path }
             .max { $0.path.count < $1.path.count }
         guard let command else {
-            return before.isEmpty ? matching(visible.filter { $0.path.count == 1 }.map(\.name), current) : []
+            return before.isEmpty ? matching(visible.filter { $0.path.count == 1 }.map(\.name).sorted(), current) : []
         }
         let line = CompletedLine(command: command, words: Array(before.dropFirst(command.path.count)))
         if let flag = line.pendingFlag {
