@@ -1,5 +1,0 @@
-import XCTest
-
-final class CryptoPrimitivesPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
