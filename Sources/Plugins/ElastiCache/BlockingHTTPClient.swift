@@ -36,7 +36,9 @@ final class BlockingHTTPClient: @unchecked Sendable {
 
     /// `timeout` may shorten the session's timeout for this call (the retry budget running out).
     func post(url: URL, headers: [(String, String)], body: Data, timeout callTimeout: TimeInterval? = nil) throws -> HTTPResponse {
-        let timeout = min(callTimeout ?? self.timeout, self.timeout)
+        // swift-corelibs-foundation arms its timeout timer with whole seconds (0.5 becomes an
+        // immediate timeout), so timeouts are rounded up to at least one second.
+        let timeout = max(1, min(callTimeout ?? self.timeout, self.timeout).rounded(.up))
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = "POST"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
