@@ -120,42 +120,47 @@ final class SigV4SignerTests: XCTestCase {
                             sessionToken: "FwoGZXIvYXdzE//token+value==", source: "test"),
              "ap-southeast-2", "Action=DescribeUsers&Version=2015-02-02&UserId=vault-test"),
         ]
+        var requests: [[String: Any]] = []
+        var ours: [String] = []
         for (credentials, region, body) in cases {
             let client = ElastiCacheClient(endpoint: URL(string: "http://127.0.0.1:4567/")!, region: region,
                                            credentials: credentials, retryPolicy: .standard)
             defer { client.close() }
-            let headers = client.signedHeaders(body: Data(body.utf8), date: Date(timeIntervalSince1970: 1_700_000_000))
-            var headerMap = Dictionary(headers, uniquingKeysWith: { a, _ in a })
-            headerMap["Host"] = "127.0.0.1:4567"
-            let authorization = try XCTUnwrap(headerMap.removeValue(forKey: "Authorization"))
-            let expected = try botocoreSignature(credentials: credentials, region: region,
-                                                 headers: headerMap, body: body)
-            XCTAssertTrue(authorization.hasSuffix("Signature=\(expected)"), "\(authorization) vs \(expected)")
+            var headers = Dictionary(client.signedHeaders(body: Data(body.utf8), date: Date(timeIntervalSince1970: 1_700_000_000)),
+                                     uniquingKeysWith: { a, _ in a })
+            headers["Host"] = "127.0.0.1:4567"
+            let authorization = try XCTUnwrap(headers.removeValue(forKey: "Authorization"))
             let signedHeaders = credentials.sessionToken == nil
                 ? "content-type;host;x-amz-date" : "content-type;host;x-amz-date;x-amz-security-token"
             XCTAssertTrue(authorization.contains("SignedHeaders=\(signedHeaders),"), authorization)
             XCTAssertTrue(authorization.contains("/\(region)/elasticache/aws4_request"), authorization)
+            ours.append(authorization)
+            var request: [String: Any] = ["key": credentials.accessKeyID, "secret": credentials.secretAccessKey,
+                                          "region": region, "headers": headers, "body": body]
+            if let token = credentials.sessionToken { request["token"] = token }
+            requests.append(request)
+        }
+        let theirs = try botocoreSignatures(requests)
+        XCTAssertEqual(theirs.count, ours.count)
+        for (authorization, expected) in zip(ours, theirs) {
+            XCTAssertTrue(authorization.hasSuffix("Signature=\(expected)"), "\(authorization) vs \(expected)")
         }
     }
 
-    /// Runs python3 with botocore's SigV4Auth on the same headers and body.
-    private func botocoreSignature(credentials: AWSCredentials, region: String, headers: [String: String],
-                                   body: String) throws -> String {
+    /// Runs python3 once with botocore's SigV4Auth over the same headers and bodies.
+    private func botocoreSignatures(_ requests: [[String: Any]]) throws -> [String] {
         let script = """
             import json, sys
             from botocore.auth import SigV4Auth
             from botocore.awsrequest import AWSRequest
             from botocore.credentials import Credentials
-            a = json.load(sys.stdin)
-            r = AWSRequest(method="POST", url="http://" + a["headers"]["Host"] + "/", headers=a["headers"],
-                           data=a["body"].encode())
-            r.context["timestamp"] = a["headers"]["X-Amz-Date"]
-            s = SigV4Auth(Credentials(a["key"], a["secret"], a.get("token")), "elasticache", a["region"])
-            print(s.signature(s.string_to_sign(r, s.canonical_request(r)), r))
+            for a in json.load(sys.stdin):
+                r = AWSRequest(method="POST", url="http://" + a["headers"]["Host"] + "/", headers=a["headers"],
+                               data=a["body"].encode())
+                r.context["timestamp"] = a["headers"]["X-Amz-Date"]
+                s = SigV4Auth(Credentials(a["key"], a["secret"], a.get("token")), "elasticache", a["region"])
+                print(s.signature(s.string_to_sign(r, s.canonical_request(r)), r))
             """
-        var input: [String: Any] = ["key": credentials.accessKeyID, "secret": credentials.secretAccessKey,
-                                    "region": region, "headers": headers, "body": body]
-        if let token = credentials.sessionToken { input["token"] = token }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script]
@@ -164,7 +169,7 @@ final class SigV4SignerTests: XCTestCase {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: input))
+        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: requests))
         try stdin.fileHandleForWriting.close()
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
@@ -176,6 +181,6 @@ final class SigV4SignerTests: XCTestCase {
             }
             XCTFail("botocore signer failed: \(message)")
         }
-        return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }
