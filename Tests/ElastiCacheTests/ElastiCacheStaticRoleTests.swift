@@ -9,6 +9,13 @@ final class ElastiCacheStaticRoleTests: XCTestCase {
         ElastiCachePlugin(environment: ["HOME": "/nonexistent"])
     }
 
+    func testCatalogInitializerUsesTheProcessEnvironment() {
+        let plugin: DatabasePlugin = ElastiCachePlugin()
+        XCTAssertEqual(plugin.type, "redisElastiCache")
+        plugin.close()
+        plugin.close()
+    }
+
     func testUserCreationAndDeletionAreNotSupported() {
         let plugin = uninitialized()
         XCTAssertThrowsError(try plugin.newUser(NewUserRequest(
