@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "TestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
         .testTarget(name: "ElastiCacheTests", dependencies: ["ElastiCachePlugin", "RedisPlugin", "TestSupport"]),

@@ -1,1 +1,4 @@
-print("dbsecrets")
+import CLI
+import Foundation
+
+exit(CommandLineTool.run(Array(CommandLine.arguments.dropFirst()), terminal: .process()))

@@ -1,1 +1,176 @@
-// Placeholder until the Redis plugin lands.
+@_exported import DBPlugin
+import Foundation
+
+public enum RedisPluginInfo {
+    public static let name = "redis-database-plugin"
+}
+
+/// Vault's `redis-database-plugin` for a stand-alone Redis 6+ server with ACLs.
+///
+/// Dynamic users are `ACL SETUSER <name> ON ><password> <rules…>`, revocation is `ACL DELUSER`,
+/// static and root rotation are `ACL SETUSER <name> RESETPASS ><password>` on an existing user
+/// (its other rules are kept). The configured user needs the ACL commands (`+@admin`).
+public final class RedisPlugin: DatabasePlugin {
+    public let type = "redis"
+
+    private var configuration: RedisConfiguration?
+    private var connection: RedisConnection?
+
+    public init() {}
+
+    deinit { close() }
+
+    public func initialize(_ request: InitializeRequest) throws -> InitializeResponse {
+        close()
+        configuration = try RedisConfiguration(request.config)
+        if request.verifyConnection {
+            do {
+                try verify()
+            } catch {
+                close()
+                configuration = nil
+                throw PluginError(error.kind, "error verifying connection: \(error.message)")
+            }
+        }
+        return InitializeResponse(config: request.config)
+    }
+
+    /// Logs in and runs `ACL GETUSER` on our own user: harmless, and it proves the ACL rights
+    /// every later operation needs.
+    private func verify() throws(PluginError) {
+        let configuration = try configured()
+        try withConnection(doing: nil) { redis throws(RedisError) in
+            try redis.command(["ACL", "GETUSER", configuration.username])
+        }
+        guard configuration.persistence == .aclSave else { return }
+        let aclFile = try? withConnection(doing: nil) { redis throws(RedisError) in
+            try redis.command(["CONFIG", "GET", "aclfile"])
+        }
+        if let values = aclFile?.arrayValue, values.count == 2, values[1].text == "" {
+            throw PluginError(.invalidConfiguration,
+                "persistence_mode ACLSAVE needs Redis started with an aclfile, but Redis at \(endpoint(configuration)) has none")
+        }
+    }
+
+    public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
+        let configuration = try configured()
+        let rules = try RedisACLRules.parse(request.statements)
+        let username = try makeUsername(request.usernameConfig, configuration)
+        try withConnection(doing: "create user \"\(username)\"", secret: request.password) { redis throws(RedisError) in
+            // ACL SETUSER on an existing name would silently widen that user: refuse instead.
+            if try !redis.command(["ACL", "GETUSER", username]).isNull {
+                throw RedisError(.server, "the user already exists in Redis at \(redis.endpoint)")
+            }
+            try redis.command(["ACL", "SETUSER", username, "ON", ">" + request.password] + rules)
+            do throws(RedisError) {
+                try persist(redis, configuration)
+            } catch {
+                // Creation is all or nothing: a user the server would forget at restart is not kept.
+                _ = try? redis.command(["ACL", "DELUSER", username])
+                throw error
+            }
+        }
+        return NewUserResponse(username: username)
+    }
+
+    public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
+        var configuration = try configured()
+        guard let change = request.password else { return UpdateUserResponse() }
+        let username = request.isRootRotation && request.username.isEmpty ? configuration.username : request.username
+        let isOwnUser = username == configuration.username
+        try withConnection(doing: "change the password of user \"\(username)\"", secret: change.newPassword) { redis throws(RedisError) in
+            // RESETPASS on a missing user would create it with no rights: check first.
+            if try redis.command(["ACL", "GETUSER", username]).isNull {
+                throw RedisError(.server, "the user does not exist in Redis at \(redis.endpoint)")
+            }
+            try redis.command(["ACL", "SETUSER", username, "RESETPASS", ">" + change.newPassword])
+            do throws(RedisError) {
+                try persist(redis, configuration)
+            } catch {
+                // Our own login must keep matching the stored configuration, or nothing could
+                // reconnect to put it right; other users are retried by the engine.
+                if isOwnUser {
+                    _ = try? redis.command(["ACL", "SETUSER", username, "RESETPASS", ">" + configuration.password])
+                }
+                throw error
+            }
+        }
+        if isOwnUser {
+            // The open connection stays logged in; new ones must use the new password.
+            configuration.password = change.newPassword
+            self.configuration = configuration
+        }
+        return UpdateUserResponse()
+    }
+
+    public func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse {
+        let configuration = try configured()
+        try withConnection(doing: "delete user \"\(request.username)\"") { redis throws(RedisError) in
+            // `:0` means the user was already gone, which is success.
+            try redis.command(["ACL", "DELUSER", request.username])
+            try persist(redis, configuration)
+        }
+        return DeleteUserResponse()
+    }
+
+    public func close() {
+        connection?.close()
+        connection = nil
+    }
+
+    // MARK: - Helpers
+
+    private func configured() throws(PluginError) -> RedisConfiguration {
+        guard let configuration else { throw PluginError(.connection, "connection has not been initialized") }
+        return configuration
+    }
+
+    private func makeUsername(_ metadata: UsernameMetadata, _ configuration: RedisConfiguration) throws(PluginError) -> String {
+        guard let template = configuration.usernameTemplate else { return RedisUsername.generate(metadata) }
+        do {
+            return try template.render(displayName: metadata.displayName, roleName: metadata.roleName)
+        } catch {
+            throw PluginError(.invalidConfiguration, "failed to generate username: \(error)")
+        }
+    }
+
+    private func persist(_ redis: RedisConnection, _ configuration: RedisConfiguration) throws(RedisError) {
+        guard let command = configuration.persistence.command else { return }
+        do {
+            try redis.command(command)
+        } catch {
+            throw RedisError(error.kind, "the change is live but persistence_mode \(configuration.persistence.rawValue) failed: \(error.message)", code: error.code)
+        }
+    }
+
+    private func endpoint(_ configuration: RedisConfiguration) -> String {
+        configuration.host.contains(":") ? "[\(configuration.host)]:\(configuration.port)" : "\(configuration.host):\(configuration.port)"
+    }
+
+    /// Runs `body` on the open connection, logging in first if there is none, and turns client
+    /// errors into plugin errors that say what we were doing (`action`, e.g. "delete user \"x\"")
+    /// and never contain a password.
+    @discardableResult
+    private func withConnection<T>(doing action: String?, secret: String = "",
+                                   _ body: (RedisConnection) throws(RedisError) -> T) throws(PluginError) -> T {
+        let configuration = try configured()
+        do {
+            if connection == nil || connection?.isOpen == false {
+                connection = try RedisConnection.connect(
+                    host: configuration.host, port: configuration.port,
+                    username: configuration.username, password: configuration.password,
+                    connectTimeout: configuration.connectTimeout, readTimeout: configuration.commandTimeout)
+            }
+            return try body(connection!)
+        } catch {
+            if !(connection?.isOpen ?? false) { connection = nil }
+            let kind: PluginError.Kind
+            switch error.kind {
+            case .connection, .timeout, .authentication, .protocolViolation: kind = .connection
+            case .permission, .server: kind = .database
+            }
+            let message = (action.map { "failed to \($0): " } ?? "") + error.message
+            throw PluginError(kind, message.redacting(secret).redacting(configuration.password))
+        }
+    }
+}

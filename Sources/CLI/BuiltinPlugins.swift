@@ -1,0 +1,21 @@
+import DBPlugin
+import Engine
+import Foundation
+import PostgresPlugin
+import RedisPlugin
+
+/// The plugins compiled into dbsecrets, by `plugin_name`.
+public enum BuiltinPlugins {
+    public static let catalog: PluginCatalog = {
+        var catalog = PluginCatalog()
+        catalog.register(PostgresPluginInfo.name) { PostgresPlugin() }
+        catalog.register(RedisPluginInfo.name) { RedisPlugin() }
+        return catalog
+    }()
+
+    static func environment(state: StateDirectory, terminal: Terminal, plugins: PluginCatalog) -> EngineEnvironment {
+        EngineEnvironment(
+            state: state, plugins: plugins,
+            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root")
+    }
+}

@@ -1,0 +1,144 @@
+import DBPlugin
+import Engine
+import Foundation
+
+/// The `dbsecrets` command line: finds the command, applies Vault's argument rules, runs it,
+/// and turns every failure into a message on stderr and an exit code, in this one place:
+/// 0 success, 1 local usage errors, 2 engine errors and missing values, 127 unknown command.
+public enum CommandLineTool {
+    public static let version = "0.1.0"
+
+    static let commands: [Command] =
+        DataCommands.all + LeaseCommands.all + ShortcutCommands.all + SchedulerCommands.all + ToolCommands.all
+
+    /// `arguments` excludes the program name. Tests pass their own plugin catalog.
+    public static func run(_ arguments: [String], terminal: Terminal,
+                           plugins: PluginCatalog = BuiltinPlugins.catalog) -> Int32 {
+        if let line = terminal.environment["COMP_LINE"], !line.isEmpty {
+            return ToolCommands.completeFromBash(line: line, terminal: terminal)
+        }
+        let preScan: PreScan
+        do {
+            preScan = try PreScan(arguments, environment: terminal.environment)
+        } catch {
+            terminal.err("\(error)\n")
+            return 1
+        }
+        guard let first = arguments.first else {
+            terminal.err(HelpText.topLevel(commands))
+            return 127
+        }
+        if ["-v", "-version", "--version"].contains(first) && arguments.count == 1 {
+            terminal.out("dbsecrets v\(version)\n")
+            return 0
+        }
+        if ["-h", "-help", "--help"].contains(first) {
+            terminal.out(HelpText.topLevel(commands))
+            return 0
+        }
+        if first.hasPrefix("-") {
+            terminal.err("Invalid flags before the subcommand. If these flags are for\nthe subcommand, please put them after the subcommand.\n\n" + HelpText.topLevel(commands))
+            return 1
+        }
+        guard let command = longestMatch(arguments) else {
+            terminal.err(HelpText.topLevel(commands))
+            return 127
+        }
+        let rest = Array(arguments.dropFirst(command.path.count))
+        let subcommands = commands.filter { $0.path.count == command.path.count + 1 && Array($0.path.prefix(command.path.count)) == command.path }
+        let beforeDashes = rest.prefix { $0 != "--" }
+        if beforeDashes.contains(where: { ["-h", "-help", "--help"].contains($0) }) {
+            terminal.out(HelpText.forCommand(command, subcommands: subcommands))
+            return 0
+        }
+        if case .subcommands = command.positional {
+            terminal.err(HelpText.forCommand(command, subcommands: subcommands))
+            return 1
+        }
+        do {
+            var parsed = try FlagParser.parse(rest, specs: command.flags)
+            let format = try OutputFormat(parsing: parsed.string("format") ?? preScan.format ?? "table")
+            parsed.positionals = try trailingFlags(parsed.positionals, format: format, terminal: terminal)
+            if format == .raw && command.path != ["read"] {
+                throw UsageError("This command does not support the -format=raw option.")
+            }
+            let invocation = Invocation(command: command, arguments: parsed, terminal: terminal, format: format,
+                                        stateDirectoryFlag: parsed.string("state-dir") ?? preScan.stateDir,
+                                        plugins: plugins)
+            return try command.run(invocation)
+        } catch let error as UsageError {
+            terminal.err(error.message + "\n")
+            if error.showHelp { terminal.err("\n" + HelpText.forCommand(command, subcommands: subcommands)) }
+            return 1
+        } catch let error as EngineError {
+            terminal.err(error.message + "\n")
+            return 2
+        } catch {
+            terminal.err("\(error)\n")
+            return 2
+        }
+    }
+
+    static func longestMatch(_ arguments: [String]) -> Command? {
+        commands.filter { $0.path.count <= arguments.count && Array(arguments.prefix($0.path.count)) == $0.path }
+            .max { $0.path.count < $1.path.count }
+    }
+
+    /// Vault warns about flags after the path and treats them as data. The global flags found by
+    /// the pre-scan are dropped instead of becoming data keys (e.g. a `-format` connection
+    /// parameter), which Vault would store.
+    static func trailingFlags(_ positionals: [String], format: OutputFormat, terminal: Terminal) throws -> [String] {
+        var kept: [String] = []
+        var skipNext = false
+        var misplaced: [String] = []
+        for (i, arg) in positionals.enumerated() {
+            if skipNext { skipNext = false; continue }
+            if i > 0 || !arg.hasPrefix("-") || arg == "-" {
+                if arg.hasPrefix("-") && arg != "-" {
+                    let name = String(arg.drop { $0 == "-" }.prefix { $0 != "=" })
+                    if CommonFlags.globalNames.contains(name) {
+                        skipNext = !arg.contains("=") && name != "detailed"
+                        continue
+                    }
+                    misplaced.append(arg)
+                }
+            }
+            kept.append(arg)
+        }
+        if !misplaced.isEmpty && format == .table {
+            terminal.err("Command flags must be provided before positional arguments. The following arguments will not be parsed as flags: [\(misplaced.joined(separator: ","))]\n")
+        }
+        return kept
+    }
+}
+
+/// `-format` and `-state-dir` are honoured anywhere on the line (before `--`), as Vault's
+/// pre-scan does for `-format`; then the environment.
+struct PreScan {
+    var format: String?
+    var stateDir: String?
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        var i = 0
+        while i < arguments.count, arguments[i] != "--" {
+            let arg = arguments[i]
+            for name in ["format", "state-dir"] where arg == "-\(name)" || arg == "--\(name)" || arg.hasPrefix("-\(name)=") || arg.hasPrefix("--\(name)=") {
+                var value: String?
+                if let eq = arg.firstIndex(of: "=") {
+                    value = String(arg[arg.index(after: eq)...])
+                } else if i + 1 < arguments.count {
+                    value = arguments[i + 1]
+                }
+                if name == "format" { format = value?.lowercased() } else { stateDir = value }
+            }
+            i += 1
+        }
+        if format == nil {
+            format = (environment["DBSECRETS_FORMAT"].flatMap { $0.isEmpty ? nil : $0 }
+                      ?? environment["VAULT_FORMAT"].flatMap { $0.isEmpty ? nil : $0 })?.lowercased()
+        }
+        if let format, !OutputFormat.names.contains(format) {
+            throw UsageError("Invalid output format: \(format)")
+        }
+    }
+}

@@ -1,0 +1,3 @@
+extension DataCommands {
+    static let all = [read, write, list, delete]
+}

@@ -1,0 +1,165 @@
+import DBPlugin
+import Engine
+import Foundation
+
+/// `lease lookup|renew|revoke|list`.
+enum LeaseCommands {
+    static let group = Command(
+        path: ["lease"], synopsis: "Interact with leases",
+        usage: "dbsecrets lease <subcommand> [options] [args]",
+        description: "This command groups subcommands for interacting with leases. Users can look up, renew, revoke and list leases.",
+        examples: [("Renew a lease:", "dbsecrets lease renew database/creds/ro/2f6a614c4aa27b1924b9ad94"),
+                   ("Revoke a lease:", "dbsecrets lease revoke database/creds/ro/2f6a614c4aa27b1924b9ad94")],
+        positional: .subcommands,
+        run: { _ in throw UsageError("") })
+
+    static let lookup = Command(
+        path: ["lease", "lookup"], synopsis: "Lookup the lease of a secret",
+        usage: "dbsecrets lease lookup ID",
+        description: "Shows the issue time, expiry time and remaining TTL of a lease.",
+        examples: [("Look up a lease:", "dbsecrets lease lookup database/creds/ro/2f6a614c4aa27b1924b9ad94")],
+        flags: CommonFlags.output(field: false), positional: .leaseID,
+        run: { inv in
+            try oneID(inv)
+            return try perform(inv, prefix: "error looking up lease id \(inv.positionals[0]): ") {
+                try $0.lookupLease(inv.positionals[0])
+            }
+        })
+
+    static let increment = FlagSpec(
+        name: "increment", kind: .duration, group: "Command Options",
+        usage: "Request a specific increment in seconds. The engine may cap it at the role's max_ttl. Uses duration format strings like \"30s\" or \"1h\".")
+
+    static let renew = Command(
+        path: ["lease", "renew"], synopsis: "Renews the lease of a secret",
+        usage: "dbsecrets lease renew [options] ID",
+        description: "Renews a lease: the TTL is recomputed from the role's current default_ttl (or -increment), capped at the lease's issue time plus max_ttl, and the user's expiry moves in the database.",
+        examples: [("Renew for one more hour:", "dbsecrets lease renew -increment=1h database/creds/ro/2f6a614c4aa27b1924b9ad94")],
+        flags: CommonFlags.output(field: false) + [increment], positional: .leaseID,
+        run: { inv in
+            if inv.positionals.isEmpty { throw UsageError("Missing ID!") }
+            if inv.positionals.count > 1 { throw UsageError("Too many arguments (expected 1-2, got \(inv.positionals.count))") }
+            let seconds = try inv.arguments.string("increment").map { text -> Int in
+                do {
+                    return try DurationField.seconds(.string(text), field: "increment")
+                } catch {
+                    throw UsageError("invalid value \"\(text)\" for flag -increment: \(error)")
+                }
+            } ?? 0
+            return try perform(inv, prefix: "Error renewing \(inv.positionals[0]): ") {
+                try $0.renewLease(inv.positionals[0], increment: seconds)
+            }
+        })
+
+    static let revokePrefix = FlagSpec(name: "prefix", kind: .bool, group: "Command Options",
+                                       usage: "Treat the ID as a prefix instead of an exact lease ID. This can revoke multiple leases simultaneously.")
+    static let revokeForce = FlagSpec(name: "force", aliases: ["f"], kind: .bool, group: "Command Options",
+                                      usage: "Delete the lease records even if the database refuses to drop the users. Requires -prefix. Use with care: the engine and the database go out of sync.")
+    static let revokeSync = FlagSpec(name: "sync", kind: .bool, group: "Command Options",
+                                     usage: "Accepted for compatibility with Vault; revocation always completes before the command returns.")
+
+    static let revoke = Command(
+        path: ["lease", "revoke"], synopsis: "Revokes leases and secrets",
+        usage: "dbsecrets lease revoke [options] ID",
+        description: "Revokes a lease: the database user is dropped, then the lease is forgotten. A lease that fails to revoke is kept with its error and retried by 'dbsecrets tidy'.",
+        examples: [("Revoke every lease of a role:", "dbsecrets lease revoke -prefix database/creds/ro")],
+        flags: [revokeForce, revokePrefix, revokeSync, CommonFlags.stateDir], positional: .leaseID,
+        run: { inv in
+            try inv.expectArguments(1)
+            let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
+            let force = inv.arguments.bool("force"), prefix = inv.arguments.bool("prefix")
+            if force && !prefix { throw UsageError("Specifying -force requires also specifying -prefix") }
+            do {
+                let engine = inv.makeEngine()
+                if prefix {
+                    try engine.revokeLeases(prefix: id, force: force)
+                } else {
+                    try engine.revokeLease(id)
+                }
+            } catch let error as EngineError {
+                let prefixText = force ? "Error force revoking leases with prefix \(id): "
+                    : prefix ? "Error revoking leases with prefix \(id): " : "Error revoking lease \(id): "
+                return DataCommands.report(inv, prefixText, error)
+            }
+            if force {
+                inv.terminal.err("Warning! Force-removing leases can cause the engine to become out of sync with\nthe database!\n")
+                inv.terminal.out("Success! Force revoked any leases with prefix: \(id)\n")
+            } else if prefix {
+                inv.terminal.out("Success! Revoked any leases with prefix: \(id)\n")
+            } else {
+                inv.terminal.out("Success! Revoked lease: \(id)\n")
+            }
+            return 0
+        })
+
+    static let list = Command(
+        path: ["lease", "list"], synopsis: "Lists leases with their users and expiry",
+        usage: "dbsecrets lease list [options] [PREFIX]",
+        description: "Lists every lease (or those whose id starts with PREFIX): id, role, username, issue and expiry times, and revocation failures. Leases the engine gave up revoking are marked irrevocable.",
+        examples: [("Leases of one role:", "dbsecrets lease list database/creds/ro/")],
+        flags: [CommonFlags.format, CommonFlags.stateDir], positional: .leaseID,
+        run: { inv in
+            if inv.positionals.count > 1 { throw UsageError("Too many arguments (expected 0-1, got \(inv.positionals.count))") }
+            let leases: [LeaseSummary]
+            do {
+                leases = try inv.makeEngine().listLeases(prefix: inv.positionals.first ?? "")
+            } catch let error as EngineError {
+                return DataCommands.report(inv, "Error listing leases: ", error)
+            }
+            let items: [JSONValue] = leases.map { lease in
+                var o: [String: JSONValue] = [
+                    "id": .string(lease.id), "role": .string(lease.role), "username": .string(lease.username),
+                    "issue_time": .string(Timestamp.format(lease.issueTime)),
+                    "expire_time": .string(Timestamp.format(lease.expireTime)),
+                    "revoke_attempts": .int(lease.revokeAttempts), "irrevocable": .bool(lease.irrevocable),
+                ]
+                o["last_error"] = lease.lastError.map { .string($0) } ?? .null
+                return .object(o)
+            }
+            switch inv.format {
+            case .json: inv.terminal.out(GoJSON.encode(.array(items)) + "\n")
+            case .yaml: inv.terminal.out(YAMLText.encode(.array(items)))
+            case .table, .raw:
+                if leases.isEmpty {
+                    inv.terminal.err("No leases found\n")
+                    return 0
+                }
+                let rows = leases.map { lease -> [String] in
+                    let status = lease.irrevocable ? "irrevocable" : lease.revokeAttempts > 0 ? "revoke failed x\(lease.revokeAttempts)" : "active"
+                    return [lease.id, lease.role, lease.username, Timestamp.format(lease.issueTime),
+                            Timestamp.format(lease.expireTime), status]
+                }
+                inv.terminal.out(columns([["ID", "Role", "Username", "Issued", "Expires", "State"]] + rows))
+            }
+            return 0
+        })
+
+    static let all = [group, lookup, renew, revoke, list]
+
+    private static func oneID(_ inv: Invocation) throws {
+        if inv.positionals.isEmpty { throw UsageError("Missing ID!") }
+        if inv.positionals.count > 1 { throw UsageError("Too many arguments (expected 1, got \(inv.positionals.count))") }
+    }
+
+    private static func perform(_ inv: Invocation, prefix: String, _ body: (Engine) throws -> EngineResponse?) throws -> Int32 {
+        let response: EngineResponse?
+        do {
+            response = try body(inv.makeEngine())
+        } catch let error as EngineError {
+            return DataCommands.report(inv, prefix, error)
+        }
+        if let response { inv.printer.printSecret(response) }
+        return 0
+    }
+
+    /// A multi-column table padded like columnize.
+    static func columns(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 4)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,101 @@
+import DBPlugin
+import Engine
+import Foundation
+
+/// `tidy` (one pass of due work, for cron or a systemd timer) and `agent` (the same in a loop).
+enum SchedulerCommands {
+    static let tidy = Command(
+        path: ["tidy"], synopsis: "Do the work that is due: revoke expired leases, rotate static roles",
+        usage: "dbsecrets tidy [options]",
+        description: """
+        Runs one pass over the work that must happen on time: revokes every expired lease, rotates \
+        every static role whose rotation_period or rotation_schedule is due, and settles interrupted \
+        root rotations. Prints what it did. Safe to run from cron while other dbsecrets commands \
+        (or agents) run.
+
+        Exit status is 0 when everything due was done, 2 when some item failed (it stays due and \
+        is retried by the next pass).
+        """,
+        examples: [("Every minute from cron:", "* * * * * dbsecrets tidy -format=json >>/var/log/dbsecrets-tidy.log")],
+        flags: [CommonFlags.format, CommonFlags.stateDir],
+        run: { inv in
+            try inv.expectArguments(0)
+            let items: [DueWorkItem]
+            do {
+                items = try inv.makeEngine().runDueWork()
+            } catch let error as EngineError {
+                return DataCommands.report(inv, "Error running due work: ", error)
+            }
+            printItems(items, inv)
+            return items.contains(where: isFailure) ? 2 : 0
+        })
+
+    static let interval = FlagSpec(name: "interval", kind: .duration, group: "Command Options",
+                                   usage: "Time between passes.", defaultValue: "5s")
+
+    static let agent = Command(
+        path: ["agent"], synopsis: "Run tidy passes in a loop, in the foreground",
+        usage: "dbsecrets agent [options]",
+        description: """
+        Runs 'dbsecrets tidy' every -interval until interrupted. SIGINT or SIGTERM stops it after \
+        the item in progress. Several agents may run at once: each item is done by one of them.
+        """,
+        examples: [("As a systemd service:", "ExecStart=/usr/local/bin/dbsecrets agent -interval=10s")],
+        flags: [CommonFlags.format, CommonFlags.stateDir, interval],
+        run: { inv in
+            try inv.expectArguments(0)
+            let text = inv.arguments.string("interval") ?? "5s"
+            guard let seconds = try? DurationField.seconds(.string(text), field: "interval"), seconds > 0 else {
+                throw UsageError("invalid value \"\(text)\" for flag -interval: must be a positive duration")
+            }
+            StopSignal.install()
+            let engine = inv.makeEngine()
+            while !StopSignal.requested {
+                do {
+                    printItems(try engine.runDueWork(shouldStop: { StopSignal.requested }), inv)
+                } catch let error as EngineError {
+                    _ = DataCommands.report(inv, "Error running due work: ", error)
+                }
+                var waited = 0.0
+                while waited < Double(seconds) && !StopSignal.requested {
+                    usleep(100_000)
+                    waited += 0.1
+                }
+            }
+            return 0
+        })
+
+    static let all = [tidy, agent]
+
+    static func isFailure(_ item: DueWorkItem) -> Bool {
+        [.leaseRevokeFailed, .leaseIrrevocable, .roleRotationFailed, .rootRotationStuck].contains(item.action)
+    }
+
+    static func printItems(_ items: [DueWorkItem], _ inv: Invocation) {
+        switch inv.format {
+        case .json, .yaml:
+            for item in items {
+                let object: JSONValue = ["time": .string(Timestamp.format(Date())), "action": .string(item.action.rawValue),
+                                         "subject": .string(item.subject), "detail": .string(item.detail)]
+                inv.terminal.out(GoJSON.encode(object).replacingOccurrences(of: "\n  ", with: " ").replacingOccurrences(of: "\n", with: " ") + "\n")
+            }
+        case .table, .raw:
+            for item in items {
+                let line = "\(item.action.rawValue): \(item.subject)" + (item.detail.isEmpty ? "" : " (\(item.detail))")
+                if isFailure(item) { inv.terminal.err(line + "\n") } else { inv.terminal.out(line + "\n") }
+            }
+        }
+    }
+}
+
+/// SIGINT/SIGTERM set a flag that the agent checks between items.
+enum StopSignal {
+    nonisolated(unsafe) static var flag: sig_atomic_t = 0
+
+    static var requested: Bool { flag != 0 }
+
+    static func install() {
+        signal(SIGINT) { _ in StopSignal.flag = 1 }
+        signal(SIGTERM) { _ in StopSignal.flag = 1 }
+    }
+}

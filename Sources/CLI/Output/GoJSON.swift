@@ -1,0 +1,56 @@
+import DBPlugin
+import Foundation
+
+/// JSON as Go's `json.MarshalIndent(v, "", "  ")` writes it: object keys sorted, `<`, `>`, `&`
+/// escaped as `\u003c`…, non-ASCII raw. Ordered pairs let the envelope keep Vault's key order.
+enum GoJSON {
+    static func encode(_ value: JSONValue, indent: String = "") -> String {
+        switch value {
+        case .object(let o):
+            return encode(pairs: o.keys.sorted().map { ($0, o[$0]!) }, indent: indent)
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            let inner = indent + "  "
+            return "[\n" + items.map { inner + encode($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d):
+            if d == d.rounded() && abs(d) < 1e21 { return String(format: "%.0f", d) }
+            return String(d)
+        case .string(let s): return quote(s)
+        }
+    }
+
+    static func encode(pairs: [(String, JSONValue)], indent: String = "") -> String {
+        if pairs.isEmpty { return "{}" }
+        let inner = indent + "  "
+        return "{\n" + pairs.map { inner + quote($0.0) + ": " + encode($0.1, indent: inner) }.joined(separator: ",\n")
+            + "\n" + indent + "}"
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<": out += "\\u003c"
+            case ">": out += "\\u003e"
+            case "&": out += "\\u0026"
+            case "\u{2028}": out += "\\u2028"
+            case "\u{2029}": out += "\\u2029"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

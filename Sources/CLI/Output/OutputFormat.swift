@@ -1,0 +1,17 @@
+/// `-format`: table (default), json, yaml (or yml). `raw` is read-only.
+enum OutputFormat: String, CaseIterable {
+    case table, json, yaml, raw
+
+    static let names = ["table", "json", "yaml", "yml", "raw"]
+
+    init(parsing text: String) throws {
+        switch text.lowercased() {
+        case "table": self = .table
+        case "json": self = .json
+        case "yaml", "yml": self = .yaml
+        case "raw": self = .raw
+        case "pretty": throw UsageError("Could not parse output: cannot use the pretty formatter for this type")
+        default: throw UsageError("Invalid output format: \(text)")
+        }
+    }
+}

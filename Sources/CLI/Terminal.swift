@@ -1,0 +1,58 @@
+import Foundation
+
+/// Where a command reads and writes. The real one is the process's streams; tests capture.
+public final class Terminal: @unchecked Sendable {
+    public var environment: [String: String]
+    public let stdoutIsTerminal: Bool
+    private let writeOut: (String) -> Void
+    private let writeErr: (String) -> Void
+    private let readIn: () -> Data
+    private var stdinConsumed = false
+
+    public init(environment: [String: String], stdoutIsTerminal: Bool,
+                out: @escaping (String) -> Void, err: @escaping (String) -> Void, stdin: @escaping () -> Data) {
+        self.environment = environment
+        self.stdoutIsTerminal = stdoutIsTerminal
+        self.writeOut = out
+        self.writeErr = err
+        self.readIn = stdin
+    }
+
+    /// The process's own streams. stdout is flushed after every write, so piped output is
+    /// line-buffered and never lost on exit.
+    public static func process() -> Terminal {
+        Terminal(environment: ProcessInfo.processInfo.environment,
+                 stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
+                 out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
+                 err: { text in FileHandle.standardError.write(Data(text.utf8)) },
+                 stdin: { FileHandle.standardInput.readDataToEndOfFile() })
+    }
+
+    func out(_ text: String) { writeOut(text) }
+    func err(_ text: String) { writeErr(text) }
+
+    /// Standard input, readable once per invocation, as Vault's `stdin already consumed`.
+    func readStdin() throws -> Data {
+        if stdinConsumed { throw UsageError("stdin already consumed") }
+        stdinConsumed = true
+        return readIn()
+    }
+
+    /// Colour only on a terminal, never with `NO_COLOR` or `TERM=dumb`.
+    var colorEnabled: Bool {
+        stdoutIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }
+}
+
+/// A local mistake in how the command was invoked: exit 1, message on stderr.
+struct UsageError: Error, CustomStringConvertible {
+    var message: String
+    /// When set, the command's help follows the message (as `hashicorp/cli` does for flags
+    /// placed before the subcommand).
+    var showHelp = false
+    init(_ message: String, showHelp: Bool = false) {
+        self.message = message
+        self.showHelp = showHelp
+    }
+    var description: String { message }
+}

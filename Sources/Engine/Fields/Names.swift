@@ -1,0 +1,17 @@
+/// Vault's `framework.GenericNameRegex`: `\w(([\w-.]+)?\w)?`. Besides matching Vault, the rule is
+/// what keeps every name inside the state directory: no `/`, no NUL, and no name made only of dots.
+public enum ObjectName {
+    public static let maximumLength = 255
+
+    public static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= maximumLength else { return false }
+        guard isWordByte(bytes.first!), isWordByte(bytes.last!) else { return false }
+        return bytes.allSatisfy { isWordByte($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// `\w` in Go's RE2 is ASCII only: `[0-9A-Za-z_]`.
+    private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x5f
+    }
+}

@@ -1,0 +1,184 @@
+import DBPlugin
+import Foundation
+
+/// `sys/leases/*`: lookup, renew, revoke (one, by prefix, forced), and list. Vault's lease
+/// manager lives in its core; here it is the engine's, since there is no server.
+extension Engine {
+    /// Revocation gives up after this many failed attempts and marks the lease irrevocable.
+    public static let maximumRevokeAttempts = 6
+
+    func handleLeasePath(_ parts: [String], _ op: EngineRequest.Operation, _ data: [String: JSONValue]) throws -> EngineResponse? {
+        let rest = parts.dropFirst().joined(separator: "/")
+        switch (parts[0], op) {
+        case ("lookup", .write):
+            return try lookupLease(data["lease_id"]?.textValue ?? "")
+        case ("lookup", .list):
+            let prefix = rest.isEmpty ? "" : rest + "/"
+            let ids = try leases.all().map(\.id).filter { $0.hasPrefix(prefix) }
+            // Vault lists one level: the next path segment, folders with a trailing slash.
+            let keys = Set(ids.map { id -> String in
+                let tail = id.dropFirst(prefix.count)
+                if let slash = tail.firstIndex(of: "/") { return String(tail[...slash]) }
+                return String(tail)
+            })
+            return .list(keys.sorted())
+        case ("renew", .write):
+            let id = data["lease_id"]?.textValue ?? rest
+            let increment = try data["increment"].map { try DurationField.seconds($0, field: "increment") } ?? 0
+            return try renewLease(id, increment: increment)
+        case ("revoke", .write):
+            try revokeLease(data["lease_id"]?.textValue ?? rest)
+            return nil
+        case ("revoke-prefix", .write):
+            try revokeLeases(prefix: rest, force: false)
+            return nil
+        case ("revoke-force", .write):
+            try revokeLeases(prefix: rest, force: true)
+            return nil
+        default:
+            throw EngineError.invalid("unsupported operation")
+        }
+    }
+
+    public func lookupLease(_ rawID: String) throws -> EngineResponse? {
+        let id = rawID.trimmingCharacters(in: .whitespaces)
+        guard !id.isEmpty else { throw EngineError.invalid("missing lease id") }
+        guard let lease = try leases.read(id: id) else { throw EngineError.invalid("invalid lease") }
+        let current = now
+        return EngineResponse(data: [
+            "id": .string(lease.id),
+            "issue_time": .string(Timestamp.format(lease.issueTime)),
+            "expire_time": .string(Timestamp.format(lease.expireTime)),
+            "last_renewal": lease.lastRenewal.map { .string(Timestamp.format($0)) } ?? .null,
+            "renewable": .bool(!lease.irrevocable && lease.expireTime > current),
+            "ttl": .int(max(0, Int(lease.expireTime.timeIntervalSince(current).rounded(.down)))),
+        ])
+    }
+
+    /// Recomputes the TTL from the role's current TTLs, capped at issue time + max TTL, and moves
+    /// the user's expiry in the database (the role's renew statements).
+    public func renewLease(_ rawID: String, increment: Int) throws -> EngineResponse? {
+        let id = rawID.trimmingCharacters(in: .whitespaces)
+        guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("lease not found") }
+        let lock = try state.lock(.lease, file)
+        defer { withExtendedLifetime(lock) {} }
+        guard let lease = try leases.read(id: id) else { throw EngineError.invalid("lease not found") }
+        let current = now
+        if lease.irrevocable {
+            throw EngineError.invalid("lease is expired and has failed previous revocation attempts")
+        }
+        guard lease.expireTime > current else { throw EngineError.invalid("lease expired") }
+        guard let role = try roles.read(lease.role) else {
+            throw EngineError.failed("error during renew: could not find role with name \"\(lease.role)\"")
+        }
+        let ttl = try LeaseTTL.calculate(increment: increment, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
+                                         start: lease.issueTime, now: current)
+        let (_, plugin, sanitizer) = try openConnection(role.dbName)
+        defer { plugin.close() }
+        do {
+            _ = try plugin.updateUser(UpdateUserRequest(
+                username: lease.username,
+                expiration: ExpirationChange(newExpiration: current.addingTimeInterval(TimeInterval(ttl.ttl + 5)),
+                                             statements: role.renewStatements)))
+        } catch {
+            throw EngineError.failed(sanitizer.clean(error))
+        }
+        var renewed = lease
+        renewed.expireTime = current.addingTimeInterval(TimeInterval(ttl.ttl))
+        renewed.lastRenewal = current
+        try leases.write(renewed, previous: lease)
+        return EngineResponse(data: nil, warnings: ttl.warning.map { [$0] } ?? [],
+                              leaseID: id, leaseDuration: ttl.ttl, renewable: true)
+    }
+
+    public func revokeLease(_ rawID: String) throws {
+        let id = rawID.trimmingCharacters(in: .whitespaces)
+        guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("invalid lease ID") }
+        let lock = try state.lock(.lease, file)
+        defer { withExtendedLifetime(lock) {} }
+        // Revoking a lease that is already gone is success, as in Vault.
+        guard let lease = try leases.read(id: id) else { return }
+        try revokeLocked(lease, force: false)
+    }
+
+    public func revokeLeases(prefix: String, force: Bool) throws {
+        let matching = try leases.all().filter { $0.id.hasPrefix(prefix) }
+        var failures: [String] = []
+        for candidate in matching {
+            guard let file = Lease.fileName(forID: candidate.id) else { continue }
+            let lock = try state.lock(.lease, file)
+            defer { withExtendedLifetime(lock) {} }
+            guard let lease = try leases.read(id: candidate.id) else { continue }
+            do {
+                try revokeLocked(lease, force: force)
+            } catch let error as EngineError {
+                failures.append("\(lease.id): \(error.message)")
+            }
+        }
+        if !failures.isEmpty {
+            throw EngineError.failed("failed to revoke \(failures.count) of \(matching.count) leases: \(failures.joined(separator: "; "))")
+        }
+    }
+
+    /// Deletes the user, then the lease. A failure keeps the lease with its attempt count, last
+    /// error and an exponential-backoff retry time; `force` drops the record regardless.
+    func revokeLocked(_ lease: Lease, force: Bool) throws {
+        do {
+            try deleteDatabaseUser(of: lease)
+        } catch let error as EngineError {
+            if force {
+                try leases.delete(lease)
+                return
+            }
+            var failed = lease
+            failed.revokeAttempts += 1
+            failed.lastError = error.message
+            if failed.revokeAttempts >= Self.maximumRevokeAttempts {
+                failed.irrevocable = true
+                failed.nextRevokeAttempt = nil
+            } else {
+                // Vault's backoff: 2^attempt × 10 s, jittered ±50% so that many failures spread out.
+                let base = pow(2.0, Double(failed.revokeAttempts)) * 10
+                failed.nextRevokeAttempt = now.addingTimeInterval(base * Double.random(in: 0.5...1.5))
+            }
+            try leases.write(failed, previous: lease)
+            throw error
+        }
+        try leases.delete(lease)
+    }
+
+    /// Uses the role's current `db_name` and revocation statements if the role still exists,
+    /// else what the lease embedded when it was issued.
+    func deleteDatabaseUser(of lease: Lease) throws {
+        let role = try roles.read(lease.role)
+        let dbName = role?.dbName ?? lease.dbName
+        let statements = role.map(\.revocationStatements) ?? lease.revocationStatements ?? []
+        let (_, plugin, sanitizer) = try openConnection(dbName)
+        defer { plugin.close() }
+        do {
+            _ = try plugin.deleteUser(DeleteUserRequest(username: lease.username, statements: statements))
+        } catch {
+            throw EngineError.failed(sanitizer.clean(error))
+        }
+    }
+
+    /// Every lease, for `lease list` (which Vault lacks): ids, users, times and revocation state.
+    public func listLeases(prefix: String) throws -> [LeaseSummary] {
+        try leases.all().filter { $0.id.hasPrefix(prefix) }.sorted { $0.issueTime < $1.issueTime }.map {
+            LeaseSummary(id: $0.id, role: $0.role, username: $0.username, issueTime: $0.issueTime,
+                         expireTime: $0.expireTime, revokeAttempts: $0.revokeAttempts, lastError: $0.lastError,
+                         irrevocable: $0.irrevocable)
+        }
+    }
+}
+
+public struct LeaseSummary: Sendable, Equatable {
+    public var id: String
+    public var role: String
+    public var username: String
+    public var issueTime: Date
+    public var expireTime: Date
+    public var revokeAttempts: Int
+    public var lastError: String?
+    public var irrevocable: Bool
+}

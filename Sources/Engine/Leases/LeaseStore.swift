@@ -1,0 +1,102 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Leases, one file each, plus an index of when each needs attention, so that finding due work
+/// never reads every lease: `lease-expiry/MINUTE/ID` holds an empty marker in the bucket of the
+/// minute the lease expires (or its next revocation attempt is due). A pass lists the bucket
+/// names, opens only the buckets already past, and reads only the leases they name.
+///
+/// Markers are written before the lease and removed after it, so a crash can leave a marker
+/// without a lease (swept by the next pass) but never a lease that no pass would find.
+struct LeaseStore: Sendable {
+    let records: RecordStore<Lease>
+    let state: StateDirectory
+
+    init(state: StateDirectory) {
+        self.state = state
+        self.records = RecordStore(state: state, kind: .lease)
+    }
+
+    func read(id: String) throws -> Lease? {
+        guard let file = Lease.fileName(forID: id) else { return nil }
+        guard let lease = try records.read(file), lease.id == id else { return nil }
+        return lease
+    }
+
+    /// Stores a new or changed lease and moves its marker to the bucket of `dueAt(lease)`.
+    func write(_ lease: Lease, previous: Lease? = nil) throws {
+        guard let file = Lease.fileName(forID: lease.id) else {
+            throw EngineError.failed("invalid lease id \(lease.id)")
+        }
+        try addMarker(file, at: Self.dueAt(lease))
+        try records.write(file, lease)
+        if let previous, Self.bucket(Self.dueAt(previous)) != Self.bucket(Self.dueAt(lease)) {
+            removeMarker(file, at: Self.dueAt(previous))
+        }
+    }
+
+    func delete(_ lease: Lease) throws {
+        guard let file = Lease.fileName(forID: lease.id) else { return }
+        try records.delete(file)
+        removeMarker(file, at: Self.dueAt(lease))
+    }
+
+    func all() throws -> [Lease] {
+        try records.list().compactMap { try records.read($0) }
+    }
+
+    /// Leases whose expiry or retry time is at or before `now`, found through the index.
+    func due(at now: Date) throws -> [Lease] {
+        let root = state.folder(.leaseExpiry)
+        let nowBucket = Self.bucket(now)
+        guard let buckets = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return [] }
+        var due: [Lease] = []
+        for bucket in buckets.sorted() where !bucket.hasPrefix(".") && bucket <= nowBucket {
+            let folder = root.appendingPathComponent(bucket)
+            let markers = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            for file in markers.sorted() where !file.hasPrefix(".") {
+                guard let lease = try records.read(file) else {
+                    // A marker whose lease is gone: a crash between the two writes, or a revoke.
+                    unlink(folder.appendingPathComponent(file).path)
+                    continue
+                }
+                if Self.bucket(Self.dueAt(lease)) != bucket {
+                    unlink(folder.appendingPathComponent(file).path)
+                    continue
+                }
+                if !lease.irrevocable && Self.dueAt(lease) <= now { due.append(lease) }
+            }
+            if markers.isEmpty { rmdir(folder.path) }
+        }
+        return due
+    }
+
+    static func dueAt(_ lease: Lease) -> Date {
+        lease.nextRevokeAttempt ?? lease.expireTime
+    }
+
+    static func bucket(_ date: Date) -> String {
+        let minute = Int((date.timeIntervalSince1970 / 60).rounded(.down))
+        // Zero-padded so that string order is time order.
+        let text = String(max(minute, 0))
+        return String(repeating: "0", count: max(0, 12 - text.count)) + text
+    }
+
+    private func addMarker(_ file: String, at date: Date) throws {
+        let root = try state.prepareFolder(.leaseExpiry)
+        let folder = root.appendingPathComponent(Self.bucket(date))
+        try state.makePrivateFolder(folder)
+        let path = folder.appendingPathComponent(file).path
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StateError.io("cannot create \(path)", errno) }
+        close(fd)
+        AtomicFile.syncFolder(folder.path)
+    }
+
+    private func removeMarker(_ file: String, at date: Date) {
+        let folder = state.folder(.leaseExpiry).appendingPathComponent(Self.bucket(date))
+        unlink(folder.appendingPathComponent(file).path)
+    }
+}

@@ -1,0 +1,95 @@
+import DBPlugin
+import Foundation
+
+/// A dynamic credential's lease. Enough is embedded (db_name, revocation statements) to revoke
+/// the user even after its role is deleted, as Vault does.
+struct Lease: Codable, Equatable {
+    var id: String
+    var role: String
+    var dbName: String
+    var username: String
+    /// nil means "the plugin's default", as Vault's embedded `null`.
+    var revocationStatements: [String]?
+    var issueTime: Date
+    var expireTime: Date
+    var lastRenewal: Date?
+    /// Revocation bookkeeping: attempts so far, the last error, when to try again, and whether
+    /// the engine has given up (irrevocable leases stay listed until revoked with -force).
+    var revokeAttempts: Int = 0
+    var lastError: String?
+    var nextRevokeAttempt: Date?
+    var irrevocable: Bool = false
+
+    enum CodingKeys: String, CodingKey {
+        case id, role, username
+        case dbName = "db_name"
+        case revocationStatements = "revocation_statements"
+        case issueTime = "issue_time"
+        case expireTime = "expire_time"
+        case lastRenewal = "last_renewal"
+        case revokeAttempts = "revoke_attempts"
+        case lastError = "last_error"
+        case nextRevokeAttempt = "next_revoke_attempt"
+        case irrevocable
+    }
+
+    /// `database/creds/ROLE/SUFFIX` → `SUFFIX`, the file name.
+    static func fileName(forID id: String) -> String? {
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "database", parts[1] == "creds",
+              ObjectName.isValid(String(parts[2])), ObjectName.isValid(String(parts[3])) else { return nil }
+        return String(parts[3])
+    }
+}
+
+/// Written before a root password changes in the database, removed after the new one is
+/// stored: a crash in between leaves enough to roll forward or back.
+struct RootRotationIntent: Codable, Equatable {
+    var connection: String
+    var username: String
+    var oldPassword: String
+    var newPassword: String
+    var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case connection, username
+        case oldPassword = "old_password"
+        case newPassword = "new_password"
+        case createdAt = "created_at"
+    }
+}
+
+/// Written before a static role's password changes in the database.
+struct StaticRotationIntent: Codable, Equatable {
+    var role: String
+    var username: String
+    var newPassword: String
+    var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case role, username
+        case newPassword = "new_password"
+        case createdAt = "created_at"
+    }
+}
+
+/// Written before a dynamic user is created, removed once its lease is stored: if the process
+/// dies in between, `tidy` reports the possibly orphaned user instead of forgetting it.
+struct CredsIntent: Codable, Equatable {
+    var leaseID: String
+    var role: String
+    var dbName: String
+    var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case role
+        case leaseID = "lease_id"
+        case dbName = "db_name"
+        case createdAt = "created_at"
+    }
+}
+
+/// A named password policy, kept as the HCL text the user wrote.
+struct StoredPasswordPolicy: Codable, Equatable {
+    var policy: String
+}

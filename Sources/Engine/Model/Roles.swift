@@ -1,0 +1,70 @@
+import DBPlugin
+import Foundation
+
+/// A dynamic role (`database/roles/NAME`): how to create, renew and revoke short-lived users.
+struct DynamicRole: Codable, Equatable {
+    var dbName: String
+    var creationStatements: [String] = []
+    var revocationStatements: [String] = []
+    var rollbackStatements: [String] = []
+    var renewStatements: [String] = []
+    var defaultTTL: Int = 0
+    var maxTTL: Int = 0
+    var credentialType: CredentialType = .password
+    var credentialConfig: [String: JSONValue] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case dbName = "db_name"
+        case creationStatements = "creation_statements"
+        case revocationStatements = "revocation_statements"
+        case rollbackStatements = "rollback_statements"
+        case renewStatements = "renew_statements"
+        case defaultTTL = "default_ttl"
+        case maxTTL = "max_ttl"
+        case credentialType = "credential_type"
+        case credentialConfig = "credential_config"
+    }
+}
+
+/// A static role (`database/static-roles/NAME`): one long-lived database user whose password
+/// the engine rotates. The current password lives here and nowhere else.
+struct StaticRole: Codable, Equatable {
+    var dbName: String
+    var username: String
+    var rotationStatements: [String] = []
+    var rotationPeriod: Int = 0
+    var rotationSchedule: String = ""
+    var rotationWindow: Int = 0
+    var credentialType: CredentialType = .password
+    var credentialConfig: [String: JSONValue] = [:]
+    var password: String = ""
+    var lastVaultRotation: Date?
+    var nextVaultRotation: Date?
+    /// After a failed rotation: when to try again, and what went wrong (secrets sanitized).
+    var retryAt: Date?
+    var lastError: String?
+    var failedAttempts: Int = 0
+
+    enum CodingKeys: String, CodingKey {
+        case dbName = "db_name"
+        case username
+        case rotationStatements = "rotation_statements"
+        case rotationPeriod = "rotation_period"
+        case rotationSchedule = "rotation_schedule"
+        case rotationWindow = "rotation_window"
+        case credentialType = "credential_type"
+        case credentialConfig = "credential_config"
+        case password
+        case lastVaultRotation = "last_vault_rotation"
+        case nextVaultRotation = "next_vault_rotation"
+        case retryAt = "retry_at"
+        case lastError = "last_error"
+        case failedAttempts = "failed_attempts"
+    }
+}
+
+public enum CredentialType: String, Codable, Sendable {
+    case password
+    case rsaPrivateKey = "rsa_private_key"
+    case clientCertificate = "client_certificate"
+}

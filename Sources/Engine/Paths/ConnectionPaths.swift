@@ -1,0 +1,163 @@
+import DBPlugin
+import Foundation
+
+/// `database/config/:name` (create, update, read, delete, list) and `database/reset/:name`.
+extension Engine {
+    /// Keys of a config write that belong to the engine; everything else is a connection
+    /// parameter handed to the plugin.
+    static let connectionEngineFields: Set<String> = [
+        "name", "plugin_name", "plugin_version", "verify_connection", "allowed_roles",
+        "root_rotation_statements", "password_policy",
+    ]
+
+    func writeConnection(_ name: String, _ data: [String: JSONValue]) throws -> EngineResponse? {
+        let lock = try state.lock(.connection, name)
+        defer { withExtendedLifetime(lock) {} }
+        let existing = try connections.read(name)
+        var config = existing ?? DatabaseConfig(pluginName: "")
+        if let plugin = data["plugin_name"] { config.pluginName = try FieldValue.string(plugin, field: "plugin_name") }
+        guard !config.pluginName.isEmpty else { throw EngineError.invalid("empty plugin name") }
+        if let version = data["plugin_version"] {
+            let text = try FieldValue.string(version, field: "plugin_version")
+            if !text.isEmpty {
+                guard Self.isSemanticVersion(text) else {
+                    throw EngineError.invalid("version \"\(text)\" is not a valid semantic version")
+                }
+                // Plugins are built in; there is no catalog of other versions to pin.
+                throw EngineError.invalid("error creating database object: plugin not found in the catalog: \(config.pluginName), version=\(text.hasPrefix("v") ? text : "v" + text)")
+            }
+        }
+        if let verify = data["verify_connection"] { config.verifyConnection = try FieldValue.bool(verify, field: "verify_connection") }
+        if let roles = data["allowed_roles"] { config.allowedRoles = try FieldValue.commaStringSlice(roles, field: "allowed_roles") }
+        if let statements = data["root_rotation_statements"] {
+            config.rootRotationStatements = try FieldValue.stringSlice(statements, field: "root_rotation_statements")
+        }
+        if let policy = data["password_policy"] { config.passwordPolicy = try FieldValue.string(policy, field: "password_policy") }
+
+        let parameters = data.filter { !Self.connectionEngineFields.contains($0.key) }
+        if existing == nil {
+            config.connectionDetails = parameters
+        } else {
+            config.connectionDetails.merge(parameters) { _, new in new }
+        }
+
+        guard let plugin = environment.plugins.makePlugin(named: config.pluginName) else {
+            throw EngineError.invalid("error creating database object: plugin not found in the catalog: \(config.pluginName)")
+        }
+        defer { plugin.close() }
+        var sanitizer = SecretSanitizer()
+        sanitizer.add(connection: config.connectionDetails)
+        do {
+            let response = try plugin.initialize(InitializeRequest(config: config.connectionDetails, verifyConnection: config.verifyConnection))
+            config.connectionDetails = response.config
+        } catch {
+            throw EngineError.invalid("error creating database object: \(sanitizer.clean(error))")
+        }
+        try connections.write(name, config)
+
+        var warnings: [String] = []
+        if let url = config.connectionDetails["connection_url"]?.textValue, ConnectionURL.literalPassword(in: url) != nil {
+            warnings.append("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information.")
+        }
+        warnings += environment.configurationWarnings(config.pluginName, config.connectionDetails)
+        return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
+    }
+
+    func readConnection(_ name: String) throws -> EngineResponse? {
+        guard let config = try connections.read(name) else { return nil }
+        var details = config.connectionDetails
+        for key in DatabaseConfigSecrets.keys { details.removeValue(forKey: key) }
+        if let url = details["connection_url"]?.textValue {
+            details["connection_url"] = .string(ConnectionURL.redacted(url))
+        }
+        return EngineResponse(data: [
+            "plugin_name": .string(config.pluginName),
+            "plugin_version": .string(config.pluginVersion),
+            "connection_details": .object(details),
+            "allowed_roles": .array(config.allowedRoles.map { .string($0) }),
+            "root_credentials_rotate_statements": .array(config.rootRotationStatements.map { .string($0) }),
+            "password_policy": .string(config.passwordPolicy),
+            "verify_connection": .bool(config.verifyConnection),
+        ])
+    }
+
+    func deleteConnection(_ name: String) throws -> EngineResponse? {
+        let lock = try state.lock(.connection, name)
+        defer { withExtendedLifetime(lock) {} }
+        try connections.delete(name)
+        return nil
+    }
+
+    func listConnections() throws -> EngineResponse? {
+        .list(try connections.list())
+    }
+
+    /// Vault closes the cached plugin and re-initializes it from storage with verification; with
+    /// no long-lived process, that is a verified connect with the stored configuration.
+    func resetConnection(_ name: String) throws -> EngineResponse? {
+        let (config, plugin, _) = try openConnection(name)
+        _ = config
+        plugin.close()
+        return nil
+    }
+
+    /// Loads a connection and initializes its plugin with verification, as Vault's
+    /// `GetConnection` does. The caller closes the plugin.
+    func openConnection(_ name: String) throws -> (DatabaseConfig, DatabasePlugin, SecretSanitizer) {
+        guard let config = try connections.read(name) else {
+            throw EngineError.failed("failed to find entry for connection with name: \"\(name)\"")
+        }
+        return try open(config)
+    }
+
+    func open(_ config: DatabaseConfig) throws -> (DatabaseConfig, DatabasePlugin, SecretSanitizer) {
+        guard let plugin = environment.plugins.makePlugin(named: config.pluginName) else {
+            throw EngineError.failed("error creating database object: plugin not found in the catalog: \(config.pluginName)")
+        }
+        var sanitizer = SecretSanitizer()
+        sanitizer.add(connection: config.connectionDetails)
+        do {
+            _ = try plugin.initialize(InitializeRequest(config: config.connectionDetails, verifyConnection: true))
+        } catch {
+            plugin.close()
+            throw EngineError.failed(sanitizer.clean(error))
+        }
+        return (config, plugin, sanitizer)
+    }
+
+    static func isSemanticVersion(_ text: String) -> Bool {
+        let core = text.hasPrefix("v") ? String(text.dropFirst()) : text
+        let main = core.split(separator: "-", maxSplits: 1).first.map(String.init) ?? core
+        let numbers = main.split(separator: "+").first?.split(separator: ".") ?? []
+        return (1...3).contains(numbers.count) && numbers.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+}
+
+/// What the engine needs to know of a `connection_url` without understanding each plugin's form.
+enum ConnectionURL {
+    /// The password written literally in a URL's userinfo (not a `{{password}}` template), if any.
+    static func literalPassword(in url: String) -> String? {
+        guard let userinfo = userinfoRange(url) else { return nil }
+        let info = url[userinfo]
+        guard let colon = info.firstIndex(of: ":") else { return nil }
+        let password = info[info.index(after: colon)...]
+        if password.isEmpty || password.contains("{{") { return nil }
+        return String(password)
+    }
+
+    /// Vault's `url.Redacted()`: a literal password becomes `xxxxx`.
+    static func redacted(_ url: String) -> String {
+        guard let userinfo = userinfoRange(url), literalPassword(in: url) != nil,
+              let colon = url[userinfo].firstIndex(of: ":") else { return url }
+        return String(url[..<url.index(after: colon)]) + "xxxxx" + String(url[userinfo.upperBound...])
+    }
+
+    private static func userinfoRange(_ url: String) -> Range<String.Index>? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        let afterScheme = url[scheme.upperBound...]
+        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@") else { return nil }
+        return authority.startIndex..<at
+    }
+}

@@ -1,0 +1,143 @@
+import DBPlugin
+import Foundation
+
+/// Reads and writes one kind of record as `FOLDER/NAME.json`. Every file carries
+/// `format_version`; a file this version does not understand, or cannot parse, is an error that
+/// names the file, never a crash and never silently overwritten.
+struct RecordStore<Record: Codable>: Sendable {
+    static var formatVersion: Int { 1 }
+
+    let state: StateDirectory
+    let kind: RecordKind
+
+    func url(_ name: String) -> URL {
+        state.folder(kind).appendingPathComponent(name + ".json")
+    }
+
+    func read(_ name: String) throws -> Record? {
+        let file = url(name)
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch let error as NSError where error.domain == NSCocoaErrorDomain && error.code == NSFileReadNoSuchFileError {
+            return nil
+        } catch {
+            if !FileManager.default.fileExists(atPath: file.path) { return nil }
+            throw EngineError.failed("cannot read state file \(file.path): \(error.localizedDescription)")
+        }
+        return try Self.decode(data, file: file)
+    }
+
+    static func decode(_ data: Data, file: URL) throws -> Record {
+        let header: RecordHeader
+        do {
+            header = try JSONDecoder().decode(RecordHeader.self, from: data)
+        } catch {
+            throw EngineError.failed("state file \(file.path) is corrupt: not a JSON object with a format_version")
+        }
+        guard header.formatVersion == formatVersion else {
+            throw EngineError.failed("state file \(file.path) has format_version \(header.formatVersion), which this version of dbsecrets does not understand")
+        }
+        do {
+            return try StateCoding.decoder.decode(Record.self, from: data)
+        } catch {
+            throw EngineError.failed("state file \(file.path) is corrupt: \(StateCoding.describe(error))")
+        }
+    }
+
+    func write(_ name: String, _ record: Record) throws {
+        let folder = try state.prepareFolder(kind)
+        try AtomicFile.write(try StateCoding.encode(record), to: folder.appendingPathComponent(name + ".json"))
+    }
+
+    func delete(_ name: String) throws {
+        try AtomicFile.remove(url(name))
+    }
+
+    /// Names of the records present, sorted; temp files and strays are skipped.
+    func list() throws -> [String] {
+        let folder = state.folder(kind)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return entries.compactMap { entry -> String? in
+            guard entry.hasSuffix(".json"), !entry.hasPrefix(".") else { return nil }
+            return String(entry.dropLast(5))
+        }.sorted()
+    }
+}
+
+private struct RecordHeader: Decodable {
+    var formatVersion: Int
+    enum CodingKeys: String, CodingKey { case formatVersion = "format_version" }
+}
+
+/// The JSON conventions of state files: pretty, sorted keys, RFC 3339 times with fractions.
+enum StateCoding {
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad time \(text)"))
+            }
+            return date
+        }
+        return d
+    }()
+
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var c = encoder.singleValueContainer()
+            try c.encode(Timestamp.format(date))
+        }
+        var data = try encoder.encode(Versioned(value: value))
+        data.append(0x0a)
+        return data
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "missing \(key.stringValue)"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
+            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? c.debugDescription : "bad value at \(path)"
+        default: return "unreadable"
+        }
+    }
+}
+
+/// Writes the record's own keys plus `format_version` in one flat object.
+private struct Versioned<T: Encodable>: Encodable {
+    let value: T
+    func encode(to encoder: Encoder) throws {
+        try value.encode(to: encoder)
+        var c = encoder.container(keyedBy: AnyKey.self)
+        try c.encode(1, forKey: AnyKey(stringValue: "format_version"))
+    }
+}
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// RFC 3339 with nanosecond-free fractions, in UTC: `2026-11-23T16:04:20.123456Z`.
+public enum Timestamp {
+    public static func format(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+
+    public static func parse(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: text) { return d }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: text)
+    }
+}

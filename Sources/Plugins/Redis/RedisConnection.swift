@@ -1,0 +1,121 @@
+import Foundation
+
+/// One RESP2 connection to a stand-alone Redis server, spoken as the Go plugin does it:
+/// TCP, then `AUTH <username> <password>`, then commands one at a time (no pipelining, no HELLO).
+///
+/// Error replies become `RedisError`s whose messages name the server and the command
+/// (`ACL SETUSER`), never the command's arguments, so a password cannot leak through them.
+public final class RedisConnection {
+    public let host: String
+    public let port: Int
+    /// `host:port` as it appears in messages.
+    public let endpoint: String
+    /// How long one reply may take once the command is sent.
+    public var readTimeout: TimeInterval
+    /// The user the connection authenticated as; Redis' `default` user before any AUTH.
+    public private(set) var username: String = "default"
+
+    private let socket: RedisSocket
+    private var buffer: [UInt8] = []
+    private let decoder = RESPDecoder()
+
+    public init(host: String, port: Int, connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10) throws(RedisError) {
+        self.host = host
+        self.port = port
+        self.readTimeout = readTimeout
+        socket = try RedisSocket(host: host, port: port, timeout: connectTimeout)
+        endpoint = socket.endpoint
+    }
+
+    /// Connects and authenticates; the whole handshake is bounded by `connectTimeout`.
+    public static func connect(host: String, port: Int, username: String, password: String,
+                               connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10) throws(RedisError) -> RedisConnection {
+        let connection = try RedisConnection(host: host, port: port, connectTimeout: connectTimeout, readTimeout: readTimeout)
+        try connection.authenticate(username: username, password: password, timeout: connectTimeout)
+        return connection
+    }
+
+    public func authenticate(username: String, password: String, timeout: TimeInterval? = nil) throws(RedisError) {
+        let reply = try send(["AUTH", username, password], timeout: timeout)
+        if case .error(let line) = reply {
+            let code = reply.errorCode
+            let text = line.redacting(password)
+            if code == "WRONGPASS" {
+                throw RedisError(.authentication, "Redis at \(endpoint) refused the login of user \"\(username)\": \(text)", code: code)
+            }
+            throw RedisError(.authentication, "could not log in to Redis at \(endpoint) as \"\(username)\": \(text)", code: code)
+        }
+        self.username = username
+    }
+
+    /// Sends a command and returns its reply; an error reply is returned, not thrown.
+    public func send(_ arguments: [String], timeout: TimeInterval? = nil) throws(RedisError) -> RESPValue {
+        let limit = timeout ?? readTimeout
+        let deadline = Date().addingTimeInterval(limit)
+        do throws(RedisError) {
+            try socket.write(RESPEncoder.command(arguments), deadline: deadline, timeout: limit)
+            while true {
+                let parsed: (value: RESPValue, consumed: Int)?
+                do {
+                    parsed = try decoder.decode(buffer)
+                } catch {
+                    throw RedisError(.protocolViolation, "Redis at \(endpoint) sent a malformed reply to \(Self.commandName(arguments)): \(error.message)")
+                }
+                if let parsed {
+                    buffer.removeFirst(parsed.consumed)
+                    return parsed.value
+                }
+                try socket.read(into: &buffer, deadline: deadline, timeout: limit)
+            }
+        } catch {
+            // After a timeout or garbage, a late reply would answer the wrong command: start over.
+            close()
+            throw error
+        }
+    }
+
+    /// Sends a command and returns its reply, throwing error replies as `RedisError`.
+    @discardableResult
+    public func command(_ arguments: [String], timeout: TimeInterval? = nil) throws(RedisError) -> RESPValue {
+        let reply = try send(arguments, timeout: timeout)
+        guard case .error(let line) = reply else { return reply }
+        let name = Self.commandName(arguments)
+        let code = reply.errorCode
+        switch code {
+        case "NOPERM":
+            throw RedisError(.permission, "user \"\(username)\" is not allowed to run \(name) on Redis at \(endpoint): \(line)", code: code)
+        case "NOAUTH", "WRONGPASS":
+            throw RedisError(.authentication, "Redis at \(endpoint) refused \(name): \(line)", code: code)
+        default:
+            throw RedisError(.server, "Redis at \(endpoint) rejected \(name): \(line)", code: code)
+        }
+    }
+
+    public var isOpen: Bool { socket.isOpen }
+
+    public func close() {
+        socket.close()
+        buffer.removeAll()
+    }
+
+    /// The command as named in messages: its name, and the subcommand for container commands
+    /// (`ACL SETUSER`). Never further arguments, which may be passwords.
+    static func commandName(_ arguments: [String]) -> String {
+        guard let first = arguments.first?.uppercased() else { return "an empty command" }
+        if containerCommands.contains(first), arguments.count > 1 {
+            return "\(first) \(arguments[1].uppercased())"
+        }
+        return first
+    }
+
+    private static let containerCommands: Set<String> = [
+        "ACL", "CONFIG", "CLIENT", "CLUSTER", "COMMAND", "FUNCTION", "MEMORY", "MODULE", "OBJECT", "SCRIPT", "XINFO",
+    ]
+}
+
+extension String {
+    /// This text with every occurrence of `secret` replaced, as Vault's error sanitizer does.
+    func redacting(_ secret: String, as placeholder: String = "[password]") -> String {
+        secret.isEmpty ? self : replacingOccurrences(of: secret, with: placeholder)
+    }
+}

@@ -1,0 +1,32 @@
+import DBPlugin
+import Foundation
+
+/// Vault's Redis usernames, which predate username templates: `credsutil.GenerateUsername` with
+/// display and role names cut to 64 bytes, parts joined by `_` skipping empty ones, the whole cut
+/// to 100 bytes, then uppercased: `V_TOKEN_MY-DYNAMIC-ROLE_YASUQUF3GVVD0ZWTEMK4_1608481717`.
+enum RedisUsername {
+    static func generate(_ metadata: UsernameMetadata, now: Date = Date()) -> String {
+        let parts = [
+            "v",
+            truncated(metadata.displayName, to: 64),
+            truncated(metadata.roleName, to: 64),
+            randomAlphanumeric(20),
+            String(Int(now.timeIntervalSince1970)),
+        ]
+        let joined = parts.filter { !$0.isEmpty }.joined(separator: "_")
+        return truncated(joined, to: 100).uppercased()
+    }
+
+    /// Go's `s[:n]`: bytes, not characters.
+    static func truncated(_ s: String, to length: Int) -> String {
+        let bytes = Array(s.utf8)
+        return bytes.count <= length ? s : String(decoding: bytes[..<length], as: UTF8.self)
+    }
+
+    static func randomAlphanumeric(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+}

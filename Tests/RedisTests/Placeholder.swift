@@ -1,5 +1,0 @@
-import XCTest
-
-final class RedisPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
