@@ -126,6 +126,23 @@ final class ElastiCacheRotationTests: XCTestCase {
         XCTAssertTrue(try server.redisLogin(user.login, "initial-password-0001"))
     }
 
+    /// On AWS a user is `modifying` for a while after ModifyUser: a second rotation right away is
+    /// refused (upstream's docs advise retrying), and succeeds once the user is active again.
+    func testRotationRightAfterAnotherWaitsForTheUserToBeActive() throws {
+        let user = try makeUser()
+        let plugin = try plugin()
+        defer { plugin.close() }
+        try server.setModifyingSeconds(0.3)
+        try rotate(plugin, user.id, to: "first-of-two-rotations-1")
+        XCTAssertThrowsError(try rotate(plugin, user.id, to: "too-early-rotation-0001")) {
+            XCTAssertEqual(($0 as? PluginError)?.message,
+                           "user \(user.id) cannot be updated because it is not in the 'active' state")
+        }
+        Thread.sleep(forTimeInterval: 0.35)
+        try rotate(plugin, user.id, to: "second-of-two-rotations")
+        XCTAssertTrue(try server.redisLogin(user.login, "second-of-two-rotations"))
+    }
+
     func testUnknownUser() throws {
         let plugin = try plugin()
         defer { plugin.close() }

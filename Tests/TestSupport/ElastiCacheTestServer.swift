@@ -72,6 +72,13 @@ public struct ElastiCacheTestServer: Sendable {
         try testAction("TestInjectFailure", params)
     }
 
+    /// After each ModifyUser the user reports `modifying` for this long, as AWS does while a
+    /// change propagates. `resetFailures` sets it back to 0.
+    public func setModifyingSeconds(_ seconds: Double) throws {
+        try testAction("TestSetModifyingSeconds", ["Seconds": String(seconds)])
+    }
+
+    /// Drops pending injected failures and the modifying delay.
     public func resetFailures() throws {
         try testAction("TestReset", [:])
     }

@@ -11,7 +11,9 @@ Test-only actions (not AWS, not signed), POSTed form-encoded like the real ones:
   TestSetStatus    UserId, Status
   TestInjectFailure  [Count=1], [Status=400], [Code=Throttling], [Message], [Body, ContentType], [Delay]
                    the next Count signed requests get this answer instead (after the signature check)
-  TestReset        drop pending injected failures
+  TestSetModifyingSeconds  Seconds
+                   after each ModifyUser the user stays `modifying` this long, as on AWS (default 0)
+  TestReset        drop pending injected failures, modifying time back to 0
 """
 import argparse
 import hmac
@@ -74,6 +76,7 @@ class State:
         self.redis = redis
         self.users = {"default": self._user("default", "default", "on ~* +@all", 0)}
         self.failures = []
+        self.modifying_seconds = 0.0
 
     def _user(self, user_id, name, access, password_count, status="active"):
         return {"UserId": user_id, "UserName": name, "Status": status, "Engine": "redis",
@@ -95,7 +98,13 @@ class State:
         u = self.users.get(user_id)
         if u is None:
             raise AWSError(404, "UserNotFound", "User %s not found." % user_id)
+        self.settle(u)
         return u
+
+    @staticmethod
+    def settle(u):
+        if u.get("ModifyingUntil") and time.monotonic() >= u["ModifyingUntil"]:
+            u["Status"], u["ModifyingUntil"] = "active", None
 
     @staticmethod
     def passwords(params):
@@ -118,6 +127,8 @@ class State:
                 users = [self.find(params["UserId"])]
             else:
                 users = list(self.users.values())
+                for u in users:
+                    self.settle(u)
             members = "".join("<member>%s</member>" % self.user_xml(u) for u in users)
             return "<Users>%s</Users>" % members
 
@@ -131,6 +142,8 @@ class State:
                 raise AWSError(400, "InvalidParameterCombination", "No modifications were requested.")
             self.redis.command("ACL", "SETUSER", u["UserName"], "resetpass", *[">" + p for p in pws])
             u["PasswordCount"] = len(pws)
+            if self.modifying_seconds > 0:
+                u["Status"], u["ModifyingUntil"] = "modifying", time.monotonic() + self.modifying_seconds
             return self.user_xml(u)
 
     # Test-only actions
@@ -149,7 +162,17 @@ class State:
 
     def set_status(self, params):
         with self.lock:
-            self.find(params.get("UserId"))["Status"] = params.get("Status") or "active"
+            u = self.find(params.get("UserId"))
+            u["Status"], u["ModifyingUntil"] = params.get("Status") or "active", None
+
+    def set_modifying_seconds(self, params):
+        with self.lock:
+            self.modifying_seconds = float(params.get("Seconds") or 0)
+
+    def reset(self, params):
+        with self.lock:
+            self.failures.clear()
+            self.modifying_seconds = 0.0
 
     def inject(self, params):
         entry = {
@@ -202,7 +225,8 @@ class Handler(BaseHTTPRequestHandler):
             params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
             action = params.get("Action", "")
             test_actions = {"TestCreateUser": state.create_user, "TestSetStatus": state.set_status,
-                            "TestInjectFailure": state.inject, "TestReset": lambda p: state.failures.clear()}
+                            "TestInjectFailure": state.inject, "TestSetModifyingSeconds": state.set_modifying_seconds,
+                            "TestReset": state.reset}
             if action in test_actions:
                 test_actions[action](params)
                 self.send(200, "OK", "text/plain")
