@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "CLI", dependencies: ["Engine", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "ElastiCachePlugin"]),
         .executableTarget(name: "dbsecrets", dependencies: ["CLI"]),
 
-        .target(name: "TestSupport", dependencies: ["DBPlugin"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"]),
         .testTarget(name: "UsernameTemplateTests", dependencies: ["UsernameTemplate"]),
         .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy"]),

@@ -1,6 +1,7 @@
 import DBPlugin
 import Engine
 import Foundation
+import MySQLPlugin
 import PostgresPlugin
 import RedisPlugin
 
@@ -10,6 +11,7 @@ public enum BuiltinPlugins {
         var catalog = PluginCatalog()
         catalog.register(PostgresPluginInfo.name) { PostgresPlugin() }
         catalog.register(RedisPluginInfo.name) { RedisPlugin() }
+        MySQLPlugin.register(in: &catalog)
         return catalog
     }()
 

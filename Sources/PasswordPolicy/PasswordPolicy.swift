@@ -16,7 +16,8 @@ public struct PasswordPolicy: Sendable, Equatable {
     public var length: Int
     public var rules: [CharsetRule]
     /// The text this policy was parsed from, for storing and returning it unchanged as Vault does;
-    /// the canonical rendering for policies built in code.
+    /// the canonical rendering for policies built in code. It does not follow later changes to
+    /// `length` or `rules`: `hcl` renders the current values.
     public let hclSource: String
 
     /// Longer passwords are refused rather than allocated; Vault has no such bound.

@@ -401,7 +401,7 @@ private func isAlphanumeric(_ byte: UInt8) -> Bool {
 }
 
 extension Unicode.Scalar.Properties {
-    /// Close to Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
+    /// Go's `unicode.IsPrint` without its special case for the ASCII space, which callers check themselves.
     var isPrintableForGo: Bool {
         switch generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
@@ -411,8 +411,6 @@ extension Unicode.Scalar.Properties {
              .initialPunctuation, .finalPunctuation, .otherPunctuation,
              .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
             return true
-        case .spaceSeparator:
-            return false
         default:
             return false
         }
