@@ -1,17 +1,28 @@
 import DBPlugin
+import ElastiCachePlugin
 import Engine
 import Foundation
+import MySQLPlugin
+import PostgresPlugin
+import RedisPlugin
 
 /// The plugins compiled into dbsecrets, by `plugin_name`.
-enum BuiltinPlugins {
-    static let catalog: PluginCatalog = {
-        let catalog = PluginCatalog()
+public enum BuiltinPlugins {
+    public static let catalog: PluginCatalog = {
+        var catalog = PluginCatalog()
+        catalog.register(PostgresPluginInfo.name) { PostgresPlugin() }
+        catalog.register(RedisPluginInfo.name) { RedisPlugin() }
+        MySQLPlugin.register(in: &catalog)
+        catalog.register(ElastiCachePluginInfo.name) { ElastiCachePlugin() }
         return catalog
     }()
 
-    static func environment(state: StateDirectory, terminal: Terminal) -> EngineEnvironment {
+    static func environment(state: StateDirectory, terminal: Terminal, plugins: PluginCatalog) -> EngineEnvironment {
         EngineEnvironment(
-            state: state, plugins: catalog,
-            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root")
+            state: state, plugins: plugins,
+            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root",
+            configurationWarnings: { name, config in
+                name == ElastiCachePluginInfo.name ? ElastiCachePlugin.warnings(for: config) : []
+            })
     }
 }

@@ -1,3 +1,4 @@
+import DBPlugin
 import Engine
 import Foundation
 
@@ -10,8 +11,9 @@ public enum CommandLineTool {
     static let commands: [Command] =
         DataCommands.all + LeaseCommands.all + ShortcutCommands.all + SchedulerCommands.all + ToolCommands.all
 
-    /// `arguments` excludes the program name.
-    public static func run(_ arguments: [String], terminal: Terminal) -> Int32 {
+    /// `arguments` excludes the program name. Tests pass their own plugin catalog.
+    public static func run(_ arguments: [String], terminal: Terminal,
+                           plugins: PluginCatalog = BuiltinPlugins.catalog) -> Int32 {
         if let line = terminal.environment["COMP_LINE"], !line.isEmpty {
             return ToolCommands.completeFromBash(line: line, terminal: terminal)
         }
@@ -64,7 +66,8 @@ public enum CommandLineTool {
                 throw UsageError("This command does not support the -format=raw option.")
             }
             let invocation = Invocation(command: command, arguments: parsed, terminal: terminal, format: format,
-                                        stateDirectoryFlag: parsed.string("state-dir") ?? preScan.stateDir)
+                                        stateDirectoryFlag: parsed.string("state-dir") ?? preScan.stateDir,
+                                        plugins: plugins)
             return try command.run(invocation)
         } catch let error as UsageError {
             terminal.err(error.message + "\n")

@@ -1,3 +1,4 @@
+import DBPlugin
 import Engine
 import Foundation
 
@@ -45,6 +46,7 @@ struct Invocation {
     let terminal: Terminal
     let format: OutputFormat
     let stateDirectoryFlag: String?
+    let plugins: PluginCatalog
 
     var positionals: [String] { arguments.positionals }
 
@@ -52,7 +54,7 @@ struct Invocation {
 
     func makeEngine() -> Engine {
         let state = StateDirectory.resolve(flag: stateDirectoryFlag, environment: terminal.environment)
-        return Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal))
+        return Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal, plugins: plugins))
     }
 
     func expectArguments(_ count: Int) throws {

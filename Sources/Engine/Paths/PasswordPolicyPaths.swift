@@ -1,4 +1,5 @@
 import DBPlugin
+import Foundation
 import PasswordPolicy
 
 /// `sys/policies/password/:name` (write, read, list, delete) and `…/:name/generate`.
@@ -12,13 +13,23 @@ extension Engine {
             return parts[0].isEmpty ? .list(try passwordPolicies.list()) : nil
         case (1, .write):
             let name = try validName(parts[0])
-            guard let text = data["policy"]?.textValue, !text.isEmpty else {
+            guard var text = data["policy"]?.textValue, !text.isEmpty else {
                 throw EngineError.invalid("missing policy")
             }
+            // Vault accepts the policy base64-encoded too.
+            if let decoded = Data(base64Encoded: text), let decodedText = String(data: decoded, encoding: .utf8) {
+                text = decodedText
+            }
+            let policy: PasswordPolicy
             do {
-                _ = try PasswordPolicy(hcl: text)
+                policy = try PasswordPolicy(hcl: text)
             } catch {
                 throw EngineError.invalid("invalid password policy: \(error)")
+            }
+            do {
+                try policy.checkBeforeStoring()
+            } catch {
+                throw EngineError.invalid("\(error)")
             }
             let lock = try state.lock(.passwordPolicy, name)
             defer { withExtendedLifetime(lock) {} }

@@ -1,1 +1,301 @@
-// Placeholder until the MySQL plugin lands.
+import DBPlugin
+import Foundation
+import UsernameTemplate
+
+/// Vault's `mysql-database-plugin` and its aurora/rds/legacy siblings, over our own wire client.
+///
+/// Connection parameters: `connection_url` (go-sql-driver DSN, `{{username}}`/`{{password}}` templated),
+/// `username`, `password`, `username_template`, and Vault's pool settings (`max_open_connections`,
+/// `max_idle_connections`, `max_connection_lifetime`), which are validated and otherwise unused because
+/// the plugin holds a single connection. `tls_ca`/`tls_certificate_key` and `tls=` are refused: no TLS yet.
+public final class MySQLPlugin: DatabasePlugin {
+    public let variant: Variant
+    public var type: String { "mysql" }
+
+    private var dsn: MySQLDSN?
+    private var usernameTemplate: UsernameTemplate?
+    /// Values that must never appear in an error text.
+    private var secrets: [String] = []
+    private var connection: MySQLConnection?
+
+    public init(variant: Variant = .mysql) {
+        self.variant = variant
+    }
+
+    deinit { close() }
+
+    // MARK: initialize
+
+    public func initialize(_ request: InitializeRequest) throws -> InitializeResponse {
+        let config = ConnectionConfig(request.config)
+        close()
+
+        let templateSource = config.string("username_template").flatMap { $0.isEmpty ? nil : $0 }
+            ?? variant.defaultUsernameTemplate
+        let template: UsernameTemplate
+        do {
+            template = try UsernameTemplate(templateSource)
+        } catch {
+            throw PluginError(.invalidConfiguration, "unable to initialize username template: \(error)")
+        }
+        let sample: String
+        do {
+            sample = try template.render(displayName: "", roleName: "")
+        } catch {
+            throw PluginError(.invalidConfiguration, "invalid username template: \(error)")
+        }
+        if sample.count > variant.maxUsernameLength {
+            throw PluginError(.invalidConfiguration, "invalid username template: it renders \(tooLong(sample))")
+        }
+
+        let username = config.string("username") ?? ""
+        let password = config.string("password") ?? ""
+        secrets = [password].filter { !$0.isEmpty }
+
+        guard let url = config.string("connection_url"), !url.isEmpty else {
+            throw PluginError(.invalidConfiguration, "connection_url cannot be empty")
+        }
+        for value in [username, password] where value.contains("{{username}}") || value.contains("{{password}}") {
+            throw PluginError(.invalidConfiguration, "username and/or password cannot contain the template variables")
+        }
+        for key in ["tls_ca", "tls_certificate_key"] where !(config.string(key) ?? "").isEmpty {
+            throw PluginError(.unsupported, "TLS is not supported yet: remove \(key) to connect without TLS")
+        }
+        let maxOpen = try config.int("max_open_connections", default: 4)
+        _ = try config.int("max_idle_connections", default: maxOpen)
+        if let lifetime = request.config["max_connection_lifetime"], lifetime != .null {
+            guard lifetime.intValue != nil || lifetime.textValue.flatMap(GoDuration.seconds) != nil else {
+                throw PluginError(.invalidConfiguration,
+                                  "invalid max_connection_lifetime: cannot parse \"\(lifetime.textValue ?? "")\"")
+            }
+        }
+
+        // Like Vault: the password goes into the DSN unescaped (go-sql-driver takes it verbatim).
+        let rendered = StatementTemplate.render(url, ["username": username, "password": password])
+        let parsed = try MySQLDSN(parsing: rendered)
+        if !parsed.password.isEmpty { secrets.append(parsed.password) }
+        dsn = parsed
+        usernameTemplate = template
+
+        if request.verifyConnection {
+            do {
+                _ = try session()
+            } catch {
+                throw pluginError(error, prefix: "error verifying connection: ")
+            }
+        }
+        return InitializeResponse(config: request.config)
+    }
+
+    // MARK: newUser
+
+    public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
+        guard !request.statements.isEmpty else {
+            throw PluginError(.invalidConfiguration, "empty creation statements")
+        }
+        let username = try generateUsername(request.usernameConfig)
+        let values = [
+            "name": username, "username": username, "password": request.password,
+            "expiration": StatementTemplate.expiration(request.expiration),
+        ]
+        let queries = MySQLStatements.queries(request.statements, values)
+        guard !queries.isEmpty else {
+            throw PluginError(.invalidConfiguration, "empty creation statements")
+        }
+        let secrets = self.secrets + [request.password]
+        let conn = try session(secrets: secrets)
+        // A user that existed before is not ours to drop if the statements fail.
+        let existedBefore = try? userExists(username, on: conn)
+        do {
+            try runInTransaction(queries, on: conn)
+        } catch {
+            if existedBefore == false {
+                removePartialUser(username, rollback: request.rollbackStatements, on: conn)
+            }
+            throw pluginError(error, secrets: secrets)
+        }
+        return NewUserResponse(username: username)
+    }
+
+    private func generateUsername(_ metadata: UsernameMetadata) throws -> String {
+        guard let template = usernameTemplate else { throw notInitialized() }
+        let username: String
+        do {
+            username = try template.render(displayName: metadata.displayName, roleName: metadata.roleName)
+        } catch {
+            throw PluginError(.invalidConfiguration, "unable to generate username: \(error)")
+        }
+        guard username.count <= variant.maxUsernameLength else {
+            throw PluginError(.invalidConfiguration, "the username template renders \(tooLong(username))")
+        }
+        return username
+    }
+
+    private func tooLong(_ username: String) -> String {
+        "\"\(username)\", \(username.count) characters long, but \(variant.pluginName) allows at most "
+            + "\(variant.maxUsernameLength)"
+    }
+
+    /// MySQL commits DDL (CREATE USER, GRANT) at once, so a rolled-back transaction can still leave a
+    /// user behind: run the role's rollback statements, then drop every host entry of the name.
+    private func removePartialUser(_ username: String, rollback: [String], on conn: MySQLConnection) {
+        for query in MySQLStatements.queries(rollback, ["name": username, "username": username]) {
+            _ = try? conn.execute(query)
+        }
+        let name = MySQLStatements.literal(username)
+        guard let hosts = try? conn.query("SELECT Host FROM mysql.user WHERE User = '\(name)'") else { return }
+        for case let host? in hosts.rows.map({ $0.first ?? nil }) {
+            _ = try? conn.execute("DROP USER '\(name)'@'\(MySQLStatements.literal(host))'")
+        }
+    }
+
+    // MARK: updateUser
+
+    public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
+        guard request.password != nil || request.expiration != nil else {
+            throw PluginError(.invalidConfiguration, "no change requested")
+        }
+        if let change = request.password {
+            guard !request.username.isEmpty, !change.newPassword.isEmpty else {
+                throw PluginError(.invalidConfiguration, "failed to change password: must provide both username and password")
+            }
+            let secrets = self.secrets + [change.newPassword]
+            let conn = try session(secrets: secrets)
+            if (try? userExists(request.username, on: conn)) == false {
+                throw PluginError(.database, "failed to change password: user \"\(request.username)\" does not exist")
+            }
+            let statements = change.statements.isEmpty ? [MySQLStatements.defaultRotation] : change.statements
+            let queries = MySQLStatements.queries(statements, [
+                "name": request.username, "username": request.username, "password": change.newPassword,
+            ])
+            do {
+                try runInTransaction(queries, on: conn)
+            } catch {
+                throw pluginError(error, secrets: secrets, prefix: "failed to change password: ")
+            }
+            if request.isRootRotation, request.username == dsn?.username {
+                // Later reconnects of this instance must use the new root password.
+                dsn?.password = change.newPassword
+                self.secrets.append(change.newPassword)
+            }
+        }
+        // MySQL has no VALID UNTIL: Vault's plugin ignores expiration changes. Renew statements, when a
+        // role has them, are run so they are not silently dropped.
+        if let change = request.expiration, !change.statements.isEmpty {
+            let conn = try session()
+            let queries = MySQLStatements.queries(change.statements, [
+                "name": request.username, "username": request.username,
+                "expiration": StatementTemplate.expiration(change.newExpiration),
+            ])
+            do {
+                try runInTransaction(queries, on: conn)
+            } catch {
+                throw pluginError(error, prefix: "failed to change expiration: ")
+            }
+        }
+        return UpdateUserResponse()
+    }
+
+    // MARK: deleteUser
+
+    public func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse {
+        let conn = try session()
+        // nil when the admin may not read mysql.user; then "no such user" errors count as gone.
+        let exists = try? userExists(request.username, on: conn)
+        if exists == false { return DeleteUserResponse() }
+        let statements = request.statements.isEmpty ? [MySQLStatements.defaultRevocation] : request.statements
+        let queries = MySQLStatements.queries(statements, ["name": request.username, "username": request.username])
+        let goneCodes = [MySQLErrorCode.cannotUser, MySQLErrorCode.nonexistingGrant, MySQLErrorCode.nonexistingTableGrant]
+        do {
+            try runInTransaction(queries, on: conn) { error in
+                exists == nil && error.kind == .server && error.code.map(goneCodes.contains) == true
+            }
+        } catch {
+            throw pluginError(error)
+        }
+        return DeleteUserResponse()
+    }
+
+    // MARK: connection
+
+    public func close() {
+        connection?.close()
+        connection = nil
+    }
+
+    /// The plugin's single connection, opened on first use (and after a connection failure).
+    private func session(secrets extra: [String] = []) throws -> MySQLConnection {
+        if let connection { return connection }
+        guard let dsn else { throw notInitialized() }
+        let configuration = MySQLConnection.Configuration(
+            address: dsn.address, username: dsn.username, password: dsn.password,
+            database: dsn.database.isEmpty ? nil : dsn.database, connectTimeout: dsn.connectTimeout,
+            readTimeout: dsn.readTimeout, writeTimeout: dsn.writeTimeout)
+        do {
+            let conn = try MySQLConnection.connect(configuration)
+            for (name, value) in dsn.sessionVariables {
+                try conn.execute("SET \(name)=\(value)")
+            }
+            connection = conn
+            return conn
+        } catch {
+            throw pluginError(error, secrets: extra + secrets)
+        }
+    }
+
+    private func userExists(_ username: String, on conn: MySQLConnection) throws -> Bool {
+        let rows = try conn.query("SELECT COUNT(*) FROM mysql.user WHERE User = '\(MySQLStatements.literal(username))'")
+        return (rows.rows.first?.first ?? nil).flatMap { Int($0) }.map { $0 > 0 } ?? false
+    }
+
+    /// Runs the queries between START TRANSACTION and COMMIT; on an error not `tolerated`, rolls back.
+    private func runInTransaction(_ queries: [String], on conn: MySQLConnection,
+                                  tolerating tolerated: (MySQLError) -> Bool = { _ in false }) throws {
+        do {
+            try conn.execute("START TRANSACTION")
+            for query in queries {
+                do {
+                    try conn.execute(query)
+                } catch let error as MySQLError where tolerated(error) {
+                    continue
+                }
+            }
+            try conn.execute("COMMIT")
+        } catch {
+            if let error = error as? MySQLError, error.kind != .server {
+                // The connection is unusable (timeout, closed): drop it so the next call reconnects.
+                close()
+            } else {
+                _ = try? conn.execute("ROLLBACK")
+            }
+            throw error
+        }
+    }
+
+    private func notInitialized() -> PluginError {
+        PluginError(.connection, "connection has not been initialized")
+    }
+
+    /// Maps a client error to the engine's kinds, with every secret replaced by `[password]`.
+    private func pluginError(_ error: Error, secrets extra: [String] = [], prefix: String = "") -> PluginError {
+        if let error = error as? PluginError {
+            return PluginError(error.kind, sanitize(prefix + error.message, extra))
+        }
+        guard let error = error as? MySQLError else {
+            return PluginError(.database, sanitize(prefix + "\(error)", extra))
+        }
+        let kind: PluginError.Kind
+        switch error.kind {
+        case .connection, .protocolViolation: kind = .connection
+        case .unsupported: kind = .unsupported
+        case .server: kind = error.code == MySQLErrorCode.accessDenied ? .connection : .database
+        }
+        return PluginError(kind, sanitize(prefix + error.description, extra))
+    }
+
+    private func sanitize(_ message: String, _ extra: [String]) -> String {
+        (secrets + extra).filter { !$0.isEmpty }.sorted { $0.count > $1.count }.reduce(message) {
+            $0.replacingOccurrences(of: $1, with: "[password]")
+        }
+    }
+}

@@ -1,1 +1,351 @@
-// Placeholder until the Postgres plugin lands.
+import DBPlugin
+import Foundation
+import UsernameTemplate
+
+/// The names under which the CLI registers this plugin.
+public enum PostgresPluginInfo {
+    public static let name = "postgresql-database-plugin"
+}
+
+/// Vault's `postgresql-database-plugin` over our own wire client.
+///
+/// Connection parameters: `connection_url` (URL or key=value form, with `{{username}}` and
+/// `{{password}}`), `username`, `password`, `disable_escaping`, `username_template`,
+/// `password_authentication` (`password` or `scram-sha-256`), and Vault's pool settings
+/// (`max_open_connections`, `max_idle_connections`, `max_connection_lifetime`), which are
+/// accepted and ignored: a command opens at most one connection.
+public final class PostgresPlugin: DatabasePlugin {
+    public let type = "pgx"
+
+    static let defaultUsernameTemplate =
+        #"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}"#
+    static let defaultRenewStatement = #"ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';"#
+    static let defaultRotationStatement = #"ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';"#
+
+    /// How `{{password}}` reaches the server: as typed, or as a SCRAM-SHA-256 verifier computed here
+    /// so the plaintext never appears in statements or server logs.
+    enum PasswordAuthentication: String {
+        case password
+        case scramSHA256 = "scram-sha-256"
+    }
+
+    private var settings: PostgresConnectionURL?
+    private var usernameTemplate: UsernameTemplate?
+    private var passwordAuthentication = PasswordAuthentication.password
+    private var connection: PostgresConnection?
+    /// The configured secrets, scrubbed from every error text.
+    private var secrets: [String] = []
+
+    public init() {}
+
+    deinit { close() }
+
+    // MARK: initialize
+
+    public func initialize(_ request: InitializeRequest) throws -> InitializeResponse {
+        let config = ConnectionConfig(request.config)
+        let rawURL = config.string("connection_url") ?? ""
+        guard !rawURL.isEmpty else {
+            throw PluginError(.invalidConfiguration, "connection_url cannot be empty")
+        }
+        let username = config.string("username") ?? ""
+        let password = config.string("password") ?? ""
+        for value in [username, password] where value.contains("{{username}}") || value.contains("{{password}}") {
+            throw PluginError(.invalidConfiguration, "username and/or password cannot contain the template variables")
+        }
+        secrets = [password, PostgresConnectionURL.pathEscape(password)].filter { !$0.isEmpty }
+        let disableEscaping = try config.bool("disable_escaping", default: false)
+        for key in ["max_open_connections", "max_idle_connections"] {
+            _ = try config.int(key, default: 4)
+        }
+
+        var templateSource = config.string("username_template") ?? ""
+        if templateSource.isEmpty { templateSource = Self.defaultUsernameTemplate }
+        let template: UsernameTemplate
+        do {
+            template = try UsernameTemplate(templateSource)
+        } catch {
+            throw PluginError(.invalidConfiguration, "unable to initialize username template: \(error)")
+        }
+        do {
+            _ = try template.render(displayName: "", roleName: "")
+        } catch {
+            throw PluginError(.invalidConfiguration, "invalid username template: \(error)")
+        }
+
+        let authentication = config.string("password_authentication") ?? ""
+        guard let mode = authentication.isEmpty ? .password : PasswordAuthentication(rawValue: authentication) else {
+            throw PluginError(.invalidConfiguration, "'\(authentication)' is not a valid password authentication type")
+        }
+
+        let url = PostgresConnectionURL.substitute(rawURL, username: username, password: password,
+                                                   disableEscaping: disableEscaping)
+        let parsed: PostgresConnectionURL
+        do {
+            parsed = try PostgresConnectionURL(parsing: url)
+        } catch let error as PostgresClientError {
+            throw PluginError(.invalidConfiguration, scrub(error.message))
+        }
+        if !parsed.password.isEmpty { secrets.append(parsed.password) }
+
+        close()
+        settings = parsed
+        usernameTemplate = template
+        passwordAuthentication = mode
+
+        if request.verifyConnection {
+            do {
+                _ = try session()
+            } catch let error as PluginError {
+                throw PluginError(.connection, "error verifying connection: \(error.message)")
+            }
+        }
+        return InitializeResponse(config: request.config)
+    }
+
+    // MARK: newUser
+
+    public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
+        guard !request.statements.isEmpty else {
+            throw PluginError(.invalidConfiguration, "empty creation statements")
+        }
+        let template = try initializedTemplate()
+        let username: String
+        do {
+            username = try template.render(displayName: request.usernameConfig.displayName,
+                                           roleName: request.usernameConfig.roleName)
+        } catch {
+            throw PluginError(.invalidConfiguration, "unable to generate username: \(error)")
+        }
+        let values = [
+            "name": username,
+            "username": username,
+            "password": statementPassword(request.password),
+            "expiration": StatementTemplate.expiration(request.expiration),
+        ]
+        let extraSecrets = [request.password, values["password"]!]
+        let connection = try session()
+        try inTransaction(connection, secrets: extraSecrets) {
+            for statement in request.statements {
+                // A block with END inside runs whole: its own semicolons must not split it.
+                let queries = PostgresStatements.containsMultilineStatement(statement)
+                    ? [statement] : PostgresStatements.split(statement)
+                for query in queries {
+                    try execute(StatementTemplate.render(query, values), on: connection,
+                                failure: "failed to execute query: ", secrets: extraSecrets)
+                }
+            }
+        }
+        return NewUserResponse(username: username)
+    }
+
+    // MARK: updateUser
+
+    public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
+        guard !request.username.isEmpty else {
+            throw PluginError(.invalidConfiguration, "missing username")
+        }
+        guard request.password != nil || request.expiration != nil else {
+            throw PluginError(.invalidConfiguration, "no changes requested")
+        }
+        var failures: [PluginError] = []
+        if let change = request.password {
+            do { try changePassword(of: request.username, change) } catch let error as PluginError { failures.append(error) }
+        }
+        if let change = request.expiration {
+            do { try changeExpiration(of: request.username, change) } catch let error as PluginError { failures.append(error) }
+        }
+        if failures.count == 1 { throw failures[0] }
+        if let first = failures.first {
+            throw PluginError(first.kind, failures.map(\.message).joined(separator: "; "))
+        }
+        return UpdateUserResponse()
+    }
+
+    private func changePassword(of username: String, _ change: PasswordChange) throws {
+        guard !change.newPassword.isEmpty else {
+            throw PluginError(.invalidConfiguration, "missing password")
+        }
+        let connection = try session()
+        guard try roleExists(username, on: connection) else {
+            throw PluginError(.database, "user does not appear to exist: no role named \"\(username)\" in pg_roles")
+        }
+        let password = statementPassword(change.newPassword)
+        let values = ["name": username, "username": username, "password": password]
+        let statements = change.statements.isEmpty ? [Self.defaultRotationStatement] : change.statements
+        let extraSecrets = [change.newPassword, password]
+        try inTransaction(connection, secrets: extraSecrets) {
+            for query in statements.flatMap(PostgresStatements.split) {
+                try execute(StatementTemplate.render(query, values), on: connection,
+                            failure: "failed to execute query: ", secrets: extraSecrets)
+            }
+        }
+    }
+
+    private func changeExpiration(of username: String, _ change: ExpirationChange) throws {
+        let connection = try session()
+        let values = ["name": username, "username": username,
+                      "expiration": StatementTemplate.expiration(change.newExpiration)]
+        let statements = change.statements.isEmpty ? [Self.defaultRenewStatement] : change.statements
+        try inTransaction(connection, secrets: []) {
+            for query in statements.flatMap(PostgresStatements.split) {
+                try execute(StatementTemplate.render(query, values), on: connection, failure: "", secrets: [])
+            }
+        }
+    }
+
+    // MARK: deleteUser
+
+    public func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse {
+        let connection = try session()
+        // Revoking a user that is already gone is a success: the lease's job is done.
+        guard try roleExists(request.username, on: connection) else { return DeleteUserResponse() }
+        if request.statements.isEmpty {
+            try defaultDeleteUser(request.username, on: connection)
+        } else {
+            let values = ["name": request.username, "username": request.username]
+            try inTransaction(connection, secrets: []) {
+                for query in request.statements.flatMap(PostgresStatements.split) {
+                    try execute(StatementTemplate.render(query, values), on: connection, failure: "", secrets: [])
+                }
+            }
+        }
+        return DeleteUserResponse()
+    }
+
+    /// Vault's default revocation: revoke what the role was granted, then drop it. Not one
+    /// transaction, on purpose: when something fails, as much access as possible is gone already.
+    private func defaultDeleteUser(_ username: String, on connection: PostgresConnection) throws {
+        let role = PostgresStatements.quoteIdentifier(username)
+        let literal = PostgresStatements.quoteLiteral(username)
+        let roleOID = "(SELECT oid FROM pg_roles WHERE rolname = \(literal))"
+        // Every schema where the role holds a privilege on the schema or on something in it.
+        let schemas = try query("""
+            SELECT DISTINCT nspname FROM (
+              SELECT n.nspname FROM pg_namespace n, aclexplode(n.nspacl) a WHERE a.grantee = \(roleOID)
+              UNION SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+                aclexplode(c.relacl) a WHERE a.grantee = \(roleOID)
+              UNION SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
+                aclexplode(p.proacl) a WHERE a.grantee = \(roleOID)
+              UNION SELECT table_schema::text FROM information_schema.role_column_grants WHERE grantee = \(literal)
+              UNION SELECT 'public'
+            ) s ORDER BY 1
+            """, on: connection).rows.compactMap { $0.first ?? nil }
+
+        var revocations: [String] = []
+        for schema in schemas {
+            let quoted = PostgresStatements.quoteIdentifier(schema)
+            revocations += [
+                "REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA \(quoted) FROM \(role);",
+                "REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA \(quoted) FROM \(role);",
+                "REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA \(quoted) FROM \(role);",
+                "REVOKE ALL PRIVILEGES ON SCHEMA \(quoted) FROM \(role);",
+            ]
+        }
+        if let database = try query("SELECT current_database();", on: connection).rows.first?.first ?? nil {
+            revocations.append("REVOKE ALL PRIVILEGES ON DATABASE \(PostgresStatements.quoteIdentifier(database)) FROM \(role);")
+        }
+        var lastFailure: PluginError?
+        for revocation in revocations {
+            do {
+                try execute(revocation, on: connection, failure: "", secrets: [])
+            } catch let error as PluginError {
+                guard connection.isOpen else { throw error }
+                lastFailure = error
+            }
+        }
+        if let lastFailure {
+            throw PluginError(.database, "could not perform all revocation statements: \(lastFailure.message)")
+        }
+        try execute("DROP ROLE IF EXISTS \(role);", on: connection, failure: "", secrets: [])
+    }
+
+    // MARK: close
+
+    public func close() {
+        connection?.close()
+        connection = nil
+    }
+
+    // MARK: helpers
+
+    private func initializedTemplate() throws -> UsernameTemplate {
+        guard let usernameTemplate else {
+            throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
+        }
+        return usernameTemplate
+    }
+
+    /// The open connection, or a new one: commands reuse a single session.
+    private func session() throws -> PostgresConnection {
+        if let connection, connection.isOpen { return connection }
+        guard let settings else {
+            throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
+        }
+        do {
+            let opened = try PostgresConnection.connect(settings.configuration())
+            connection = opened
+            return opened
+        } catch let error as PostgresClientError {
+            throw PluginError(.connection, scrub(error.message))
+        }
+    }
+
+    private func statementPassword(_ password: String) -> String {
+        switch passwordAuthentication {
+        case .password: return password
+        case .scramSHA256: return SCRAMAuthenticator.verifier(password: password)
+        }
+    }
+
+    private func roleExists(_ username: String, on connection: PostgresConnection) throws -> Bool {
+        let sql = "SELECT exists (SELECT rolname FROM pg_roles WHERE rolname = \(PostgresStatements.quoteLiteral(username)));"
+        return try query(sql, on: connection).rows.first?.first == "t"
+    }
+
+    private func query(_ sql: String, on connection: PostgresConnection) throws -> PostgresConnection.QueryResult {
+        do {
+            return try connection.simpleQuery(sql)
+        } catch let error as PostgresClientError {
+            throw pluginError(error, prefix: "", secrets: [])
+        }
+    }
+
+    private func execute(_ sql: String, on connection: PostgresConnection, failure prefix: String,
+                         secrets extra: [String]) throws {
+        do {
+            try connection.simpleQuery(sql)
+        } catch let error as PostgresClientError {
+            throw pluginError(error, prefix: prefix, secrets: extra)
+        }
+    }
+
+    /// BEGIN … COMMIT, with ROLLBACK when anything fails so no half-made user remains. A connection
+    /// that broke mid-way is dropped; the server rolls back on its own when it notices.
+    private func inTransaction(_ connection: PostgresConnection, secrets extra: [String],
+                               _ body: () throws -> Void) throws {
+        try execute("BEGIN;", on: connection, failure: "unable to start transaction: ", secrets: [])
+        do {
+            try body()
+            try execute("COMMIT;", on: connection, failure: "", secrets: extra)
+        } catch {
+            if connection.isOpen { _ = try? connection.simpleQuery("ROLLBACK;") }
+            if !connection.isOpen { self.connection = nil }
+            throw error
+        }
+    }
+
+    private func pluginError(_ error: PostgresClientError, prefix: String, secrets extra: [String]) -> PluginError {
+        let kind: PluginError.Kind = error.kind == .server ? .database : .connection
+        return PluginError(kind, scrub(prefix + error.message, extra: extra))
+    }
+
+    /// Vault's error sanitizer: secrets become "[password]" in every message we return.
+    private func scrub(_ message: String, extra: [String] = []) -> String {
+        var out = message
+        for secret in (secrets + extra).filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) {
+            out = out.replacingOccurrences(of: secret, with: "[password]")
+        }
+        return out
+    }
+}

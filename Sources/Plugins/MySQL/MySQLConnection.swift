@@ -1,0 +1,224 @@
+/// The rows of a text-protocol result set, every value as text (nil for SQL NULL).
+public struct MySQLRows: Sendable, Equatable {
+    public var columns: [String]
+    public var rows: [[String?]]
+}
+
+/// What a statement returned: counters (OK packet) or rows.
+public enum MySQLResult: Sendable, Equatable {
+    case ok(MySQLOK)
+    case rows(MySQLRows)
+}
+
+/// One authenticated session with a MySQL or MariaDB server over the classic protocol, without TLS.
+/// Every network wait is bounded by the configured timeouts; nothing here is thread-safe.
+public final class MySQLConnection {
+    public struct Configuration: Sendable {
+        public var address: MySQLAddress
+        public var username: String
+        public var password: String
+        public var database: String?
+        public var connectTimeout: Double
+        public var readTimeout: Double
+        public var writeTimeout: Double
+
+        public init(address: MySQLAddress, username: String, password: String, database: String? = nil,
+                    connectTimeout: Double = 10, readTimeout: Double = 30, writeTimeout: Double = 30) {
+            self.address = address
+            self.username = username
+            self.password = password
+            self.database = database
+            self.connectTimeout = connectTimeout
+            self.readTimeout = readTimeout
+            self.writeTimeout = writeTimeout
+        }
+    }
+
+    private let socket: MySQLSocket
+    private var sequence: UInt8 = 0
+    private var closed = false
+    public let serverVersion: String
+    /// The authentication plugin the login finished with.
+    public let authPluginName: String
+
+    private static let clientCapabilities: MySQLCapabilities = [
+        .longPassword, .foundRows, .longFlag, .protocol41, .transactions, .secureConnection, .multiResults,
+        .pluginAuth, .pluginAuthLengthEncodedData,
+    ]
+
+    /// Connects, reads the handshake and logs in.
+    public static func connect(_ configuration: Configuration) throws -> MySQLConnection {
+        let socket = try MySQLSocket.connect(to: configuration.address, connectTimeout: configuration.connectTimeout,
+                                             readTimeout: configuration.readTimeout,
+                                             writeTimeout: configuration.writeTimeout)
+        do {
+            return try MySQLConnection(socket: socket, configuration: configuration)
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
+    private init(socket: MySQLSocket, configuration: Configuration) throws {
+        self.socket = socket
+        let first = try Self.readPacket(socket, sequence: &sequence)
+        if MySQLResponse.isError(first) { throw MySQLResponse.error(from: first) }
+        let handshake = try MySQLHandshake.decode(first)
+        guard handshake.capabilities.contains(.protocol41) else {
+            throw MySQLError(.unsupported, "the server at \(configuration.address) does not speak protocol 4.1")
+        }
+        serverVersion = handshake.serverVersion
+
+        var authenticator = MySQLAuthenticator(password: configuration.password,
+                                               serverPlugin: handshake.authPluginName, nonce: handshake.nonce)
+        var capabilities = Self.clientCapabilities.intersection(handshake.capabilities)
+        capabilities.insert(.protocol41)
+        if configuration.database.map({ !$0.isEmpty }) == true { capabilities.insert(.connectWithDB) }
+        let response = MySQLHandshakeResponse(capabilities: capabilities, username: configuration.username,
+                                              authResponse: try authenticator.initialResponse(),
+                                              database: configuration.database,
+                                              authPluginName: authenticator.pluginName)
+        try Self.writePacket(socket, response.encode(), sequence: &sequence)
+        while true {
+            let packet = try Self.readPacket(socket, sequence: &sequence)
+            switch try authenticator.handle(packet) {
+            case .done:
+                authPluginName = authenticator.pluginName
+                return
+            case .wait:
+                continue
+            case .send(let bytes):
+                try Self.writePacket(socket, bytes, sequence: &sequence)
+            }
+        }
+    }
+
+    /// Runs one statement with COM_QUERY (one statement per call: multi-statements are off).
+    @discardableResult
+    public func execute(_ sql: String) throws -> MySQLResult {
+        guard !closed else { throw MySQLError(.connection, "connection to \(socket.address) is closed") }
+        sequence = 0
+        var command = MySQLPacketWriter()
+        command.int1(0x03)
+        command.raw(Array(sql.utf8))
+        try Self.writePacket(socket, command.bytes, sequence: &sequence)
+
+        let first = try Self.readPacket(socket, sequence: &sequence)
+        if MySQLResponse.isError(first) { throw MySQLResponse.error(from: first) }
+        if MySQLResponse.isOK(first) {
+            let ok = try MySQLOK.decode(first)
+            try drainMoreResults(ok.statusFlags)
+            return .ok(ok)
+        }
+        if first.first == 0xfb {
+            throw MySQLError(.unsupported, "the server asked for a LOCAL INFILE, which dbsecrets does not send")
+        }
+        var reader = MySQLPacketReader(first)
+        guard let columnCount = try reader.lengthEncoded() else {
+            throw MySQLError(.protocolViolation, "malformed result set header from the server")
+        }
+        var columns: [String] = []
+        for _ in 0..<columnCount {
+            columns.append(try Self.columnName(try Self.readPacket(socket, sequence: &sequence)))
+        }
+        var packet = try Self.readPacket(socket, sequence: &sequence)
+        if MySQLResponse.isEOF(packet) { packet = try Self.readPacket(socket, sequence: &sequence) }
+        var rows: [[String?]] = []
+        while true {
+            if MySQLResponse.isError(packet) { throw MySQLResponse.error(from: packet) }
+            if MySQLResponse.isEOF(packet) {
+                var eof = MySQLPacketReader(packet)
+                try eof.skip(1)
+                var status: UInt16 = 0
+                if eof.remaining >= 4 {
+                    _ = try eof.int2()  // warnings
+                    status = try eof.int2()
+                }
+                try drainMoreResults(status)
+                break
+            }
+            var row = MySQLPacketReader(packet)
+            var values: [String?] = []
+            for _ in 0..<columnCount { values.append(try row.lengthEncodedString()) }
+            rows.append(values)
+            packet = try Self.readPacket(socket, sequence: &sequence)
+        }
+        return .rows(MySQLRows(columns: columns, rows: rows))
+    }
+
+    /// Rows of a query; an OK answer (no result set) gives no rows.
+    public func query(_ sql: String) throws -> MySQLRows {
+        switch try execute(sql) {
+        case .rows(let rows): return rows
+        case .ok: return MySQLRows(columns: [], rows: [])
+        }
+    }
+
+    /// Further results (SERVER_MORE_RESULTS_EXISTS) are read and dropped so the next command starts clean.
+    private func drainMoreResults(_ status: UInt16) throws {
+        guard status & 0x0008 != 0 else { return }
+        while true {
+            let packet = try Self.readPacket(socket, sequence: &sequence)
+            if MySQLResponse.isError(packet) { throw MySQLResponse.error(from: packet) }
+            if MySQLResponse.isOK(packet) {
+                if try MySQLOK.decode(packet).statusFlags & 0x0008 == 0 { return }
+                continue
+            }
+            // A result set: skip to its final EOF.
+            var eofs = 0
+            while eofs < 2 {
+                let next = try Self.readPacket(socket, sequence: &sequence)
+                if MySQLResponse.isError(next) { throw MySQLResponse.error(from: next) }
+                if MySQLResponse.isEOF(next) {
+                    eofs += 1
+                    if eofs == 2, next.count >= 5, (UInt16(next[3]) | UInt16(next[4]) << 8) & 0x0008 == 0 { return }
+                }
+            }
+        }
+    }
+
+    private static func columnName(_ payload: [UInt8]) throws -> String {
+        var reader = MySQLPacketReader(payload)
+        for _ in 0..<4 { _ = try reader.lengthEncodedBytes() }  // catalog, schema, table, org_table
+        return try reader.lengthEncodedString() ?? ""
+    }
+
+    /// Sends COM_QUIT and closes the socket. Safe to call more than once.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        sequence = 0
+        try? Self.writePacket(socket, [0x01], sequence: &sequence)
+        socket.close()
+    }
+
+    deinit { close() }
+
+    // MARK: packet framing: 3-byte length, 1-byte sequence id, payload split at 16 MiB - 1.
+
+    private static let maxPayload = 0xff_ffff
+
+    private static func writePacket(_ socket: MySQLSocket, _ payload: [UInt8], sequence: inout UInt8) throws {
+        var offset = 0
+        repeat {
+            let length = min(maxPayload, payload.count - offset)
+            var frame: [UInt8] = [UInt8(length & 0xff), UInt8((length >> 8) & 0xff), UInt8(length >> 16), sequence]
+            frame.append(contentsOf: payload[offset..<offset + length])
+            try socket.write(frame)
+            sequence &+= 1
+            offset += length
+            if length < maxPayload { break }
+        } while true
+    }
+
+    private static func readPacket(_ socket: MySQLSocket, sequence: inout UInt8) throws -> [UInt8] {
+        var payload: [UInt8] = []
+        while true {
+            let header = try socket.read(4)
+            let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16
+            sequence = header[3] &+ 1
+            payload += try socket.read(length)
+            if length < maxPayload { return payload }
+        }
+    }
+}

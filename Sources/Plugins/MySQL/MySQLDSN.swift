@@ -1,0 +1,162 @@
+import DBPlugin
+import Foundation
+
+/// A go-sql-driver data source name, the form Vault's `connection_url` takes:
+/// `[user[:password]@][tcp(host:port)|unix(/path)]/[dbname][?param=value&…]`.
+public struct MySQLDSN: Sendable, Equatable {
+    public var username: String
+    public var password: String
+    public var address: MySQLAddress
+    public var database: String
+    public var connectTimeout: Double = 10
+    public var readTimeout: Double = 30
+    public var writeTimeout: Double = 30
+    /// Parameters go-sql-driver does not know are session variables it sets after login.
+    public var sessionVariables: [(String, String)] = []
+
+    public static func == (a: MySQLDSN, b: MySQLDSN) -> Bool {
+        a.username == b.username && a.password == b.password && a.address == b.address && a.database == b.database
+            && a.connectTimeout == b.connectTimeout && a.readTimeout == b.readTimeout
+            && a.writeTimeout == b.writeTimeout && a.sessionVariables.elementsEqual(b.sessionVariables, by: ==)
+    }
+
+    /// Driver parameters that change nothing for this client (it always reads text and speaks utf8mb4).
+    private static let acceptedParameters: Set<String> = [
+        "charset", "collation", "parseTime", "loc", "allowNativePasswords", "allowOldPasswords",
+        "allowCleartextPasswords", "allowAllFiles", "clientFoundRows", "columnsWithAlias", "interpolateParams",
+        "maxAllowedPacket", "multiStatements", "rejectReadOnly", "checkConnLiveness", "allowFallbackToPlaintext",
+        "serverPubKey", "strict", "timeTruncate", "connectionAttributes",
+    ]
+
+    /// Parses the DSN. Error texts never repeat the DSN, which may hold a password.
+    public init(parsing dsn: String) throws {
+        guard let slash = dsn.lastIndex(of: "/") else {
+            throw PluginError(.invalidConfiguration,
+                              "unable to parse connection_url: invalid DSN: missing the slash separating the database name")
+        }
+        let left = dsn[..<slash]
+        let right = dsn[dsn.index(after: slash)...]
+
+        var username = ""
+        var password = ""
+        var location = Substring(left)
+        if let at = left.lastIndex(of: "@") {
+            let userinfo = left[..<at]
+            if let colon = userinfo.firstIndex(of: ":") {
+                username = String(userinfo[..<colon])
+                password = String(userinfo[userinfo.index(after: colon)...])
+            } else {
+                username = String(userinfo)
+            }
+            location = left[left.index(after: at)...]
+        }
+
+        var network = String(location)
+        var addressText = ""
+        if let open = location.firstIndex(of: "(") {
+            guard location.last == ")" else {
+                throw PluginError(.invalidConfiguration,
+                                  "unable to parse connection_url: invalid DSN: network address not terminated (missing closing brace)")
+            }
+            network = String(location[..<open])
+            addressText = String(location[location.index(after: open)..<location.index(before: location.endIndex)])
+        }
+        if network.isEmpty { network = "tcp" }
+        switch network {
+        case "tcp", "tcp4", "tcp6":
+            address = try Self.tcpAddress(addressText.isEmpty ? "127.0.0.1:3306" : addressText)
+        case "unix":
+            address = .unix(path: addressText.isEmpty ? "/tmp/mysql.sock" : addressText)
+        default:
+            throw PluginError(.invalidConfiguration, "unable to parse connection_url: unknown network \"\(network)\" "
+                + "(use tcp(host:port) or unix(/path/to/socket))")
+        }
+
+        self.username = username
+        self.password = password
+        if let question = right.firstIndex(of: "?") {
+            database = String(right[..<question])
+            try applyParameters(String(right[right.index(after: question)...]))
+        } else {
+            database = String(right)
+        }
+    }
+
+    private static func tcpAddress(_ text: String) throws -> MySQLAddress {
+        var host = text
+        var port = 3306
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let after = text[text.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw badPort() }
+                port = p
+            }
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            guard let p = Int(text[text.index(after: colon)...]), (1...65535).contains(p) else { throw badPort() }
+            port = p
+        }
+        if host.isEmpty { host = "127.0.0.1" }
+        return .tcp(host: host, port: port)
+    }
+
+    private static func badPort() -> PluginError {
+        PluginError(.invalidConfiguration, "unable to parse connection_url: invalid port in the network address")
+    }
+
+    private mutating func applyParameters(_ query: String) throws {
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0])
+            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+            switch key {
+            // Zero means "no timeout" to go-sql-driver; here it keeps the bounded default.
+            case "timeout": connectTimeout = try Self.duration(value, key) ?? connectTimeout
+            case "readTimeout": readTimeout = try Self.duration(value, key) ?? readTimeout
+            case "writeTimeout": writeTimeout = try Self.duration(value, key) ?? writeTimeout
+            case "tls":
+                if !["false", "0", "f", "F", "FALSE", "False"].contains(value) {
+                    throw PluginError(.unsupported, "TLS is not supported yet: remove tls=\(value) from connection_url "
+                        + "to connect without TLS")
+                }
+            default:
+                if Self.acceptedParameters.contains(key) { continue }
+                guard key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !key.isEmpty else {
+                    throw PluginError(.invalidConfiguration,
+                                      "unable to parse connection_url: invalid parameter name \"\(key)\"")
+                }
+                sessionVariables.append((key, value))
+            }
+        }
+    }
+
+    /// A Go duration (`5s`, `500ms`, `1m30s`); nil for zero.
+    private static func duration(_ text: String, _ key: String) throws -> Double? {
+        guard let seconds = GoDuration.seconds(text), seconds >= 0 else {
+            throw PluginError(.invalidConfiguration, "unable to parse connection_url: invalid duration for \(key): \"\(text)\"")
+        }
+        return seconds > 0 ? seconds : nil
+    }
+}
+
+/// Go's `time.ParseDuration` for the units a timeout uses.
+enum GoDuration {
+    static func seconds(_ text: String) -> Double? {
+        if text == "0" { return 0 }
+        var total = 0.0
+        var rest = Substring(text)
+        guard !rest.isEmpty else { return nil }
+        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60),
+                                         ("h", 3600)]
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard !number.isEmpty, let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            guard let unit = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
+            total += value * unit.1
+            rest = rest.dropFirst(unit.0.count)
+        }
+        return total
+    }
+}

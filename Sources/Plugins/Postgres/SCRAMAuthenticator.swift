@@ -1,0 +1,107 @@
+import CryptoPrimitives
+import Foundation
+
+/// The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) without channel binding, as PostgreSQL
+/// speaks it over a connection without TLS.
+///
+/// PostgreSQL takes the user from the startup message and ignores the SCRAM user name, so the
+/// connection sends an empty one; the name is a parameter only so the RFC's example can be replayed.
+struct SCRAMAuthenticator {
+    static let mechanism = "SCRAM-SHA-256"
+
+    private let username: String
+    private let password: String
+    private let clientNonce: String
+    private var expectedServerSignature: [UInt8]?
+
+    init(username: String = "", password: String, clientNonce: String = SCRAMAuthenticator.randomNonce()) {
+        self.username = username
+        self.password = password
+        self.clientNonce = clientNonce
+    }
+
+    /// "n,," means: no channel binding, and the client does not support it either.
+    private static let gs2Header = "n,,"
+
+    private var clientFirstBare: String { "n=\(Self.saslName(username)),r=\(clientNonce)" }
+
+    var clientFirstMessage: String { Self.gs2Header + clientFirstBare }
+
+    /// Answers the server-first message with the client-final message carrying the proof.
+    mutating func clientFinalMessage(serverFirst: String) throws -> String {
+        let attributes = Self.attributes(serverFirst)
+        guard let nonce = attributes["r"], let saltText = attributes["s"], let iterationText = attributes["i"],
+              let salt = Data(base64Encoded: saltText), let iterations = Int(iterationText), iterations > 0 else {
+            throw PostgresClientError.authentication("SCRAM-SHA-256: malformed server-first message")
+        }
+        guard nonce.hasPrefix(clientNonce), nonce.count > clientNonce.count else {
+            throw PostgresClientError.authentication("SCRAM-SHA-256: server nonce does not extend the client nonce")
+        }
+        let keys = Self.keys(password: password, salt: Array(salt), iterations: iterations)
+        let channelBinding = Data(Self.gs2Header.utf8).base64EncodedString()
+        let withoutProof = "c=\(channelBinding),r=\(nonce)"
+        let authMessage = Array("\(clientFirstBare),\(serverFirst),\(withoutProof)".utf8)
+        let clientSignature = HMAC.sha256(key: keys.storedKey, message: authMessage)
+        let proof = zip(keys.clientKey, clientSignature).map { $0 ^ $1 }
+        expectedServerSignature = HMAC.sha256(key: keys.serverKey, message: authMessage)
+        return "\(withoutProof),p=\(Data(proof).base64EncodedString())"
+    }
+
+    /// Checks the server knew the password too: without this a server could accept anyone.
+    func verify(serverFinal: String) throws {
+        let attributes = Self.attributes(serverFinal)
+        if let error = attributes["e"] {
+            throw PostgresClientError.authentication("SCRAM-SHA-256: server rejected the proof: \(error)")
+        }
+        guard let expected = expectedServerSignature, let text = attributes["v"],
+              let signature = Data(base64Encoded: text), Array(signature) == expected else {
+            throw PostgresClientError.authentication("SCRAM-SHA-256: server signature does not match")
+        }
+    }
+
+    struct Keys {
+        var clientKey: [UInt8]
+        var storedKey: [UInt8]
+        var serverKey: [UInt8]
+    }
+
+    static func keys(password: String, salt: [UInt8], iterations: Int) -> Keys {
+        // SASLprep is the identity for the ASCII passwords Vault generates; like libpq when
+        // normalization does not apply, the raw UTF-8 bytes are used otherwise.
+        let salted = PBKDF2.sha256(password: Array(password.utf8), salt: salt, iterations: iterations, keyLength: 32)
+        let clientKey = HMAC.sha256(key: salted, message: Array("Client Key".utf8))
+        return Keys(clientKey: clientKey,
+                    storedKey: SHA256.hash(clientKey),
+                    serverKey: HMAC.sha256(key: salted, message: Array("Server Key".utf8)))
+    }
+
+    /// The verifier PostgreSQL stores in pg_authid, for `password_authentication=scram-sha-256`
+    /// where the plaintext password never reaches the server.
+    static func verifier(password: String, salt: [UInt8] = randomBytes(16), iterations: Int = 4096) -> String {
+        let k = keys(password: password, salt: salt, iterations: iterations)
+        return "SCRAM-SHA-256$\(iterations):\(Data(salt).base64EncodedString())$"
+            + "\(Data(k.storedKey).base64EncodedString()):\(Data(k.serverKey).base64EncodedString())"
+    }
+
+    static func randomNonce() -> String {
+        Data(randomBytes(18)).base64EncodedString()
+    }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    private static func saslName(_ name: String) -> String {
+        name.replacingOccurrences(of: "=", with: "=3D").replacingOccurrences(of: ",", with: "=2C")
+    }
+
+    private static func attributes(_ message: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for part in message.split(separator: ",", omittingEmptySubsequences: true) {
+            guard let eq = part.firstIndex(of: "=") else { continue }
+            result[String(part[..<eq])] = String(part[part.index(after: eq)...])
+        }
+        return result
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class MySQLPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class PasswordPolicyPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class PostgresPlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}

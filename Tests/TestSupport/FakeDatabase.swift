@@ -1,0 +1,107 @@
+import DBPlugin
+import Foundation
+
+/// A recording stand-in for a database, for engine tests only (never shipped): it keeps users and
+/// passwords in memory, records every call, and fails on demand. Each plugin instance the engine
+/// makes shares one `FakeDatabase`, as real plugin instances share one real database.
+public final class FakeDatabase: @unchecked Sendable {
+    public struct User: Equatable, Sendable {
+        public var password: String
+        public var expiration: Date?
+    }
+
+    private let lock = NSLock()
+    private var _users: [String: User] = [:]
+    private var _calls: [String] = []
+    public var rootUsername = "admin"
+    /// Fail the next N calls of a kind ("initialize", "newUser", "updateUser", "deleteUser").
+    public var failures: [String: Int] = [:]
+    public var failureMessage = "forced error"
+
+    public init(rootPassword: String = "root-secret") {
+        _users[rootUsername] = User(password: rootPassword)
+    }
+
+    public var users: [String: User] { lock.withLock { _users } }
+    public var calls: [String] { lock.withLock { _calls } }
+
+    public func addUser(_ name: String, password: String) {
+        lock.withLock { _users[name] = User(password: password) }
+    }
+
+    public func password(of name: String) -> String? { users[name]?.password }
+
+    func record(_ call: String) throws {
+        try lock.withLock {
+            _calls.append(call)
+            let kind = String(call.prefix { $0 != " " })
+            if let n = failures[kind], n > 0 {
+                failures[kind] = n - 1
+                throw PluginError(.database, failureMessage)
+            }
+        }
+    }
+
+    func mutate(_ body: (inout [String: User]) throws -> Void) rethrows {
+        try lock.withLock { try body(&_users) }
+    }
+
+    /// A catalog with this database behind `plugin_name=fake-database-plugin`.
+    public func catalog() -> PluginCatalog {
+        PluginCatalog(["fake-database-plugin": { FakeDatabasePlugin(database: self) }])
+    }
+}
+
+/// The plugin side of `FakeDatabase`: authenticates with `username`/`password` from the config.
+public final class FakeDatabasePlugin: DatabasePlugin {
+    public let type = "fake"
+    let database: FakeDatabase
+    var login: (String, String)?
+
+    init(database: FakeDatabase) { self.database = database }
+
+    public func initialize(_ request: InitializeRequest) throws -> InitializeResponse {
+        try database.record("initialize verify=\(request.verifyConnection)")
+        let config = ConnectionConfig(request.config)
+        if config.string("connection_url")?.isEmpty ?? true {
+            throw PluginError(.invalidConfiguration, "connection_url cannot be empty")
+        }
+        if request.verifyConnection {
+            let user = config.string("username") ?? ""
+            let password = config.string("password") ?? ""
+            guard database.password(of: user) == password else {
+                throw PluginError(.connection, "password authentication failed for user \"\(user)\" with password \(password)")
+            }
+            login = (user, password)
+        }
+        return InitializeResponse(config: request.config)
+    }
+
+    public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
+        try database.record("newUser \(request.usernameConfig.roleName)")
+        let name = "v-\(request.usernameConfig.displayName)-\(request.usernameConfig.roleName)-\(UUID().uuidString.prefix(8))"
+        database.mutate { $0[name] = FakeDatabase.User(password: request.password, expiration: request.expiration) }
+        return NewUserResponse(username: name)
+    }
+
+    public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
+        try database.record("updateUser \(request.username)\(request.isRootRotation ? " root" : "")")
+        try database.mutate { users in
+            guard var user = users[request.username] else {
+                throw PluginError(.database, "user does not appear to exist: \(request.username)")
+            }
+            if let change = request.password { user.password = change.newPassword }
+            if let change = request.expiration { user.expiration = change.newExpiration }
+            users[request.username] = user
+        }
+        return UpdateUserResponse()
+    }
+
+    public func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse {
+        try database.record("deleteUser \(request.username)")
+        database.mutate { $0.removeValue(forKey: request.username) }
+        return DeleteUserResponse()
+    }
+
+    public func close() {}
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class UsernameTemplatePlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}
