@@ -1,3 +1,4 @@
+import DBPlugin
 import Engine
 import Foundation
 
@@ -11,7 +12,8 @@ struct StateNames {
         let state = StateDirectory.resolve(flag: stateDirFlag.map { DirectoryCandidates.expandTilde($0, environment: environment) },
                                            environment: environment)
         let terminal = Terminal(environment: environment, stdoutIsTerminal: false, out: { _ in }, err: { _ in }, stdin: { Data() })
-        engine = Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal))
+        // Listing names never reaches a database: no plugin is needed.
+        engine = Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal, plugins: PluginCatalog()))
     }
 
     func names(_ kind: Command.NameKind) -> [String] {
