@@ -75,6 +75,26 @@ final class CompletionAnswerTests: XCTestCase {
         XCTAssertEqual(complete("read", "database/roles/readonly", ""), [], "one path only")
     }
 
+    func testWriteDataKeysAndTheirValues() throws {
+        XCTAssertEqual(complete("write", "database/roles/new", "db_name=pg", "de"), ["default_ttl="])
+        XCTAssertEqual(complete("write", "database/roles/new", "db_name="), ["db_name=pg"])
+        XCTAssertEqual(complete("roles", "write", "new", "cred"), ["credential_type=", "credential_config="])
+        XCTAssertEqual(complete("static-roles", "write", "app", "rotation_p"), ["rotation_period="])
+        XCTAssertEqual(complete("write", "database/config/pg", "plugin_name=postg"), ["plugin_name=postgresql-database-plugin"])
+        XCTAssertEqual(complete("config", "write", "pg", "password_policy="), ["password_policy=strong"])
+        XCTAssertEqual(complete("write", "sys/policies/password/strong", ""), ["policy="])
+        XCTAssertEqual(complete("write", "sys/leases/renew/" + CompletionHarness.leaseIDs[0], "inc"), ["increment="])
+        XCTAssertEqual(complete("write", "-f", "database/rotate-root/pg", ""), [], "rotations take no data")
+        XCTAssertEqual(complete("roles", "read", "readonly", ""), [], "only write takes data")
+
+        let folder = Self.root.appendingPathComponent("sql")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("CREATE ROLE x;".utf8).write(to: folder.appendingPathComponent("create.sql"))
+        XCTAssertEqual(complete("write", "database/roles/new", "creation_statements=@\(folder.path)/cr"),
+                       ["creation_statements=@\(folder.path)/create.sql"])
+        XCTAssertEqual(complete("write", "database/roles/new", "@\(Self.root.path)/sq"), ["@\(folder.path)/"])
+    }
+
     func testLeaseIDsCompleteOneSegmentAtATime() {
         XCTAssertEqual(complete("lease", "revoke", ""), ["database/"])
         XCTAssertEqual(complete("lease", "revoke", "database/creds/"), ["database/creds/readonly/", "database/creds/readwrite/"])

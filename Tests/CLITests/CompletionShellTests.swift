@@ -34,6 +34,8 @@ final class CompletionShellTests: XCTestCase {
             ("dbsecrets read database/ro", ["database/roles/"]),
             ("dbsecrets read database/roles/", ["database/roles/readonly", "database/roles/readwrite"]),
             ("dbsecrets static-creds ", ["app"]),
+            ("dbsecrets write database/roles/new db_name=", ["db_name=pg"]),
+            ("dbsecrets roles write new max", ["max_ttl="]),
             ("dbsecrets config read ", ["pg"]),
             ("dbsecrets read sys/policies/password/", ["sys/policies/password/strong"]),
             ("dbsecrets lease revoke database/creds/readonly/", Array(CompletionHarness.leaseIDs.prefix(2))),

@@ -38,12 +38,17 @@ struct Completer {
         case .shells:
             return line.positionals.isEmpty ? matching(CompletionScripts.shells, current) : []
         case .names(let kind):
-            return line.positionals.isEmpty ? matching(names.names(kind), current) : []
+            if line.positionals.isEmpty { return matching(names.names(kind), current) }
+            guard command.path.last == "write", let home = EnginePathCatalog.home(of: kind) else { return [] }
+            return matching(dataCandidates(home, given: Array(line.positionals.dropFirst()), names, current), current)
         case .leaseID:
             return line.positionals.isEmpty ? leaseSegments(names, current) : []
         case .enginePath:
-            guard line.positionals.isEmpty, let operation = EngineRequest.Operation(rawValue: command.path[0]) else { return [] }
-            return enginePaths(operation, names, current)
+            guard let operation = EngineRequest.Operation(rawValue: command.path[0]) else { return [] }
+            if line.positionals.isEmpty { return enginePaths(operation, names, current) }
+            let path = sanitizePath(line.positionals[0])
+            guard operation == .write, let target = EnginePathCatalog.all.first(where: { $0.operations.contains(.write) && $0.matches(path) }) else { return [] }
+            return matching(dataCandidates(target, given: Array(line.positionals.dropFirst()), names, current), current)
         case .none:
             return []
         }
@@ -73,7 +78,7 @@ struct Completer {
     }
 
     private func values(of flag: FlagSpec, command: Command, typed: String, line: CompletedLine) -> [String] {
-        if flag.name == CommonFlags.stateDir.name { return DirectoryCandidates(environment: environment).matching(typed) }
+        if flag.name == CommonFlags.stateDir.name { return FileCandidates(environment: environment).matching(typed, folders: true) }
         if flag.name == CommonFlags.format.name && command.path != ["read"] {
             return flag.values.filter { $0 != "raw" }
         }
@@ -96,6 +101,32 @@ struct Completer {
             let segments = leaseSegments(names, String(typed.dropFirst(prefix.count)))
             return segments.filter { operation != .list || $0.hasSuffix("/") }.map { prefix + $0 }
         }
+    }
+
+    /// `write` data: `key=` for the keys of the path not given yet, then values that name
+    /// something (a connection for db_name, a plugin for plugin_name), and files after `@`.
+    private func dataCandidates(_ path: EnginePath, given: [String], _ names: StateNames, _ typed: String) -> [String] {
+        let files = FileCandidates(environment: environment)
+        guard let eq = typed.firstIndex(of: "=") else {
+            if typed.hasPrefix("@") { return files.matching(String(typed.dropFirst()), folders: false).map { "@" + $0 } }
+            let usedKeys = Set(given.compactMap { word in word.firstIndex(of: "=").map { String(word[..<$0]) } })
+            return path.fields.filter { !usedKeys.contains($0) }.map { $0 + "=" }
+        }
+        let key = String(typed[..<eq])
+        let value = String(typed[typed.index(after: eq)...])
+        if value.hasPrefix("@") {
+            return files.matching(String(value.dropFirst()), folders: false).map { key + "=@" + $0 }
+        }
+        let values: [String]
+        switch key {
+        case "db_name": values = names.names(.connection)
+        case "password_policy": values = names.names(.passwordPolicy)
+        case "plugin_name": values = BuiltinPlugins.catalog.names
+        case "credential_type": values = ["password", "rsa_private_key", "client_certificate"]
+        case "verify_connection": values = ["true", "false"]
+        default: values = []
+        }
+        return values.map { key + "=" + $0 }
     }
 
     /// Lease ids one segment at a time, as paths complete: `database/creds/` offers

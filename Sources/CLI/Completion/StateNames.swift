@@ -9,7 +9,7 @@ struct StateNames {
     let engine: Engine
 
     init(environment: [String: String], stateDirFlag: String?) {
-        let state = StateDirectory.resolve(flag: stateDirFlag.map { DirectoryCandidates.expandTilde($0, environment: environment) },
+        let state = StateDirectory.resolve(flag: stateDirFlag.map { FileCandidates.expandTilde($0, environment: environment) },
                                            environment: environment)
         let terminal = Terminal(environment: environment, stdoutIsTerminal: false, out: { _ in }, err: { _ in }, stdin: { Data() })
         // Listing names never reaches a database: no plugin is needed.

@@ -194,6 +194,9 @@ enum ManPage {
             var operations = path.operations.map(\.rawValue)
             if path.listable { operations.append("list " + String(path.prefix.dropLast())) }
             lines += [".It Pa \(path.documentedPath)", Roff.text("(\(operations.joined(separator: ", "))) " + path.description)]
+            if !path.fields.isEmpty {
+                lines += ["Fields:"] + path.fields.enumerated().map { i, field in ".Cm \(field)" + (i < path.fields.count - 1 ? " ," : " .") }
+            }
         }
         return lines + [".El"]
     }

@@ -1,21 +1,24 @@
 import Foundation
 
-/// Folders for `-state-dir`, offered as the typed text continues (`~` kept as typed), each
-/// with a trailing slash so completion can descend.
-struct DirectoryCandidates {
+/// Paths on disk as the typed text continues (`~` kept as typed): folders with a trailing
+/// slash so completion can descend, and files unless only folders are wanted (`-state-dir`).
+struct FileCandidates {
     let environment: [String: String]
 
-    func matching(_ typed: String) -> [String] {
+    func matching(_ typed: String, folders onlyFolders: Bool) -> [String] {
         let slash = typed.lastIndex(of: "/")
         let typedFolder = slash.map { String(typed[...$0]) } ?? ""
         let namePrefix = slash.map { String(typed[typed.index(after: $0)...]) } ?? typed
         let folder = typedFolder.isEmpty ? "." : Self.expandTilde(typedFolder, environment: environment)
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
-        return entries.filter { entry in
-            guard entry.hasPrefix(namePrefix), !entry.hasPrefix(".") || namePrefix.hasPrefix(".") else { return false }
-            var isFolder: ObjCBool = false
-            return FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(entry), isDirectory: &isFolder) && isFolder.boolValue
-        }.sorted().map { typedFolder + $0 + "/" }
+        return entries.filter { $0.hasPrefix(namePrefix) && (!$0.hasPrefix(".") || namePrefix.hasPrefix(".")) }
+            .sorted()
+            .compactMap { entry in
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(entry), isDirectory: &isFolder) else { return nil }
+                if isFolder.boolValue { return typedFolder + entry + "/" }
+                return onlyFolders ? nil : typedFolder + entry
+            }
     }
 
     /// Shells pass `~/x` unexpanded while a word is being completed.
