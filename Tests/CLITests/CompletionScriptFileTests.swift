@@ -38,6 +38,23 @@ final class CompletionScriptFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: home.path), [])
     }
 
+    /// `source <(dbsecrets completion SHELL)` registers the completion in the running shell.
+    func testSourcingThePrintedScriptRegistersIt() throws {
+        let home = try CompletionHarness.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let env = try CompletionHarness.environment(stateDir: home.appendingPathComponent("state"), home: home)
+        let bash = try CompletionHarness.run("/bin/bash", ["--norc", "--noprofile", "-c", "source <(dbsecrets completion bash); complete -p dbsecrets"], environment: env)
+        XCTAssertEqual(bash.out, "complete -F _dbsecrets dbsecrets\n", bash.err)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/zsh") {
+            let zsh = try CompletionHarness.run("/usr/bin/zsh", ["-f", "-c", "autoload -U compinit; compinit -u -D; source <(dbsecrets completion zsh); print -- $_comps[dbsecrets]"], environment: env)
+            XCTAssertEqual(zsh.out, "_dbsecrets\n", zsh.err)
+        }
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/fish") {
+            let fish = try CompletionHarness.run("/usr/bin/fish", ["--no-config", "-c", "dbsecrets completion fish | source; complete -C 'dbsecrets vers'"], environment: env)
+            XCTAssertEqual(fish.out, "version\n", fish.err)
+        }
+    }
+
     func testScriptsAreValidShellSyntax() throws {
         let folder = CompletionHarness.packageRoot.appendingPathComponent("completions")
         let env = ["PATH": "/usr/bin:/bin"]

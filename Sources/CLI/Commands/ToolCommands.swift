@@ -33,16 +33,17 @@ enum ToolCommands {
         usage: "dbsecrets completion bash|zsh|fish",
         description: """
         Prints the completion script for the shell. It completes commands, flags and their values, \
-        engine paths, and the names of connections, roles, static roles, password policies and \
-        leases found in the state directory (the one -state-dir or DBSECRETS_STATE_DIR on the line \
-        being completed selects). Nothing is written to the shell's startup files.
+        engine paths, the data keys of write, and the names of connections, roles, static roles, \
+        password policies and leases found in the state directory (the one -state-dir or \
+        DBSECRETS_STATE_DIR on the line being completed selects). Nothing is written to the \
+        shell's startup files.
 
         'make install' installs the scripts where bash-completion, zsh and fish look for them.
         """,
         examples: [
-            ("Use it in the current bash or zsh:", "source <(dbsecrets completion bash)"),
+            ("Use it in the current bash:", "source <(dbsecrets completion bash)"),
+            ("Use it in the current zsh (after compinit):", "source <(dbsecrets completion zsh)"),
             ("Install it for fish:", "dbsecrets completion fish > ~/.config/fish/completions/dbsecrets.fish"),
-            ("Install it for zsh (in a folder of $fpath):", "dbsecrets completion zsh > ~/.zfunc/_dbsecrets"),
         ],
         positional: .shells,
         run: { inv in
