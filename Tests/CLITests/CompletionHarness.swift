@@ -19,6 +19,15 @@ enum CompletionHarness {
         return found
     }
 
+    /// A program the tests need: skipped locally when missing, a failure in CI, where
+    /// scripts/install-deps must have installed it.
+    static func require(_ path: String, _ package: String) throws {
+        if FileManager.default.fileExists(atPath: path) { return }
+        let message = "\(path) is missing: install \(package) (scripts/install-deps does)"
+        if ProcessInfo.processInfo.environment["CI"].map({ !$0.isEmpty }) ?? false { XCTFail(message) }
+        throw XCTSkip(message)
+    }
+
     struct Result {
         var status: Int32
         var out: String

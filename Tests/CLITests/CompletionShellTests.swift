@@ -120,7 +120,7 @@ final class CompletionShellTests: XCTestCase {
     }
 
     func testBashWithBashCompletion() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/bash-completion/bash_completion"), "bash-completion is not installed (scripts/install-deps)")
+        try CompletionHarness.require("/usr/share/bash-completion/bash_completion", "bash-completion")
         try writeOtherStateDirectory()
         let result = try CompletionHarness.run("/bin/bash", ["--norc", "--noprofile", "-c", bashProgram(withBashCompletion: true)], environment: environment)
         XCTAssertEqual(result.status, 0, result.err)
@@ -136,6 +136,7 @@ final class CompletionShellTests: XCTestCase {
 
     /// A path prefix is continued without a space; a finished word gets one.
     func testBashAddsNoSpaceAfterAPathPrefixOrEquals() throws {
+        try CompletionHarness.require("/usr/share/bash-completion/bash_completion", "bash-completion")
         let program = """
         source /usr/share/bash-completion/bash_completion
         source \(singleQuoted(script("dbsecrets.bash")))
@@ -153,7 +154,7 @@ final class CompletionShellTests: XCTestCase {
     }
 
     func testFish() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/fish"), "fish is not installed (scripts/install-deps)")
+        try CompletionHarness.require("/usr/bin/fish", "fish")
         try writeOtherStateDirectory()
         var program = "source \(singleQuoted(script("dbsecrets.fish")))\n"
         for (line, _) in cases {
@@ -168,7 +169,7 @@ final class CompletionShellTests: XCTestCase {
     /// (zpty) with compinit and the script on $fpath, each line is typed with a TAB, and
     /// `compadd` is wrapped to record the matches zsh accepted for the word.
     func testZsh() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/zsh"), "zsh is not installed (scripts/install-deps)")
+        try CompletionHarness.require("/usr/bin/zsh", "zsh")
         try writeOtherStateDirectory()
         let functions = root.appendingPathComponent("zfunc")
         try FileManager.default.createDirectory(at: functions, withIntermediateDirectories: true)

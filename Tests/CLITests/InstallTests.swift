@@ -25,7 +25,7 @@ final class InstallTests: XCTestCase {
     }
 
     func testInstallThenUninstall() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), "make is not installed")
+        try CompletionHarness.require("/usr/bin/make", "make")
         let prefix = try CompletionHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: prefix) }
         // Something already in the prefix must survive uninstall.
@@ -64,7 +64,7 @@ final class InstallTests: XCTestCase {
 
     /// bash-completion loads the installed script on demand, by command name.
     func testBashCompletionFindsTheInstalledScript() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/bash-completion/bash_completion"), "bash-completion is not installed")
+        try CompletionHarness.require("/usr/share/bash-completion/bash_completion", "bash-completion")
         let prefix = try CompletionHarness.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: prefix) }
         let binary = try CompletionHarness.binary()

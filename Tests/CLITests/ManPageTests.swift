@@ -16,7 +16,7 @@ final class ManPageTests: XCTestCase {
     }
 
     func testMandocLintIsClean() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/mandoc"), "mandoc is not installed (scripts/install-deps)")
+        try CompletionHarness.require("/usr/bin/mandoc", "mandoc")
         let result = try CompletionHarness.run("/usr/bin/mandoc", ["-T", "lint", Self.committedURL.path], environment: ["PATH": "/usr/bin:/bin"])
         XCTAssertEqual(result.out + result.err, "")
         XCTAssertEqual(result.status, 0)
@@ -30,7 +30,7 @@ final class ManPageTests: XCTestCase {
     }
 
     func testEnvironmentFilesAndExitCodesAreDocumented() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/mandoc"), "mandoc is not installed")
+        try CompletionHarness.require("/usr/bin/mandoc", "mandoc")
         let page = try Self.rendered()
         func section(_ name: String) -> String {
             guard let start = page.range(of: "\n\(name)\n") else { XCTFail("no \(name) section"); return "" }
@@ -65,7 +65,7 @@ final class ManPageTests: XCTestCase {
 
     /// Dashes in commands are ASCII in the rendered page, so examples paste as typed.
     func testExamplesRenderWithAsciiDashes() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/mandoc"), "mandoc is not installed")
+        try CompletionHarness.require("/usr/bin/mandoc", "mandoc")
         let result = try CompletionHarness.run("/usr/bin/mandoc", ["-T", "utf8", Self.committedURL.path], environment: ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"])
         let plain = result.out.replacingOccurrences(of: #".\x08"#, with: "", options: .regularExpression)
         XCTAssertTrue(plain.contains("dbsecrets write -f database/rotate-root/pg"))
