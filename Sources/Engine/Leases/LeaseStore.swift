@@ -25,14 +25,15 @@ struct LeaseStore: Sendable {
         return lease
     }
 
-    /// Stores a new or changed lease and moves its marker to the bucket of `dueAt(lease)`.
+    /// Stores a new or changed lease and moves its marker to the bucket of `dueAt(lease)`. An
+    /// irrevocable lease has no marker: no pass will try it again, `lease list` still shows it.
     func write(_ lease: Lease, previous: Lease? = nil) throws {
         guard let file = Lease.fileName(forID: lease.id) else {
             throw EngineError.failed("invalid lease id \(lease.id)")
         }
-        try addMarker(file, at: Self.dueAt(lease))
+        if !lease.irrevocable { try addMarker(file, at: Self.dueAt(lease)) }
         try records.write(file, lease)
-        if let previous, Self.bucket(Self.dueAt(previous)) != Self.bucket(Self.dueAt(lease)) {
+        if let previous, lease.irrevocable || Self.bucket(Self.dueAt(previous)) != Self.bucket(Self.dueAt(lease)) {
             removeMarker(file, at: Self.dueAt(previous))
         }
     }
