@@ -49,7 +49,7 @@ enum ToolCommands {
         run: { inv in
             try inv.expectArguments(1)
             guard let script = CompletionScripts.script(for: inv.positionals[0]) else {
-                throw UsageError("Unsupported shell \"\(inv.positionals[0])\": expected bash, zsh or fish")
+                throw CommandFailure.usage("Unsupported shell \"\(inv.positionals[0])\": expected bash, zsh or fish")
             }
             inv.terminal.out(script)
             return 0
