@@ -142,7 +142,7 @@ enum CompletionHarness {
         """)
         for id in leaseIDs {
             let parts = id.split(separator: "/")
-            try write(state, "leases/\(parts[3]).json", """
+            try write(state, "leases/\(parts[2]).\(parts[3]).json", """
             {
               "db_name" : "pg",
               "expire_time" : "2099-01-01T00:00:00.000Z",

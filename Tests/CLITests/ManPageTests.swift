@@ -47,7 +47,7 @@ final class ManPageTests: XCTestCase {
         }
         let files = section("FILES")
         for entry in ["config/NAME.json", "roles/NAME.json", "static-roles/NAME.json", "password-policies/NAME.json",
-                      "leases/ID.json", "lease-expiry/MINUTE/ID", "intents/KIND-NAME.json", "locks/KIND-NAME.lock"] {
+                      "leases/ROLE.ID.json", "lease-expiry/MINUTE/ROLE.ID", "intents/KIND-NAME.json", "locks/KIND-NAME.lock"] {
             XCTAssertTrue(files.contains(entry), "FILES lacks \(entry)")
         }
         let exit = section("EXIT STATUS")

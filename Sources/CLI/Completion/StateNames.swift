@@ -33,6 +33,6 @@ struct StateNames {
     }
 
     func leaseIDs(prefix: String) -> [String] {
-        ((try? engine.listLeases(prefix: prefix)) ?? []).map(\.id)
+        (try? engine.listLeaseIDs(prefix: prefix)) ?? []
     }
 }

@@ -215,8 +215,8 @@ enum ManPage {
             ("roles/NAME.json", "Dynamic roles."),
             ("static-roles/NAME.json", "Static roles, with their current passwords and rotation times."),
             ("password-policies/NAME.json", "Password policies."),
-            ("leases/ID.json", "One lease each, named by the last segment of its lease id."),
-            ("lease-expiry/MINUTE/ID", "Empty markers by expiry minute: the index tidy reads to find due leases without reading every lease."),
+            ("leases/ROLE.ID.json", "One lease each, named by its role and the last segment of its lease id."),
+            ("lease-expiry/MINUTE/ROLE.ID", "Empty markers by expiry minute: the index tidy reads to find due leases without reading every lease."),
             ("intents/KIND-NAME.json", "Records written before a change to a database, so an interrupted rotation can be finished or undone."),
             ("locks/KIND-NAME.lock", "Lock files, one per object, so that several dbsecrets processes can run at once."),
         ]

@@ -124,20 +124,18 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-/// RFC 3339 with nanosecond-free fractions, in UTC: `2026-11-23T16:04:20.123456Z`.
+/// RFC 3339 with fractional seconds, in UTC: `2026-11-23T16:04:20.123Z`. The format styles are
+/// values made once: lease listings format and parse thousands of these.
 public enum Timestamp {
+    private static let withFractions = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!)
+    private static let withoutFractions = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!)
+
     public static func format(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: date)
+        withFractions.format(date)
     }
 
     public static func parse(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: text)
+        (try? withFractions.parse(text)) ?? (try? withoutFractions.parse(text))
+            ?? ISO8601DateFormatter().date(from: text)
     }
 }
