@@ -1,3 +1,4 @@
+import DBPlugin
 import Foundation
 
 /// One RESP2 connection to a stand-alone Redis server, spoken as the Go plugin does it:
@@ -15,7 +16,7 @@ public final class RedisConnection {
     /// The user the connection authenticated as; Redis' `default` user before any AUTH.
     public private(set) var username: String = "default"
 
-    private let socket: RedisSocket
+    private let socket: BlockingSocket
     private var buffer: [UInt8] = []
     private let decoder = RESPDecoder()
 
@@ -23,8 +24,12 @@ public final class RedisConnection {
         self.host = host
         self.port = port
         self.readTimeout = readTimeout
-        socket = try RedisSocket(host: host, port: port, timeout: connectTimeout)
-        endpoint = socket.endpoint
+        do throws(SocketError) {
+            socket = try BlockingSocket.connect(host: host, port: port, timeout: connectTimeout)
+        } catch {
+            throw RedisError(error, host: host, timeout: connectTimeout)
+        }
+        endpoint = socket.address
     }
 
     /// Connects and authenticates; the whole handshake is bounded by `connectTimeout`.
@@ -53,7 +58,9 @@ public final class RedisConnection {
         let limit = timeout ?? readTimeout
         let deadline = Date().addingTimeInterval(limit)
         do throws(RedisError) {
-            try socket.write(RESPEncoder.command(arguments), deadline: deadline, timeout: limit)
+            try onSocket(timeout: limit) { () throws(SocketError) in
+                try socket.write(RESPEncoder.command(arguments), deadline: deadline)
+            }
             while true {
                 let parsed: (value: RESPValue, consumed: Int)?
                 do {
@@ -65,7 +72,7 @@ public final class RedisConnection {
                     buffer.removeFirst(parsed.consumed)
                     return parsed.value
                 }
-                try socket.read(into: &buffer, deadline: deadline, timeout: limit)
+                buffer += try onSocket(timeout: limit) { () throws(SocketError) in try socket.readSome(deadline: deadline) }
             }
         } catch {
             // After a timeout or garbage, a late reply would answer the wrong command: start over.
@@ -88,6 +95,15 @@ public final class RedisConnection {
             throw RedisError(.authentication, "Redis at \(endpoint) refused \(name): \(line)", code: code)
         default:
             throw RedisError(.server, "Redis at \(endpoint) rejected \(name): \(line)", code: code)
+        }
+    }
+
+    /// Runs a socket call, its failure worded for Redis.
+    private func onSocket<T>(timeout: TimeInterval, _ call: () throws(SocketError) -> T) throws(RedisError) -> T {
+        do throws(SocketError) {
+            return try call()
+        } catch {
+            throw RedisError(error, host: host, timeout: timeout)
         }
     }
 
