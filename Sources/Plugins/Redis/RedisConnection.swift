@@ -44,7 +44,7 @@ public final class RedisConnection {
         let reply = try send(["AUTH", username, password], timeout: timeout)
         if case .error(let line) = reply {
             let code = reply.errorCode
-            let text = line.redacting(password)
+            let text = line.redacting([password])
             if code == "WRONGPASS" {
                 throw RedisError(.authentication, "Redis at \(endpoint) refused the login of user \"\(username)\": \(text)", code: code)
             }
@@ -127,11 +127,4 @@ public final class RedisConnection {
     private static let containerCommands: Set<String> = [
         "ACL", "CONFIG", "CLIENT", "CLUSTER", "COMMAND", "FUNCTION", "MEMORY", "MODULE", "OBJECT", "SCRIPT", "XINFO",
     ]
-}
-
-extension String {
-    /// This text with every occurrence of `secret` replaced, as Vault's error sanitizer does.
-    func redacting(_ secret: String, as placeholder: String = "[password]") -> String {
-        secret.isEmpty ? self : replacingOccurrences(of: secret, with: placeholder)
-    }
 }
