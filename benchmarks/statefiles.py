@@ -4,8 +4,9 @@ directory with 100,000 leases takes seconds instead of 100,000 runs of dbsecrets
 The format is the engine's (Sources/Engine/State/RecordStore.swift, Sources/Engine/Model/*.swift,
 Sources/Engine/Leases/LeaseStore.swift): one pretty-printed JSON object per file with sorted keys,
 `"key" : value`, `format_version: 1`, times as RFC 3339 UTC with milliseconds, nil optionals left
-out, and for each lease an empty marker `lease-expiry/MINUTE/ID` in the bucket of its expiry
-minute (12 digits, zero padded). Files are 0600 and folders 0700 like the engine's.
+out; lease files are `leases/ROLE.ID.json` (ID = the lease id's last segment) with an empty
+marker `lease-expiry/MINUTE/ROLE.ID` in the bucket of the expiry minute (12 digits, zero
+padded). Files are 0600 and folders 0700 like the engine's.
 """
 import json
 import os
@@ -75,11 +76,12 @@ def write_lease(state, role, db_name, username, issued, expires, rng):
     """One lease and its expiry marker (marker first, as the engine does). Returns the lease id."""
     suffix = random_suffix(rng)
     lease_id = "database/creds/%s/%s" % (role, suffix)
+    name = "%s.%s" % (role, suffix)  # Lease.fileName(forID:): ROLE.SUFFIX
     marker_folder = os.path.join(state, "lease-expiry", bucket(expires))
     if not os.path.isdir(marker_folder):
         folder(marker_folder)
-    write_private(os.path.join(marker_folder, suffix), b"")
-    write_private(os.path.join(state, "leases", suffix + ".json"),
+    write_private(os.path.join(marker_folder, name), b"")
+    write_private(os.path.join(state, "leases", name + ".json"),
                   record_bytes(lease_fields(lease_id, role, db_name, username, issued, expires)))
     return lease_id
 
