@@ -1,4 +1,5 @@
 import DBPlugin
+import ElastiCachePlugin
 import Engine
 import Foundation
 import MySQLPlugin
@@ -12,12 +13,16 @@ public enum BuiltinPlugins {
         catalog.register(PostgresPluginInfo.name) { PostgresPlugin() }
         catalog.register(RedisPluginInfo.name) { RedisPlugin() }
         MySQLPlugin.register(in: &catalog)
+        catalog.register(ElastiCachePluginInfo.name) { ElastiCachePlugin() }
         return catalog
     }()
 
     static func environment(state: StateDirectory, terminal: Terminal, plugins: PluginCatalog) -> EngineEnvironment {
         EngineEnvironment(
             state: state, plugins: plugins,
-            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root")
+            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root",
+            configurationWarnings: { name, config in
+                name == ElastiCachePluginInfo.name ? ElastiCachePlugin.warnings(for: config) : []
+            })
     }
 }

@@ -17,6 +17,9 @@ public enum CommandLineTool {
         if let line = terminal.environment["COMP_LINE"], !line.isEmpty {
             return ToolCommands.completeFromBash(line: line, terminal: terminal)
         }
+        if arguments.first == ToolCommands.complete.name {
+            return ToolCommands.complete(Array(arguments.dropFirst()), terminal: terminal)
+        }
         let preScan: PreScan
         do {
             preScan = try PreScan(arguments, environment: terminal.environment)
@@ -60,16 +63,19 @@ public enum CommandLineTool {
             let format = try OutputFormat(parsing: parsed.string("format") ?? preScan.format ?? "table")
             parsed.positionals = try trailingFlags(parsed.positionals, format: format, terminal: terminal)
             if format == .raw && command.path != ["read"] {
-                throw UsageError("This command does not support the -format=raw option.")
+                throw CommandFailure.usage("This command does not support the -format=raw option.")
             }
             let invocation = Invocation(command: command, arguments: parsed, terminal: terminal, format: format,
                                         stateDirectoryFlag: parsed.string("state-dir") ?? preScan.stateDir,
                                         plugins: plugins)
             return try command.run(invocation)
-        } catch let error as UsageError {
-            terminal.err(error.message + "\n")
-            if error.showHelp { terminal.err("\n" + HelpText.forCommand(command, subcommands: subcommands)) }
-            return 1
+        } catch let failure as CommandFailure {
+            if !failure.message.isEmpty {
+                let text = failure.message + "\n"
+                terminal.err(failure.kind == .engine ? ResponsePrinter(terminal: terminal, format: .table).colored(text, code: "31") : text)
+            }
+            if failure.showHelp { terminal.err("\n" + HelpText.forCommand(command, subcommands: subcommands)) }
+            return failure.exitCode
         } catch let error as EngineError {
             terminal.err(error.message + "\n")
             return 2
@@ -138,7 +144,7 @@ struct PreScan {
                       ?? environment["VAULT_FORMAT"].flatMap { $0.isEmpty ? nil : $0 })?.lowercased()
         }
         if let format, !OutputFormat.names.contains(format) {
-            throw UsageError("Invalid output format: \(format)")
+            throw CommandFailure.usage("Invalid output format: \(format)")
         }
     }
 }

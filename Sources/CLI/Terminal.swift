@@ -33,7 +33,7 @@ public final class Terminal: @unchecked Sendable {
 
     /// Standard input, readable once per invocation, as Vault's `stdin already consumed`.
     func readStdin() throws -> Data {
-        if stdinConsumed { throw UsageError("stdin already consumed") }
+        if stdinConsumed { throw CommandFailure.usage("stdin already consumed") }
         stdinConsumed = true
         return readIn()
     }
@@ -42,17 +42,4 @@ public final class Terminal: @unchecked Sendable {
     var colorEnabled: Bool {
         stdoutIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
     }
-}
-
-/// A local mistake in how the command was invoked: exit 1, message on stderr.
-struct UsageError: Error, CustomStringConvertible {
-    var message: String
-    /// When set, the command's help follows the message (as `hashicorp/cli` does for flags
-    /// placed before the subcommand).
-    var showHelp = false
-    init(_ message: String, showHelp: Bool = false) {
-        self.message = message
-        self.showHelp = showHelp
-    }
-    var description: String { message }
 }

@@ -28,6 +28,9 @@ public struct HMACSHA256: Sendable {
         self.outer = outer
     }
 
+    /// The chaining values after the inner and outer pads (one whole block each).
+    var padStates: (inner: SHA256.State, outer: SHA256.State) { (inner.state, outer.state) }
+
     public func authenticate(_ message: [UInt8]) -> [UInt8] {
         var i = inner
         i.update(message)

@@ -10,6 +10,8 @@ final class CLIRunner {
     let database = FakeDatabase()
     var environment: [String: String]
     var stdoutIsTerminal = false
+    /// The plugins the product ships instead of the fake database, for real servers.
+    var useBuiltinPlugins = false
 
     init() {
         environment = ["DBSECRETS_STATE_DIR": folder.url.appendingPathComponent("state").path, "HOME": folder.path]
@@ -34,7 +36,7 @@ final class CLIRunner {
         let buffer = Buffer()
         let terminal = Terminal(environment: environment, stdoutIsTerminal: stdoutIsTerminal,
                                 out: { buffer.out += $0 }, err: { buffer.err += $0 }, stdin: { Data(stdin.utf8) })
-        let code = CommandLineTool.run(arguments, terminal: terminal, plugins: database.catalog())
+        let code = CommandLineTool.run(arguments, terminal: terminal, plugins: useBuiltinPlugins ? BuiltinPlugins.catalog : database.catalog())
         return Result(code: code, stdout: buffer.out, stderr: buffer.err)
     }
 

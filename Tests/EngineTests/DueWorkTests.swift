@@ -79,3 +79,27 @@ final class DueWorkTests: XCTestCase {
         XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.rootRotationRolledBack], "the stored password still works")
     }
 }
+
+final class LeaseIndexTests: XCTestCase {
+    private func markers(_ f: EngineFixture) -> [String] {
+        let root = f.stateURL.appendingPathComponent("lease-expiry")
+        let buckets = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return buckets.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent($0).path)) ?? [] }
+    }
+
+    func testEveryLiveLeaseHasOneMarkerAndRevokedOrIrrevocableOnesNone() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        let a = try XCTUnwrap(f.read("database/creds/ro"))
+        let b = try XCTUnwrap(f.read("database/creds/ro"))
+        XCTAssertEqual(markers(f).count, 2)
+        _ = try f.engine.renewLease(a.leaseID, increment: 7000)
+        XCTAssertEqual(markers(f).count, 2, "a renewal moves the marker")
+        try f.engine.revokeLease(b.leaseID)
+        XCTAssertEqual(markers(f).count, 1)
+        f.database.failures["deleteUser"] = 100
+        for _ in 0..<Engine.maximumRevokeAttempts { _ = engineError { try f.engine.revokeLease(a.leaseID) } }
+        XCTAssertEqual(markers(f), [], "given up: no pass reads it again")
+        XCTAssertEqual(try f.engine.listLeases(prefix: "").map(\.irrevocable), [true])
+    }
+}

@@ -83,3 +83,18 @@ final class RolePathTests: XCTestCase {
         XCTAssertEqual(try f.list("database/roles"), ["a", "c"])
     }
 }
+
+final class ClientCertificateRoleTests: XCTestCase {
+    func testTheCAPrivateKeyIsNeverReadBack() throws {
+        let f = EngineFixture()
+        try f.write("database/roles/c", ["db_name": "db", "credential_type": "client_certificate",
+                                         "credential_config": ["key_type": "ec", "common_name_template": "{{.RoleName}}",
+                                                               "ca_cert": "CERT", "ca_private_key": "KEY-SECRET"]])
+        let config = try XCTUnwrap(f.read("database/roles/c")?.data?["credential_config"]?.objectValue)
+        XCTAssertNil(config["ca_private_key"])
+        XCTAssertEqual(config["key_bits"], 256)
+        XCTAssertEqual(engineError { try f.write("database/roles/d", ["db_name": "db", "credential_type": "client_certificate",
+                                                                      "credential_config": ["key_type": "ec"]]) }?.message,
+                       "credential_config validation failed: missing required common_name_template")
+    }
+}

@@ -129,3 +129,19 @@ final class StaticRoleTests: XCTestCase {
         XCTAssertEqual(now?.stringValue, f.database.password(of: "app"))
     }
 }
+
+final class StaticCredsPastRotationTests: XCTestCase {
+    func testAFailedRotationAtReadTimeIsAnErrorNeverTheStalePassword() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.addUser("app", password: "initial")
+        try f.write("database/static-roles/app", ["db_name": "db", "username": "app", "rotation_period": "10s"])
+        f.clock.advance(11)
+        f.database.failures["updateUser"] = 2
+        XCTAssertEqual(engineError { try f.read("database/static-creds/app") }?.message, "error setting credentials: forced error")
+        XCTAssertEqual(engineError { try f.read("database/static-creds/app") }?.message, "error setting credentials: forced error",
+                       "still past its rotation time while the retry is pending")
+        let fresh = try XCTUnwrap(f.read("database/static-creds/app")?.data?["password"]?.stringValue)
+        XCTAssertEqual(fresh, f.database.password(of: "app"))
+    }
+}

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import TestSupport
 import XCTest
 @testable import MySQLPlugin
@@ -76,7 +75,7 @@ final class MySQLConnectionTests: XCTestCase {
     }
 
     func testRefusedPortFailsFastNamingHostAndPort() throws {
-        let port = try unusedPort()
+        let port = try SilentListener.unusedPort()
         let start = Date()
         XCTAssertThrowsError(try MySQLConnection.connect(.init(address: .tcp(host: "127.0.0.1", port: port),
                                                                username: "u", password: "pw-Secret-1",
@@ -125,38 +124,4 @@ final class MySQLConnectionTests: XCTestCase {
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }
-}
-
-/// A loopback TCP listener that never accepts or answers: what a hung server looks like to a client.
-final class SilentListener {
-    let fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 8) == 0 else { throw XCTSkip("cannot listen on loopback") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func close() { Glibc.close(fd) }
-}
-
-/// A port nothing listens on: bind one, note it, release it.
-func unusedPort() throws -> Int {
-    let listener = try SilentListener()
-    let port = listener.port
-    listener.close()
-    return port
 }

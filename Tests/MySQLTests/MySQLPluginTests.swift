@@ -199,7 +199,7 @@ final class MySQLPluginTests: XCTestCase {
     }
 
     func testUnreachableServerNamesHostAndPortWithinTheTimeout() throws {
-        let port = try unusedPort()
+        let port = try SilentListener.unusedPort()
         XCTAssertThrowsError(try plugin(config: [
             "connection_url": .string("{{username}}:{{password}}@tcp(127.0.0.1:\(port))/?timeout=1s"),
             "username": "vault", "password": "Pw-unreach-0123456", "username_template": "x",

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 @testable import PostgresPlugin
 import TestSupport
 import XCTest
@@ -98,7 +97,7 @@ final class PostgresConnectionTests: XCTestCase {
     }
 
     func testAClosedPortFailsFastNamingHostAndPort() throws {
-        let port = try closedPort()
+        let port = try SilentListener.unusedPort()
         let started = Date()
         var settings = configuration()
         settings.port = port
@@ -137,40 +136,5 @@ final class PostgresConnectionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("10.255.255.1:\(server.port)"), "\(error)")
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 2)
-    }
-
-    private func closedPort() throws -> Int {
-        let listener = try SilentListener()
-        let port = listener.port
-        listener.close()
-        return port
-    }
-}
-
-/// A TCP listener on 127.0.0.1 that never accepts: the kernel completes the handshake, and then
-/// nothing ever answers, like a hung server.
-final class SilentListener {
-    private var fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard fd >= 0, bound else { throw PostgresClientError.io("cannot open a listener") }
-        self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
     }
 }

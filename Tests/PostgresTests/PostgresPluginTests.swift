@@ -130,9 +130,7 @@ final class PostgresPluginTests: XCTestCase {
     }
 
     func testAnUnreachablePortFailsFastNamingHostAndPortButNotThePassword() throws {
-        let listener = try SilentListener()
-        let port = listener.port
-        listener.close()
+        let port = try SilentListener.unusedPort()
         let started = Date()
         assertPluginError(try makePlugin(["connection_url": .string("postgresql://{{username}}:{{password}}@127.0.0.1:\(port)/db")]),
                           kind: .connection, contains: "127.0.0.1:\(port)") { message in

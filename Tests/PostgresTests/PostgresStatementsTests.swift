@@ -33,3 +33,39 @@ final class PostgresStatementsTests: XCTestCase {
         XCTAssertEqual(PostgresStatements.quoteLiteral(#"a\b'c"#), #"E'a\\b''c'"#)
     }
 }
+
+/// containsMultilineStatement once ran three NSRegularExpressions; it now scans by hand. Random
+/// statements over the characters that matter (quotes, line terminators, word and non-word,
+/// combining and format characters) must get the same answer as the expressions.
+final class MultilineStatementEquivalenceTests: XCTestCase {
+    private func withExpressions(_ statement: String) -> Bool {
+        var text = statement
+        for pattern in [#"".*?""#, #"'.*?'"#] {
+            let regex = try! NSRegularExpression(pattern: pattern)
+            let phrases = regex.matches(in: statement, range: NSRange(statement.startIndex..., in: statement))
+                .compactMap { Range($0.range, in: statement).map { String(statement[$0]) } }
+            for phrase in phrases { text = text.replacingOccurrences(of: phrase, with: "") }
+        }
+        let words = try! NSRegularExpression(pattern: #"\bEND\b"#)
+        return words.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    func testAgreesWithTheRegularExpressions() {
+        let alphabet: [String] = ["E", "N", "D", "END", "e", "x", " ", "\"", "'", "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}",
+                                  "\u{2028}", "\u{301}", "\u{200D}", "\u{AD}", "_", "1", "é", "-", ";", "$", "😀"]
+        var generator = SystemRandomNumberGenerator()
+        var ends = 0
+        for _ in 0..<5000 {
+            let statement = (0..<Int.random(in: 0...16, using: &generator))
+                .map { _ in alphabet.randomElement(using: &generator)! }.joined()
+            let expected = withExpressions(statement)
+            if expected { ends += 1 }
+            XCTAssertEqual(PostgresStatements.containsMultilineStatement(statement), expected, statement.debugDescription)
+        }
+        XCTAssertGreaterThan(ends, 100, "the corpus must exercise both answers")
+        for statement in ["DO $$ BEGIN CREATE ROLE \"{{name}}\"; END $$;", "CREATE ROLE \"END\";", "SELECT 'END';",
+                          "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"] {
+            XCTAssertEqual(PostgresStatements.containsMultilineStatement(statement), withExpressions(statement), statement)
+        }
+    }
+}

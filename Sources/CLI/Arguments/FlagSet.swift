@@ -39,7 +39,7 @@ enum FlagParser {
             var body = Substring(arg.dropFirst())
             if body.hasPrefix("-") { body = body.dropFirst() }
             if body.isEmpty || body.hasPrefix("-") || body.hasPrefix("=") {
-                throw UsageError("bad flag syntax: \(arg)")
+                throw CommandFailure.usage("bad flag syntax: \(arg)")
             }
             var name = String(body)
             var inlineValue: String?
@@ -47,13 +47,13 @@ enum FlagParser {
                 name = String(body[..<eq])
                 inlineValue = String(body[body.index(after: eq)...])
             }
-            guard let flag = spec(named: name) else { throw UsageError("flag provided but not defined: -\(name)") }
+            guard let flag = spec(named: name) else { throw CommandFailure.usage("flag provided but not defined: -\(name)") }
             index += 1
             switch flag.kind {
             case .bool:
                 if let inlineValue {
                     guard let b = parseBool(inlineValue) else {
-                        throw UsageError("invalid boolean value \"\(inlineValue)\" for -\(name): strconv.ParseBool: parsing \"\(inlineValue)\": invalid syntax")
+                        throw CommandFailure.usage("invalid boolean value \"\(inlineValue)\" for -\(name): strconv.ParseBool: parsing \"\(inlineValue)\": invalid syntax")
                     }
                     result.values[flag.name] = b ? "true" : "false"
                 } else {
@@ -62,7 +62,7 @@ enum FlagParser {
             case .string, .duration:
                 var value = inlineValue
                 if value == nil {
-                    guard index < args.count else { throw UsageError("flag needs an argument: -\(name)") }
+                    guard index < args.count else { throw CommandFailure.usage("flag needs an argument: -\(name)") }
                     value = args[index]
                     index += 1
                 }

@@ -12,7 +12,7 @@ struct KeyValueData {
             do {
                 try add(arg, to: &result)
             } catch let error as KeyValueError {
-                throw UsageError("Failed to parse K=V data: invalid key/value pair \"\(arg)\": \(error.reason)")
+                throw CommandFailure.usage("Failed to parse K=V data: invalid key/value pair \"\(arg)\": \(error.reason)")
             }
         }
         return result
@@ -59,7 +59,7 @@ struct KeyValueData {
     private func stdin() throws -> Data {
         do {
             return try terminal.readStdin()
-        } catch let error as UsageError {
+        } catch let error as CommandFailure {
             throw KeyValueError(reason: error.message)
         }
     }

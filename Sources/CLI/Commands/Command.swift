@@ -29,6 +29,8 @@ struct Command: Sendable {
         case subcommands
         case leaseID
         case shells
+        /// Command names, as `help` takes.
+        case commands
     }
 
     enum NameKind: String, Sendable {
@@ -57,10 +59,10 @@ struct Invocation {
 
     func expectArguments(_ count: Int) throws {
         if positionals.count < count {
-            throw UsageError("Not enough arguments (expected \(count), got \(positionals.count))")
+            throw CommandFailure.usage("Not enough arguments (expected \(count), got \(positionals.count))")
         }
         if positionals.count > count {
-            throw UsageError("Too many arguments (expected \(count), got \(positionals.count))")
+            throw CommandFailure.usage("Too many arguments (expected \(count), got \(positionals.count))")
         }
     }
 }

@@ -57,22 +57,22 @@ enum DataCommands {
         run: { try runDelete($0) })
 
     static func runWrite(_ inv: Invocation) throws -> Int32 {
-        guard let rawPath = inv.positionals.first else { throw UsageError("Not enough arguments (expected 1, got 0)") }
+        guard let rawPath = inv.positionals.first else { throw CommandFailure.usage("Not enough arguments (expected 1, got 0)") }
         let path = sanitizePath(rawPath)
         let data = try KeyValueData(terminal: inv.terminal).parse(Array(inv.positionals.dropFirst()))
         if inv.positionals.count == 1 && !inv.arguments.bool("force") {
-            throw UsageError("Must supply data or use -force")
+            throw CommandFailure.usage("Must supply data or use -force")
         }
         return try write(inv, path: path, data: data)
     }
 
     static func write(_ inv: Invocation, path: String, data: [String: JSONValue]) throws -> Int32 {
-        if inv.format == .raw { throw UsageError("This command does not support the -format=raw option.") }
+        if inv.format == .raw { throw CommandFailure.usage("This command does not support the -format=raw option.") }
         let response: EngineResponse?
         do {
             response = try inv.makeEngine().handle(EngineRequest(.write, path, data: data))
         } catch let error as EngineError {
-            return report(inv, "Error writing data to \(path): ", error)
+            throw CommandFailure.engine("Error writing data to \(path): ", error)
         }
         return try printWriteResult(inv, response, success: "Success! Data written to: \(path)")
     }
@@ -91,7 +91,7 @@ enum DataCommands {
     }
 
     static func runRead(_ inv: Invocation) throws -> Int32 {
-        guard let rawPath = inv.positionals.first else { throw UsageError("Not enough arguments (expected 1, got 0)") }
+        guard let rawPath = inv.positionals.first else { throw CommandFailure.usage("Not enough arguments (expected 1, got 0)") }
         let path = sanitizePath(rawPath)
         let data = try KeyValueData(terminal: inv.terminal).parse(Array(inv.positionals.dropFirst()))
         return try read(inv, path: path, data: data)
@@ -102,12 +102,9 @@ enum DataCommands {
         do {
             response = try inv.makeEngine().handle(EngineRequest(.read, path, data: data))
         } catch let error as EngineError {
-            return report(inv, inv.format == .raw ? "Error reading: \(path): " : "Error reading \(path): ", error)
+            throw CommandFailure.engine(inv.format == .raw ? "Error reading: \(path): " : "Error reading \(path): ", error)
         }
-        guard let response else {
-            inv.terminal.err("No value found at \(path)\n")
-            return 2
-        }
+        guard let response else { throw CommandFailure.noValue("No value found at \(path)") }
         if inv.format == .raw {
             inv.terminal.out(GoJSON.encode(pairs: inv.printer.envelope(response)).replacingOccurrences(of: "\n", with: "") + "\n")
             return 0
@@ -126,36 +123,30 @@ enum DataCommands {
     }
 
     static func list(_ inv: Invocation, path: String) throws -> Int32 {
-        if inv.format == .raw { throw UsageError("This command does not support the -format=raw option.") }
+        if inv.format == .raw { throw CommandFailure.usage("This command does not support the -format=raw option.") }
         let response: EngineResponse?
         do {
             response = try inv.makeEngine().handle(EngineRequest(.list, path))
         } catch let error as EngineError {
-            return report(inv, "Error listing \(path): ", error)
+            throw CommandFailure.engine("Error listing \(path): ", error)
         }
-        return inv.printer.printList(response, path: path)
+        try inv.printer.printList(response, path: path)
+        return 0
     }
 
     static func runDelete(_ inv: Invocation) throws -> Int32 {
-        guard let rawPath = inv.positionals.first else { throw UsageError("Not enough arguments (expected at least 1, got 0)") }
+        guard let rawPath = inv.positionals.first else { throw CommandFailure.usage("Not enough arguments (expected at least 1, got 0)") }
         return try delete(inv, path: sanitizePath(rawPath))
     }
 
     static func delete(_ inv: Invocation, path: String) throws -> Int32 {
-        if inv.format == .raw { throw UsageError("This command does not support the -format=raw option.") }
+        if inv.format == .raw { throw CommandFailure.usage("This command does not support the -format=raw option.") }
         let response: EngineResponse?
         do {
             response = try inv.makeEngine().handle(EngineRequest(.delete, path))
         } catch let error as EngineError {
-            return report(inv, "Error deleting \(path): ", error)
+            throw CommandFailure.engine("Error deleting \(path): ", error)
         }
         return try printWriteResult(inv, response, success: "Success! Data deleted (if it existed) at: \(path)")
-    }
-
-    /// Engine errors: one line on stderr after Vault's prefix, exit 2.
-    static func report(_ inv: Invocation, _ prefix: String, _ error: EngineError) -> Int32 {
-        let oneLine = error.message.replacingOccurrences(of: "\n", with: " ")
-        inv.terminal.err(inv.printer.colored(prefix + oneLine + "\n", code: "31"))
-        return 2
     }
 }

@@ -11,7 +11,7 @@ enum LeaseCommands {
         examples: [("Renew a lease:", "dbsecrets lease renew database/creds/ro/2f6a614c4aa27b1924b9ad94"),
                    ("Revoke a lease:", "dbsecrets lease revoke database/creds/ro/2f6a614c4aa27b1924b9ad94")],
         positional: .subcommands,
-        run: { _ in throw UsageError("") })
+        run: { _ in throw CommandFailure.usage("") })
 
     static let lookup = Command(
         path: ["lease", "lookup"], synopsis: "Lookup the lease of a secret",
@@ -37,13 +37,13 @@ enum LeaseCommands {
         examples: [("Renew for one more hour:", "dbsecrets lease renew -increment=1h database/creds/ro/2f6a614c4aa27b1924b9ad94")],
         flags: CommonFlags.output(field: false) + [increment], positional: .leaseID,
         run: { inv in
-            if inv.positionals.isEmpty { throw UsageError("Missing ID!") }
-            if inv.positionals.count > 1 { throw UsageError("Too many arguments (expected 1-2, got \(inv.positionals.count))") }
+            if inv.positionals.isEmpty { throw CommandFailure.usage("Missing ID!") }
+            if inv.positionals.count > 1 { throw CommandFailure.usage("Too many arguments (expected 1-2, got \(inv.positionals.count))") }
             let seconds = try inv.arguments.string("increment").map { text -> Int in
                 do {
                     return try DurationField.seconds(.string(text), field: "increment")
                 } catch {
-                    throw UsageError("invalid value \"\(text)\" for flag -increment: \(error)")
+                    throw CommandFailure.usage("invalid value \"\(text)\" for flag -increment: \(error)")
                 }
             } ?? 0
             return try perform(inv, prefix: "Error renewing \(inv.positionals[0]): ") {
@@ -68,7 +68,7 @@ enum LeaseCommands {
             try inv.expectArguments(1)
             let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
             let force = inv.arguments.bool("force"), prefix = inv.arguments.bool("prefix")
-            if force && !prefix { throw UsageError("Specifying -force requires also specifying -prefix") }
+            if force && !prefix { throw CommandFailure.usage("Specifying -force requires also specifying -prefix") }
             do {
                 let engine = inv.makeEngine()
                 if prefix {
@@ -79,7 +79,7 @@ enum LeaseCommands {
             } catch let error as EngineError {
                 let prefixText = force ? "Error force revoking leases with prefix \(id): "
                     : prefix ? "Error revoking leases with prefix \(id): " : "Error revoking lease \(id): "
-                return DataCommands.report(inv, prefixText, error)
+                throw CommandFailure.engine(prefixText, error)
             }
             if force {
                 inv.terminal.err("Warning! Force-removing leases can cause the engine to become out of sync with\nthe database!\n")
@@ -99,12 +99,12 @@ enum LeaseCommands {
         examples: [("Leases of one role:", "dbsecrets lease list database/creds/ro/")],
         flags: [CommonFlags.format, CommonFlags.stateDir], positional: .leaseID,
         run: { inv in
-            if inv.positionals.count > 1 { throw UsageError("Too many arguments (expected 0-1, got \(inv.positionals.count))") }
+            if inv.positionals.count > 1 { throw CommandFailure.usage("Too many arguments (expected 0-1, got \(inv.positionals.count))") }
             let leases: [LeaseSummary]
             do {
                 leases = try inv.makeEngine().listLeases(prefix: inv.positionals.first ?? "")
             } catch let error as EngineError {
-                return DataCommands.report(inv, "Error listing leases: ", error)
+                throw CommandFailure.engine("Error listing leases: ", error)
             }
             let items: [JSONValue] = leases.map { lease in
                 var o: [String: JSONValue] = [
@@ -137,8 +137,8 @@ enum LeaseCommands {
     static let all = [group, lookup, renew, revoke, list]
 
     private static func oneID(_ inv: Invocation) throws {
-        if inv.positionals.isEmpty { throw UsageError("Missing ID!") }
-        if inv.positionals.count > 1 { throw UsageError("Too many arguments (expected 1, got \(inv.positionals.count))") }
+        if inv.positionals.isEmpty { throw CommandFailure.usage("Missing ID!") }
+        if inv.positionals.count > 1 { throw CommandFailure.usage("Too many arguments (expected 1, got \(inv.positionals.count))") }
     }
 
     private static func perform(_ inv: Invocation, prefix: String, _ body: (Engine) throws -> EngineResponse?) throws -> Int32 {
@@ -146,7 +146,7 @@ enum LeaseCommands {
         do {
             response = try body(inv.makeEngine())
         } catch let error as EngineError {
-            return DataCommands.report(inv, prefix, error)
+            throw CommandFailure.engine(prefix, error)
         }
         if let response { inv.printer.printSecret(response) }
         return 0

@@ -24,7 +24,7 @@ enum SchedulerCommands {
             do {
                 items = try inv.makeEngine().runDueWork()
             } catch let error as EngineError {
-                return DataCommands.report(inv, "Error running due work: ", error)
+                throw CommandFailure.engine("Error running due work: ", error)
             }
             printItems(items, inv)
             return items.contains(where: isFailure) ? 2 : 0
@@ -46,7 +46,7 @@ enum SchedulerCommands {
             try inv.expectArguments(0)
             let text = inv.arguments.string("interval") ?? "5s"
             guard let seconds = try? DurationField.seconds(.string(text), field: "interval"), seconds > 0 else {
-                throw UsageError("invalid value \"\(text)\" for flag -interval: must be a positive duration")
+                throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: must be a positive duration")
             }
             StopSignal.install()
             let engine = inv.makeEngine()
@@ -54,7 +54,7 @@ enum SchedulerCommands {
                 do {
                     printItems(try engine.runDueWork(shouldStop: { StopSignal.requested }), inv)
                 } catch let error as EngineError {
-                    _ = DataCommands.report(inv, "Error running due work: ", error)
+                    inv.terminal.err(CommandFailure.engine("Error running due work: ", error).message + "\n")
                 }
                 var waited = 0.0
                 while waited < Double(seconds) && !StopSignal.requested {

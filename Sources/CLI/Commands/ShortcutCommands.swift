@@ -11,7 +11,7 @@ enum ShortcutCommands {
             usage: "dbsecrets \(group) <subcommand> [options] [args]",
             description: "Shortcuts for the \(what)s at database/\(folder)/NAME.",
             examples: [("List them:", "dbsecrets \(group) list")],
-            positional: .subcommands, run: { _ in throw UsageError("") })
+            positional: .subcommands, run: { _ in throw CommandFailure.usage("") })
         let write = Command(
             path: [group, "write"], synopsis: "Create or update a \(what)",
             usage: "dbsecrets \(group) write [options] NAME [DATA K=V...]",
@@ -19,7 +19,7 @@ enum ShortcutCommands {
             examples: [("", "dbsecrets \(group) write NAME key=value")],
             flags: CommonFlags.output(field: true), positional: .names(kind),
             run: { inv in
-                guard let name = inv.positionals.first else { throw UsageError("Not enough arguments (expected 1, got 0)") }
+                guard let name = inv.positionals.first else { throw CommandFailure.usage("Not enough arguments (expected 1, got 0)") }
                 let data = try KeyValueData(terminal: inv.terminal).parse(Array(inv.positionals.dropFirst()))
                 return try DataCommands.write(inv, path: "database/\(folder)/\(name)", data: data)
             })

@@ -10,8 +10,8 @@ enum OutputFormat: String, CaseIterable {
         case "json": self = .json
         case "yaml", "yml": self = .yaml
         case "raw": self = .raw
-        case "pretty": throw UsageError("Could not parse output: cannot use the pretty formatter for this type")
-        default: throw UsageError("Invalid output format: \(text)")
+        case "pretty": throw CommandFailure.usage("Could not parse output: cannot use the pretty formatter for this type")
+        default: throw CommandFailure.usage("Invalid output format: \(text)")
         }
     }
 }

@@ -57,7 +57,7 @@ struct ResponsePrinter {
         case "data": value = response.data.map { .object($0) }
         default: value = response.data?[name]
         }
-        guard let value, value != .null else { throw UsageError("Field \"\(name)\" not present in secret") }
+        guard let value, value != .null else { throw CommandFailure.usage("Field \"\(name)\" not present in secret") }
         switch format {
         case .json:
             terminal.out(GoJSON.encode(value) + "\n")
@@ -71,30 +71,25 @@ struct ResponsePrinter {
 
     // MARK: Lists
 
-    /// Returns the exit code: 2 when there is nothing to list, as Vault.
-    func printList(_ response: EngineResponse?, path: String) -> Int32 {
+    /// Nothing to list is a failure (exit 2), as in Vault.
+    func printList(_ response: EngineResponse?, path: String) throws {
         let keys = response?.data?["keys"]?.arrayValue?.compactMap(\.stringValue)
         switch format {
         case .json:
-            guard let keys else { terminal.out("{}\n"); return 2 }
+            guard let keys else { terminal.out("{}\n"); throw CommandFailure.noValue("") }
             terminal.out(GoJSON.encode(.array(keys.map { .string($0) })) + "\n")
         case .yaml:
-            guard let keys else { terminal.out("{}\n"); return 2 }
+            guard let keys else { terminal.out("{}\n"); throw CommandFailure.noValue("") }
             terminal.out(YAMLText.encode(.array(keys.map { .string($0) })))
         case .table, .raw:
-            guard let response else {
-                terminal.err("No value found at \(path)\n")
-                return 2
-            }
+            guard let response else { throw CommandFailure.noValue("No value found at \(path)") }
             printWarnings(response.warnings)
             guard let keys else {
-                if !response.warnings.isEmpty { return 0 }
-                terminal.err("No entries found at \(path)\n")
-                return 2
+                if !response.warnings.isEmpty { return }
+                throw CommandFailure.noValue("No entries found at \(path)")
             }
             terminal.out(Self.table(header: nil, rows: [("Keys", ""), ("----", "")] + keys.sorted().map { ($0, "") }))
         }
-        return 0
     }
 
     // MARK: Pieces

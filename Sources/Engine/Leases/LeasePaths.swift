@@ -14,7 +14,7 @@ extension Engine {
             return try lookupLease(data["lease_id"]?.textValue ?? "")
         case ("lookup", .list):
             let prefix = rest.isEmpty ? "" : rest + "/"
-            let ids = try leases.all().map(\.id).filter { $0.hasPrefix(prefix) }
+            let ids = try leases.ids(prefix: prefix)
             // Vault lists one level: the next path segment, folders with a trailing slash.
             let keys = Set(ids.map { id -> String in
                 let tail = id.dropFirst(prefix.count)
@@ -102,7 +102,7 @@ extension Engine {
     }
 
     public func revokeLeases(prefix: String, force: Bool) throws {
-        let matching = try leases.all().filter { $0.id.hasPrefix(prefix) }
+        let matching = try leases.all(prefix: prefix)
         var failures: [String] = []
         for candidate in matching {
             guard let file = Lease.fileName(forID: candidate.id) else { continue }
@@ -163,9 +163,14 @@ extension Engine {
         }
     }
 
+    /// Lease ids starting with `prefix`, without reading the leases (for completion).
+    public func listLeaseIDs(prefix: String) throws -> [String] {
+        try leases.ids(prefix: prefix)
+    }
+
     /// Every lease, for `lease list` (which Vault lacks): ids, users, times and revocation state.
     public func listLeases(prefix: String) throws -> [LeaseSummary] {
-        try leases.all().filter { $0.id.hasPrefix(prefix) }.sorted { $0.issueTime < $1.issueTime }.map {
+        try leases.all(prefix: prefix).sorted { $0.issueTime < $1.issueTime }.map {
             LeaseSummary(id: $0.id, role: $0.role, username: $0.username, issueTime: $0.issueTime,
                          expireTime: $0.expireTime, revokeAttempts: $0.revokeAttempts, lastError: $0.lastError,
                          irrevocable: $0.irrevocable)

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Leases, one file each, plus an index of when each needs attention, so that finding due work
-/// never reads every lease: `lease-expiry/MINUTE/ID` holds an empty marker in the bucket of the
+/// never reads every lease: `lease-expiry/MINUTE/ROLE.ID` holds an empty marker in the bucket of the
 /// minute the lease expires (or its next revocation attempt is due). A pass lists the bucket
 /// names, opens only the buckets already past, and reads only the leases they name.
 ///
@@ -25,14 +25,15 @@ struct LeaseStore: Sendable {
         return lease
     }
 
-    /// Stores a new or changed lease and moves its marker to the bucket of `dueAt(lease)`.
+    /// Stores a new or changed lease and moves its marker to the bucket of `dueAt(lease)`. An
+    /// irrevocable lease has no marker: no pass will try it again, `lease list` still shows it.
     func write(_ lease: Lease, previous: Lease? = nil) throws {
         guard let file = Lease.fileName(forID: lease.id) else {
             throw EngineError.failed("invalid lease id \(lease.id)")
         }
-        try addMarker(file, at: Self.dueAt(lease))
+        if !lease.irrevocable { try addMarker(file, at: Self.dueAt(lease)) }
         try records.write(file, lease)
-        if let previous, Self.bucket(Self.dueAt(previous)) != Self.bucket(Self.dueAt(lease)) {
+        if let previous, lease.irrevocable || Self.bucket(Self.dueAt(previous)) != Self.bucket(Self.dueAt(lease)) {
             removeMarker(file, at: Self.dueAt(previous))
         }
     }
@@ -43,8 +44,14 @@ struct LeaseStore: Sendable {
         removeMarker(file, at: Self.dueAt(lease))
     }
 
-    func all() throws -> [Lease] {
-        try records.list().compactMap { try records.read($0) }
+    /// Lease ids starting with `prefix`, from file names alone.
+    func ids(prefix: String) throws -> [String] {
+        try records.list().compactMap(Lease.id(forFileName:)).filter { $0.hasPrefix(prefix) }
+    }
+
+    /// The leases whose ids start with `prefix`; only those files are read.
+    func all(prefix: String = "") throws -> [Lease] {
+        try ids(prefix: prefix).compactMap { try read(id: $0) }
     }
 
     /// Leases whose expiry or retry time is at or before `now`, found through the index.

@@ -33,12 +33,19 @@ struct Lease: Codable, Equatable {
         case irrevocable
     }
 
-    /// `database/creds/ROLE/SUFFIX` → `SUFFIX`, the file name.
+    /// `database/creds/ROLE/SUFFIX` → `ROLE.SUFFIX`, the file name. The suffix is base62, so the
+    /// last dot splits the name back into the id: listing ids never needs to open a file.
     static func fileName(forID id: String) -> String? {
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "database", parts[1] == "creds",
-              ObjectName.isValid(String(parts[2])), ObjectName.isValid(String(parts[3])) else { return nil }
-        return String(parts[3])
+              ObjectName.isValid(String(parts[2])), ObjectName.isValid(String(parts[3])),
+              !parts[3].contains(".") else { return nil }
+        return "\(parts[2]).\(parts[3])"
+    }
+
+    static func id(forFileName name: String) -> String? {
+        guard let dot = name.lastIndex(of: ".") else { return nil }
+        return "database/creds/\(name[..<dot])/\(name[name.index(after: dot)...])"
     }
 }
 

@@ -60,14 +60,20 @@ extension Engine {
             throw EngineError.failed("\"\(roleName)\" is not an allowed role")
         }
         // Never hand out a password past its rotation time: rotate first, under the role's lock,
-        // re-reading the role once the lock is ours in case another process just rotated it.
-        if dueTime(of: role) <= now {
+        // re-reading the role once the lock is ours in case another process just rotated it. A
+        // rotation that fails here is an error, not the stale password.
+        if plannedRotation(of: role) <= now {
             let lock = try state.lock(.staticRole, roleName)
             defer { withExtendedLifetime(lock) {} }
             guard let current = try staticRoles.read(roleName) else { throw EngineError.invalid("unknown role: \(roleName)") }
             role = current
-            if dueTime(of: role) <= now && isInsideRotationWindow(role, at: now) {
-                role = try rotateStaticAccount(roleName, role, isCreate: false)
+            if plannedRotation(of: role) <= now {
+                if isInsideRotationWindow(role, at: now) {
+                    role = try rotateStaticAccount(roleName, role, isCreate: false)
+                } else {
+                    role.nextVaultRotation = nextRotation(of: role, after: now)
+                    try staticRoles.write(roleName, role)
+                }
             }
         }
         let current = now

@@ -42,8 +42,13 @@ extension Engine {
             "max_ttl": .int(role.maxTTL),
             "credential_type": .string(role.credentialType.rawValue),
         ]
-        if !role.credentialConfig.isEmpty { data["credential_config"] = .object(role.credentialConfig) }
+        if !role.credentialConfig.isEmpty { data["credential_config"] = Self.readable(role.credentialConfig) }
         return EngineResponse(data: data)
+    }
+
+    /// A client-certificate role's CA private key is kept, never read back.
+    static func readable(_ credentialConfig: [String: JSONValue]) -> JSONValue {
+        .object(credentialConfig.filter { $0.key != "ca_private_key" })
     }
 
     /// Existing leases stay valid: revocation falls back to what the lease embeds.
@@ -160,7 +165,7 @@ extension Engine {
         ]
         Self.addRotationFields(role, to: &data)
         if let last = role.lastVaultRotation { data["last_vault_rotation"] = .string(Timestamp.format(last)) }
-        if !role.credentialConfig.isEmpty { data["credential_config"] = .object(role.credentialConfig) }
+        if !role.credentialConfig.isEmpty { data["credential_config"] = Self.readable(role.credentialConfig) }
         return EngineResponse(data: data)
     }
 

@@ -93,6 +93,7 @@ extension Engine {
 
     func recoverIntents(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
         let cutoff = now.addingTimeInterval(-Self.intentRecoveryAge)
+        // All intents share one folder; their names say their kind.
         for name in try rootIntents.list() {
             if shouldStop() { return }
             if name.hasPrefix("root-") {

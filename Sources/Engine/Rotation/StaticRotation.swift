@@ -71,11 +71,14 @@ extension Engine {
         return date.addingTimeInterval(TimeInterval(role.rotationPeriod))
     }
 
-    /// When the role must rotate next: a pending retry first, else its planned time.
+    /// When the role's password stops being valid to hand out.
+    func plannedRotation(of role: StaticRole) -> Date {
+        role.nextVaultRotation ?? nextRotation(of: role, after: role.lastVaultRotation ?? now)
+    }
+
+    /// When the scheduler should try next: a pending retry (10 s after a failure), else the plan.
     func dueTime(of role: StaticRole) -> Date {
-        if let retry = role.retryAt { return retry }
-        if let next = role.nextVaultRotation { return next }
-        return nextRotation(of: role, after: role.lastVaultRotation ?? now)
+        role.retryAt ?? plannedRotation(of: role)
     }
 
     /// Vault's `IsInsideRotationWindow`: a schedule role whose window passed waits for the next slot.

@@ -10,8 +10,8 @@ import Glibc
 ///     roles/NAME.json             dynamic roles
 ///     static-roles/NAME.json      static roles
 ///     password-policies/NAME.json
-///     leases/ID.json              one per lease (ID = the lease id's last segment)
-///     lease-expiry/MINUTE/ID      empty markers: the due-work index, by expiry minute
+///     leases/ROLE.ID.json         one per lease (ID = the lease id's last segment)
+///     lease-expiry/MINUTE/ROLE.ID empty markers: the due-work index, by expiry minute
 ///     intents/KIND-NAME.json      records written before a change to a database
 ///     locks/KIND-NAME.lock        flock files, one per object
 public struct StateDirectory: Sendable {

@@ -34,7 +34,7 @@ public final class MySQLConnection {
         }
     }
 
-    private let socket: MySQLSocket
+    private let stream: MySQLPacketStream
     private var sequence: UInt8 = 0
     private var closed = false
     public let serverVersion: String
@@ -50,22 +50,23 @@ public final class MySQLConnection {
     /// bounds each wait of the login, so a server that accepts and never greets fails as fast as
     /// one that does not answer at all, not after the 30 s read timeout.
     public static func connect(_ configuration: Configuration) throws -> MySQLConnection {
-        let socket = try MySQLSocket.connect(to: configuration.address, connectTimeout: configuration.connectTimeout,
-                                             readTimeout: min(configuration.readTimeout, configuration.connectTimeout),
-                                             writeTimeout: configuration.writeTimeout)
+        let stream = try MySQLPacketStream.connect(to: configuration.address,
+                                                   connectTimeout: configuration.connectTimeout,
+                                                   readTimeout: min(configuration.readTimeout, configuration.connectTimeout),
+                                                   writeTimeout: configuration.writeTimeout)
         do {
-            let connection = try MySQLConnection(socket: socket, configuration: configuration)
-            socket.readTimeout = configuration.readTimeout
+            let connection = try MySQLConnection(stream: stream, configuration: configuration)
+            stream.readTimeout = configuration.readTimeout
             return connection
         } catch {
-            socket.close()
+            stream.close()
             throw error
         }
     }
 
-    private init(socket: MySQLSocket, configuration: Configuration) throws {
-        self.socket = socket
-        let first = try Self.readPacket(socket, sequence: &sequence)
+    private init(stream: MySQLPacketStream, configuration: Configuration) throws {
+        self.stream = stream
+        let first = try stream.readPacket(sequence: &sequence)
         if MySQLResponse.isError(first) { throw MySQLResponse.error(from: first) }
         let handshake = try MySQLHandshake.decode(first)
         guard handshake.capabilities.contains(.protocol41) else {
@@ -82,9 +83,9 @@ public final class MySQLConnection {
                                               authResponse: try authenticator.initialResponse(),
                                               database: configuration.database,
                                               authPluginName: authenticator.pluginName)
-        try Self.writePacket(socket, response.encode(), sequence: &sequence)
+        try stream.writePacket(response.encode(), sequence: &sequence)
         while true {
-            let packet = try Self.readPacket(socket, sequence: &sequence)
+            let packet = try stream.readPacket(sequence: &sequence)
             switch try authenticator.handle(packet) {
             case .done:
                 authPluginName = authenticator.pluginName
@@ -92,7 +93,7 @@ public final class MySQLConnection {
             case .wait:
                 continue
             case .send(let bytes):
-                try Self.writePacket(socket, bytes, sequence: &sequence)
+                try stream.writePacket(bytes, sequence: &sequence)
             }
         }
     }
@@ -100,14 +101,14 @@ public final class MySQLConnection {
     /// Runs one statement with COM_QUERY (one statement per call: multi-statements are off).
     @discardableResult
     public func execute(_ sql: String) throws -> MySQLResult {
-        guard !closed else { throw MySQLError(.connection, "connection to \(socket.address) is closed") }
+        guard !closed else { throw MySQLError(.connection, "connection to \(stream.address) is closed") }
         sequence = 0
         var command = MySQLPacketWriter()
         command.int1(0x03)
         command.raw(Array(sql.utf8))
-        try Self.writePacket(socket, command.bytes, sequence: &sequence)
+        try stream.writePacket(command.bytes, sequence: &sequence)
 
-        let first = try Self.readPacket(socket, sequence: &sequence)
+        let first = try stream.readPacket(sequence: &sequence)
         if MySQLResponse.isError(first) { throw MySQLResponse.error(from: first) }
         if MySQLResponse.isOK(first) {
             let ok = try MySQLOK.decode(first)
@@ -123,10 +124,10 @@ public final class MySQLConnection {
         }
         var columns: [String] = []
         for _ in 0..<columnCount {
-            columns.append(try Self.columnName(try Self.readPacket(socket, sequence: &sequence)))
+            columns.append(try Self.columnName(try stream.readPacket(sequence: &sequence)))
         }
-        var packet = try Self.readPacket(socket, sequence: &sequence)
-        if MySQLResponse.isEOF(packet) { packet = try Self.readPacket(socket, sequence: &sequence) }
+        var packet = try stream.readPacket(sequence: &sequence)
+        if MySQLResponse.isEOF(packet) { packet = try stream.readPacket(sequence: &sequence) }
         var rows: [[String?]] = []
         while true {
             if MySQLResponse.isError(packet) { throw MySQLResponse.error(from: packet) }
@@ -145,7 +146,7 @@ public final class MySQLConnection {
             var values: [String?] = []
             for _ in 0..<columnCount { values.append(try row.lengthEncodedString()) }
             rows.append(values)
-            packet = try Self.readPacket(socket, sequence: &sequence)
+            packet = try stream.readPacket(sequence: &sequence)
         }
         return .rows(MySQLRows(columns: columns, rows: rows))
     }
@@ -162,7 +163,7 @@ public final class MySQLConnection {
     private func drainMoreResults(_ status: UInt16) throws {
         guard status & 0x0008 != 0 else { return }
         while true {
-            let packet = try Self.readPacket(socket, sequence: &sequence)
+            let packet = try stream.readPacket(sequence: &sequence)
             if MySQLResponse.isError(packet) { throw MySQLResponse.error(from: packet) }
             if MySQLResponse.isOK(packet) {
                 if try MySQLOK.decode(packet).statusFlags & 0x0008 == 0 { return }
@@ -171,7 +172,7 @@ public final class MySQLConnection {
             // A result set: skip to its final EOF.
             var eofs = 0
             while eofs < 2 {
-                let next = try Self.readPacket(socket, sequence: &sequence)
+                let next = try stream.readPacket(sequence: &sequence)
                 if MySQLResponse.isError(next) { throw MySQLResponse.error(from: next) }
                 if MySQLResponse.isEOF(next) {
                     eofs += 1
@@ -192,37 +193,9 @@ public final class MySQLConnection {
         guard !closed else { return }
         closed = true
         sequence = 0
-        try? Self.writePacket(socket, [0x01], sequence: &sequence)
-        socket.close()
+        try? stream.writePacket([0x01], sequence: &sequence)
+        stream.close()
     }
 
     deinit { close() }
-
-    // MARK: packet framing: 3-byte length, 1-byte sequence id, payload split at 16 MiB - 1.
-
-    private static let maxPayload = 0xff_ffff
-
-    private static func writePacket(_ socket: MySQLSocket, _ payload: [UInt8], sequence: inout UInt8) throws {
-        var offset = 0
-        repeat {
-            let length = min(maxPayload, payload.count - offset)
-            var frame: [UInt8] = [UInt8(length & 0xff), UInt8((length >> 8) & 0xff), UInt8(length >> 16), sequence]
-            frame.append(contentsOf: payload[offset..<offset + length])
-            try socket.write(frame)
-            sequence &+= 1
-            offset += length
-            if length < maxPayload { break }
-        } while true
-    }
-
-    private static func readPacket(_ socket: MySQLSocket, sequence: inout UInt8) throws -> [UInt8] {
-        var payload: [UInt8] = []
-        while true {
-            let header = try socket.read(4)
-            let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16
-            sequence = header[3] &+ 1
-            payload += try socket.read(length)
-            if length < maxPayload { return payload }
-        }
-    }
 }

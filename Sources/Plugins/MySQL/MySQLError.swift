@@ -1,3 +1,5 @@
+import DBPlugin
+
 /// What went wrong talking to a MySQL server. Messages name the server as host:port and never
 /// contain the password.
 public struct MySQLError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -36,6 +38,27 @@ public struct MySQLError: Error, Equatable, Sendable, CustomStringConvertible {
         guard let code else { return message }
         if let sqlState { return "Error \(code) (\(sqlState)): \(message)" }
         return "Error \(code): \(message)"
+    }
+}
+
+extension MySQLError {
+    /// A socket failure in this client's words, all of kind `.connection`; `timeout` is the
+    /// limit that ran out, for the message.
+    init(_ error: SocketError, timeout: Double) {
+        let address = error.address
+        let because = error.reason.map { ": \($0)" } ?? ""
+        let after = "timed out after \(formatSeconds(timeout))"
+        switch (error.kind, error.operation) {
+        case (.resolve, _): self.init(.connection, "could not resolve \(address)\(because)")
+        case (.connect, _): self.init(.connection, "could not connect to \(address)\(because)")
+        case (.timeout, .connect): self.init(.connection, "\(after) connecting to \(address)")
+        case (.timeout, .write): self.init(.connection, "\(after) writing to \(address)")
+        case (.timeout, .read): self.init(.connection, "\(after) waiting for \(address) to answer")
+        case (.closed, _):
+            self.init(.connection, error.byPeer ? "\(address) closed the connection" : "connection to \(address) is closed")
+        case (.io, .write): self.init(.connection, "could not write to \(address)\(because)")
+        case (.io, _): self.init(.connection, "could not read from \(address)\(because)")
+        }
     }
 }
 

@@ -279,10 +279,10 @@ public final class MySQLPlugin: DatabasePlugin {
     /// Maps a client error to the engine's kinds, with every secret replaced by `[password]`.
     private func pluginError(_ error: Error, secrets extra: [String] = [], prefix: String = "") -> PluginError {
         if let error = error as? PluginError {
-            return PluginError(error.kind, sanitize(prefix + error.message, extra))
+            return PluginError(error.kind, (prefix + error.message).redacting(secrets + extra))
         }
         guard let error = error as? MySQLError else {
-            return PluginError(.database, sanitize(prefix + "\(error)", extra))
+            return PluginError(.database, (prefix + "\(error)").redacting(secrets + extra))
         }
         let kind: PluginError.Kind
         switch error.kind {
@@ -290,12 +290,6 @@ public final class MySQLPlugin: DatabasePlugin {
         case .unsupported: kind = .unsupported
         case .server: kind = error.code == MySQLErrorCode.accessDenied ? .connection : .database
         }
-        return PluginError(kind, sanitize(prefix + error.description, extra))
-    }
-
-    private func sanitize(_ message: String, _ extra: [String]) -> String {
-        (secrets + extra).filter { !$0.isEmpty }.sorted { $0.count > $1.count }.reduce(message) {
-            $0.replacingOccurrences(of: $1, with: "[password]")
-        }
+        return PluginError(kind, (prefix + error.description).redacting(secrets + extra))
     }
 }

@@ -1,3 +1,6 @@
+import DBPlugin
+import Foundation
+
 /// A failure of the PostgreSQL wire client. Messages name the server address, never the password.
 public struct PostgresClientError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {
@@ -36,6 +39,33 @@ public struct PostgresClientError: Error, CustomStringConvertible, Sendable {
     static func io(_ message: String) -> Self { .init(.io, message) }
     static func authentication(_ message: String) -> Self { .init(.authentication, message) }
     static func protocolViolation(_ message: String) -> Self { .init(.protocolViolation, message) }
+}
+
+extension PostgresClientError {
+    /// A socket failure in this client's words. `timeout` is the limit that ran out; `awaiting`
+    /// says what a read was waiting for ("a query"), for the timeout message.
+    init(_ error: SocketError, timeout: TimeInterval, awaiting: String) {
+        let address = error.address
+        let because = error.reason.map { ": \($0)" } ?? ""
+        switch (error.kind, error.operation) {
+        case (.resolve, _):
+            self.init(.connect, "failed to connect to \(address): cannot resolve host\(because)")
+        case (.connect, _):
+            self.init(.connect, "failed to connect to \(address)\(because)")
+        case (.timeout, .connect):
+            self.init(.connect, "failed to connect to \(address): timed out after \(formatSeconds(timeout))")
+        case (.timeout, .write):
+            self.init(.timeout, "timed out writing to \(address)")
+        case (.timeout, .read):
+            self.init(.timeout, "timed out after \(formatSeconds(timeout)) waiting for \(address) to answer \(awaiting)")
+        case (.closed, _):
+            self.init(.io, error.byPeer ? "server at \(address) closed the connection" : "connection to \(address) is closed")
+        case (.io, .write):
+            self.init(.io, "failed writing to \(address)\(because)")
+        case (.io, _):
+            self.init(.io, "failed reading from \(address)\(because)")
+        }
+    }
 }
 
 /// An ErrorResponse or NoticeResponse: the fields PostgreSQL sends, keyed by their type byte.

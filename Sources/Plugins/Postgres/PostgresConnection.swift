@@ -1,4 +1,5 @@
 import CryptoPrimitives
+import DBPlugin
 import Foundation
 
 /// One session with a PostgreSQL server over protocol v3: startup, authentication (SCRAM-SHA-256,
@@ -42,7 +43,7 @@ public final class PostgresConnection {
     }
 
     public let configuration: Configuration
-    private var socket: PostgresSocket?
+    private var socket: BlockingSocket?
     private var buffer: [UInt8] = []
     private var bufferStart = 0
     /// What the server reported in ParameterStatus (server_version, standard_conforming_strings, …).
@@ -53,7 +54,7 @@ public final class PostgresConnection {
 
     public var isOpen: Bool { socket != nil }
 
-    private init(configuration: Configuration, socket: PostgresSocket) {
+    private init(configuration: Configuration, socket: BlockingSocket) {
         self.configuration = configuration
         self.socket = socket
     }
@@ -62,8 +63,20 @@ public final class PostgresConnection {
 
     /// Connects and authenticates, within `connectTimeout` overall.
     public static func connect(_ configuration: Configuration) throws -> PostgresConnection {
-        let socket = try PostgresSocket.connect(host: configuration.host, port: configuration.port,
-                                                timeout: configuration.connectTimeout)
+        let socket: BlockingSocket
+        do throws(SocketError) {
+            // A host starting with "/" is a directory holding PostgreSQL's Unix socket, as in libpq.
+            if configuration.host.hasPrefix("/") {
+                socket = try BlockingSocket.connect(unixPath: "\(configuration.host)/.s.PGSQL.\(configuration.port)",
+                                                    timeout: configuration.connectTimeout)
+            } else {
+                socket = try BlockingSocket.connect(host: configuration.host, port: configuration.port,
+                                                    timeout: configuration.connectTimeout)
+            }
+        } catch {
+            throw PostgresClientError(error, timeout: configuration.connectTimeout,
+                                      awaiting: "the startup (connect_timeout)")
+        }
         let connection = PostgresConnection(configuration: configuration, socket: socket)
         let deadline = Date().addingTimeInterval(configuration.connectTimeout)
         do {
@@ -80,24 +93,19 @@ public final class PostgresConnection {
         if !configuration.database.isEmpty { parameters.append(("database", configuration.database)) }
         parameters.append(("client_encoding", "UTF8"))
         parameters += configuration.runtimeParameters
-        try send(PostgresFrontendMessage.startup(parameters), deadline: deadline)
+        try send(PostgresFrontendMessage.startup(parameters), deadline: deadline, exchange: .startup)
 
-        let waiting = { [address = socket?.address ?? ""] in
-            "timed out after \(PostgresSocket.describe(self.configuration.connectTimeout)) waiting for \(address) "
-                + "to answer the startup (connect_timeout)"
-        }
         var scram: SCRAMAuthenticator?
         while true {
-            let message = try receive(deadline: deadline, timeoutMessage: waiting())
+            let message = try receive(deadline: deadline, exchange: .startup)
             switch message {
             case .authentication(.ok):
                 continue
             case .authentication(.cleartextPassword):
-                try send(PostgresFrontendMessage.password(configuration.password), deadline: deadline)
+                try send(PostgresFrontendMessage.password(configuration.password), deadline: deadline, exchange: .startup)
             case .authentication(.md5Password(let salt)):
-                try send(PostgresFrontendMessage.password(Self.md5Response(user: configuration.user,
-                                                                            password: configuration.password,
-                                                                            salt: salt)), deadline: deadline)
+                let response = Self.md5Response(user: configuration.user, password: configuration.password, salt: salt)
+                try send(PostgresFrontendMessage.password(response), deadline: deadline, exchange: .startup)
             case .authentication(.sasl(let mechanisms)):
                 guard mechanisms.contains(SCRAMAuthenticator.mechanism) else {
                     throw PostgresClientError.authentication(
@@ -108,14 +116,14 @@ public final class PostgresConnection {
                 scram = authenticator
                 try send(PostgresFrontendMessage.saslInitialResponse(
                     mechanism: SCRAMAuthenticator.mechanism, data: Array(authenticator.clientFirstMessage.utf8)),
-                         deadline: deadline)
+                         deadline: deadline, exchange: .startup)
             case .authentication(.saslContinue(let data)):
                 guard var authenticator = scram else {
                     throw PostgresClientError.protocolViolation("server at \(address) sent SASL data out of order")
                 }
                 let final = try authenticator.clientFinalMessage(serverFirst: String(decoding: data, as: UTF8.self))
                 scram = authenticator
-                try send(PostgresFrontendMessage.saslResponse(Array(final.utf8)), deadline: deadline)
+                try send(PostgresFrontendMessage.saslResponse(Array(final.utf8)), deadline: deadline, exchange: .startup)
             case .authentication(.saslFinal(let data)):
                 guard let authenticator = scram else {
                     throw PostgresClientError.protocolViolation("server at \(address) sent SASL data out of order")
@@ -157,13 +165,11 @@ public final class PostgresConnection {
         guard socket != nil else { throw PostgresClientError.io("connection to \(address) is closed") }
         let deadline = Date().addingTimeInterval(configuration.queryTimeout)
         do {
-            try send(PostgresFrontendMessage.query(sql), deadline: deadline)
+            try send(PostgresFrontendMessage.query(sql), deadline: deadline, exchange: .query)
             var result = QueryResult()
             var failure: PostgresServerError?
-            let waiting = "timed out after \(PostgresSocket.describe(configuration.queryTimeout)) waiting for "
-                + "\(address) to answer a query"
             while true {
-                switch try receive(deadline: deadline, timeoutMessage: waiting) {
+                switch try receive(deadline: deadline, exchange: .query) {
                 case .rowDescription(let columns):
                     result = QueryResult(columns: columns)
                 case .dataRow(let values):
@@ -207,12 +213,32 @@ public final class PostgresConnection {
         socket = nil
     }
 
-    private func send(_ bytes: [UInt8], deadline: Date) throws {
-        guard let socket else { throw PostgresClientError.io("connection to \(address) is closed") }
-        try socket.write(bytes, deadline: deadline)
+    /// What a deadline bounds, for the timeout message.
+    private enum Exchange {
+        case startup, query
     }
 
-    private func receive(deadline: Date, timeoutMessage: @autoclosure () -> String) throws -> PostgresBackendMessage {
+    /// Runs a socket call; its failure is worded by `PostgresClientError` with the exchange's timeout.
+    private func onSocket<T>(_ exchange: Exchange, _ call: () throws(SocketError) -> T) throws(PostgresClientError) -> T {
+        do throws(SocketError) {
+            return try call()
+        } catch {
+            switch exchange {
+            case .startup:
+                throw PostgresClientError(error, timeout: configuration.connectTimeout,
+                                          awaiting: "the startup (connect_timeout)")
+            case .query:
+                throw PostgresClientError(error, timeout: configuration.queryTimeout, awaiting: "a query")
+            }
+        }
+    }
+
+    private func send(_ bytes: [UInt8], deadline: Date, exchange: Exchange) throws {
+        guard let socket else { throw PostgresClientError.io("connection to \(address) is closed") }
+        try onSocket(exchange) { () throws(SocketError) in try socket.write(bytes, deadline: deadline) }
+    }
+
+    private func receive(deadline: Date, exchange: Exchange) throws -> PostgresBackendMessage {
         while true {
             let available = buffer.count - bufferStart
             if available >= 5 {
@@ -237,7 +263,7 @@ public final class PostgresConnection {
                 buffer.removeFirst(bufferStart)
                 bufferStart = 0
             }
-            buffer += try socket.read(deadline: deadline, timeoutMessage: timeoutMessage())
+            buffer += try onSocket(exchange) { () throws(SocketError) in try socket.readSome(deadline: deadline) }
         }
     }
 }

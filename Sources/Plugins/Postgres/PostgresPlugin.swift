@@ -84,7 +84,7 @@ public final class PostgresPlugin: DatabasePlugin {
         do {
             parsed = try PostgresConnectionURL(parsing: url)
         } catch let error as PostgresClientError {
-            throw PluginError(.invalidConfiguration, scrub(error.message))
+            throw PluginError(.invalidConfiguration, error.message.redacting(secrets))
         }
         if !parsed.password.isEmpty { secrets.append(parsed.password) }
 
@@ -287,7 +287,7 @@ public final class PostgresPlugin: DatabasePlugin {
             connection = opened
             return opened
         } catch let error as PostgresClientError {
-            throw PluginError(.connection, scrub(error.message))
+            throw PluginError(.connection, error.message.redacting(secrets))
         }
     }
 
@@ -337,15 +337,6 @@ public final class PostgresPlugin: DatabasePlugin {
 
     private func pluginError(_ error: PostgresClientError, prefix: String, secrets extra: [String]) -> PluginError {
         let kind: PluginError.Kind = error.kind == .server ? .database : .connection
-        return PluginError(kind, scrub(prefix + error.message, extra: extra))
-    }
-
-    /// Vault's error sanitizer: secrets become "[password]" in every message we return.
-    private func scrub(_ message: String, extra: [String] = []) -> String {
-        var out = message
-        for secret in (secrets + extra).filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) {
-            out = out.replacingOccurrences(of: secret, with: "[password]")
-        }
-        return out
+        return PluginError(kind, (prefix + error.message).redacting(secrets + extra))
     }
 }

@@ -1,3 +1,4 @@
+import DBPlugin
 import Foundation
 
 /// One RESP2 connection to a stand-alone Redis server, spoken as the Go plugin does it:
@@ -15,7 +16,7 @@ public final class RedisConnection {
     /// The user the connection authenticated as; Redis' `default` user before any AUTH.
     public private(set) var username: String = "default"
 
-    private let socket: RedisSocket
+    private let socket: BlockingSocket
     private var buffer: [UInt8] = []
     private let decoder = RESPDecoder()
 
@@ -23,8 +24,12 @@ public final class RedisConnection {
         self.host = host
         self.port = port
         self.readTimeout = readTimeout
-        socket = try RedisSocket(host: host, port: port, timeout: connectTimeout)
-        endpoint = socket.endpoint
+        do throws(SocketError) {
+            socket = try BlockingSocket.connect(host: host, port: port, timeout: connectTimeout)
+        } catch {
+            throw RedisError(error, host: host, timeout: connectTimeout)
+        }
+        endpoint = socket.address
     }
 
     /// Connects and authenticates; the whole handshake is bounded by `connectTimeout`.
@@ -39,7 +44,7 @@ public final class RedisConnection {
         let reply = try send(["AUTH", username, password], timeout: timeout)
         if case .error(let line) = reply {
             let code = reply.errorCode
-            let text = line.redacting(password)
+            let text = line.redacting([password])
             if code == "WRONGPASS" {
                 throw RedisError(.authentication, "Redis at \(endpoint) refused the login of user \"\(username)\": \(text)", code: code)
             }
@@ -53,7 +58,9 @@ public final class RedisConnection {
         let limit = timeout ?? readTimeout
         let deadline = Date().addingTimeInterval(limit)
         do throws(RedisError) {
-            try socket.write(RESPEncoder.command(arguments), deadline: deadline, timeout: limit)
+            try onSocket(timeout: limit) { () throws(SocketError) in
+                try socket.write(RESPEncoder.command(arguments), deadline: deadline)
+            }
             while true {
                 let parsed: (value: RESPValue, consumed: Int)?
                 do {
@@ -65,7 +72,7 @@ public final class RedisConnection {
                     buffer.removeFirst(parsed.consumed)
                     return parsed.value
                 }
-                try socket.read(into: &buffer, deadline: deadline, timeout: limit)
+                buffer += try onSocket(timeout: limit) { () throws(SocketError) in try socket.readSome(deadline: deadline) }
             }
         } catch {
             // After a timeout or garbage, a late reply would answer the wrong command: start over.
@@ -91,6 +98,15 @@ public final class RedisConnection {
         }
     }
 
+    /// Runs a socket call, its failure worded for Redis.
+    private func onSocket<T>(timeout: TimeInterval, _ call: () throws(SocketError) -> T) throws(RedisError) -> T {
+        do throws(SocketError) {
+            return try call()
+        } catch {
+            throw RedisError(error, host: host, timeout: timeout)
+        }
+    }
+
     public var isOpen: Bool { socket.isOpen }
 
     public func close() {
@@ -111,11 +127,4 @@ public final class RedisConnection {
     private static let containerCommands: Set<String> = [
         "ACL", "CONFIG", "CLIENT", "CLUSTER", "COMMAND", "FUNCTION", "MEMORY", "MODULE", "OBJECT", "SCRIPT", "XINFO",
     ]
-}
-
-extension String {
-    /// This text with every occurrence of `secret` replaced, as Vault's error sanitizer does.
-    func redacting(_ secret: String, as placeholder: String = "[password]") -> String {
-        secret.isEmpty ? self : replacingOccurrences(of: secret, with: placeholder)
-    }
 }

@@ -1,3 +1,6 @@
+import DBPlugin
+import Foundation
+
 /// Why a Redis call failed, with a sentence that names the server and never a password.
 public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
@@ -27,4 +30,30 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension RedisError {
+    /// A socket failure in the Redis plugin's words. `host` is the name as configured (the socket
+    /// only knows `host:port`); `timeout` is the limit that ran out, for the message.
+    init(_ error: SocketError, host: String, timeout: TimeInterval) {
+        let server = "Redis at \(error.address)"
+        let because = error.reason.map { ": \($0)" } ?? ""
+        switch error.kind {
+        case .resolve:
+            self.init(.connection, "could not resolve Redis host \(host) (\(error.address))\(because)")
+        case .connect:
+            self.init(.connection, "could not connect to \(server)\(because)")
+        case .timeout:
+            let waiting = switch error.operation {
+            case .connect: "connecting to"
+            case .write: "sending to"
+            case .read: "waiting for a reply from"
+            }
+            self.init(.timeout, "timed out after \(formatSeconds(timeout)) \(waiting) \(server)")
+        case .closed:
+            self.init(.connection, error.byPeer ? "\(server) closed the connection" : "connection to \(server) is closed")
+        case .io:
+            self.init(.connection, "lost the connection to \(server)\(because)")
+        }
+    }
 }

@@ -170,7 +170,7 @@ public final class RedisPlugin: DatabasePlugin {
             case .permission, .server: kind = .database
             }
             let message = (action.map { "failed to \($0): " } ?? "") + error.message
-            throw PluginError(kind, message.redacting(secret).redacting(configuration.password))
+            throw PluginError(kind, message.redacting([secret, configuration.password]))
         }
     }
 }

@@ -1,0 +1,37 @@
+import Engine
+
+/// Every way a command fails. Commands throw these; `CommandLineTool.run` prints them on stderr
+/// and maps them to exit codes, in this one place:
+/// 1 for a mistake in the command line, 2 for what the engine refused or could not find.
+struct CommandFailure: Error, CustomStringConvertible {
+    enum Kind {
+        /// Flags, arguments, `k=v` data, `-field`: the user's command line (exit 1).
+        case usage
+        /// The engine refused or failed; the message carries Vault's prefix (exit 2).
+        case engine
+        /// Nothing at the path (exit 2); the message may be empty when stdout already said `{}`.
+        case noValue
+    }
+
+    var kind: Kind
+    var message: String
+    /// For usage failures: show the command's help after the message.
+    var showHelp = false
+
+    static func usage(_ message: String, showHelp: Bool = false) -> CommandFailure {
+        CommandFailure(kind: .usage, message: message, showHelp: showHelp)
+    }
+
+    /// `Error writing data to PATH: ` + the engine's sentence, kept on one line.
+    static func engine(_ prefix: String, _ error: EngineError) -> CommandFailure {
+        CommandFailure(kind: .engine, message: prefix + error.message.replacingOccurrences(of: "\n", with: " "))
+    }
+
+    static func noValue(_ message: String) -> CommandFailure {
+        CommandFailure(kind: .noValue, message: message)
+    }
+
+    var exitCode: Int32 { kind == .usage ? 1 : 2 }
+
+    var description: String { message }
+}

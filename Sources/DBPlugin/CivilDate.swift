@@ -1,0 +1,42 @@
+/// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), after Howard
+/// Hinnant's `days_from_civil`/`civil_from_days`. Formatting times by hand with it avoids
+/// Foundation's ICU-backed formatters, whose set-up costs a short command more than its work.
+public enum CivilDate {
+    public static func days(year y: Int64, month m: Int64, day d: Int64) -> Int64 {
+        let year = m <= 2 ? y - 1 : y
+        let era = (year >= 0 ? year : year - 399) / 400
+        let yoe = year - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public static func date(days z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    public static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Int(month) - 1]
+    }
+
+    /// `(days since 1970-01-01, seconds into that day)` of a count of seconds, rounding down.
+    public static func split(seconds: Int64) -> (days: Int64, secondOfDay: Int64) {
+        let q = seconds / 86_400, r = seconds % 86_400
+        return r < 0 ? (q - 1, r + 86_400) : (q, r)
+    }
+
+    /// Zero-padded decimal, `pad(7, 2)` → "07".
+    public static func pad(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}

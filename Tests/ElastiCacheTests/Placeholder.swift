@@ -1,5 +1,0 @@
-import XCTest
-
-final class ElastiCachePlaceholder: XCTestCase {
-    func testPlaceholder() {}
-}

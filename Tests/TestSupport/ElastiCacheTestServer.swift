@@ -1,0 +1,131 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+
+/// The local ElastiCache endpoint and its redis-server started by `Tests/servers/start-elasticache`.
+public struct ElastiCacheTestServer: Sendable {
+    public var endpoint: String
+    public var region: String
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    /// A second key pair that the endpoint only accepts with its session token.
+    public var sessionAccessKeyID: String
+    public var sessionSecretAccessKey: String
+    public var sessionToken: String
+    public var redisPort: Int
+
+    /// The server, or a skip when the variables are missing (a failure under CI).
+    public static func fromEnvironment(file: StaticString = #filePath, line: UInt = #line) throws -> ElastiCacheTestServer {
+        let env = ProcessInfo.processInfo.environment
+        func v(_ suffix: String) -> String? { env["DBSECRETS_TEST_ELASTICACHE_" + suffix] }
+        guard let endpoint = v("ENDPOINT"), let region = v("REGION"), let key = v("ACCESS_KEY_ID"),
+              let secret = v("SECRET_ACCESS_KEY"), let sessionKey = v("SESSION_ACCESS_KEY_ID"),
+              let sessionSecret = v("SESSION_SECRET_ACCESS_KEY"), let token = v("SESSION_TOKEN"),
+              let redisPort = v("REDIS_PORT").flatMap(Int.init) else {
+            let reason = "DBSECRETS_TEST_ELASTICACHE_* not set: run scripts/test or Tests/servers/start-elasticache"
+            if env["CI"] != nil { XCTFail(reason, file: file, line: line) }
+            throw XCTSkip(reason)
+        }
+        return ElastiCacheTestServer(endpoint: endpoint, region: region, accessKeyID: key, secretAccessKey: secret,
+                                     sessionAccessKeyID: sessionKey, sessionSecretAccessKey: sessionSecret,
+                                     sessionToken: token, redisPort: redisPort)
+    }
+
+    /// Connection parameters that reach this endpoint with the test key pair, plus `extra`.
+    public func config(_ extra: [String: JSONValue] = [:]) -> [String: JSONValue] {
+        var config: [String: JSONValue] = [
+            "url": "primary-endpoint.test-cluster.xxx.usw2.cache.amazonaws.com:6379",
+            "endpoint": .string(endpoint),
+            "region": .string(region),
+            "access_key_id": .string(accessKeyID),
+            "secret_access_key": .string(secretAccessKey),
+        ]
+        config.merge(extra) { _, new in new }
+        return config
+    }
+
+    /// A fresh user id, so tests never see each other's users.
+    public static func uniqueUserID(_ prefix: String = "vault-test") -> String {
+        "\(prefix)-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Creates an ElastiCache user (and the matching Redis ACL user, logging in as `userName`).
+    public func createUser(_ userID: String, userName: String? = nil, password: String,
+                           status: String = "active") throws {
+        try testAction("TestCreateUser", ["UserId": userID, "UserName": userName ?? userID,
+                                          "Passwords.member.1": password, "Status": status])
+    }
+
+    public func setStatus(_ userID: String, _ status: String) throws {
+        try testAction("TestSetStatus", ["UserId": userID, "Status": status])
+    }
+
+    /// The next `count` signed API requests get this AWS error (or raw `body`) instead of an answer.
+    public func injectFailure(count: Int = 1, status: Int = 400, code: String = "Throttling",
+                              message: String = "Rate exceeded", body: String? = nil,
+                              contentType: String = "text/xml", delay: Double = 0) throws {
+        var params = ["Count": String(count), "Status": String(status), "Code": code, "Message": message,
+                      "ContentType": contentType, "Delay": String(delay)]
+        if let body { params["Body"] = body }
+        try testAction("TestInjectFailure", params)
+    }
+
+    /// After each ModifyUser the user reports `modifying` for this long, as AWS does while a
+    /// change propagates. `resetFailures` sets it back to 0.
+    public func setModifyingSeconds(_ seconds: Double) throws {
+        try testAction("TestSetModifyingSeconds", ["Seconds": String(seconds)])
+    }
+
+    /// Drops pending injected failures and the modifying delay.
+    public func resetFailures() throws {
+        try testAction("TestReset", [:])
+    }
+
+    /// True when `redis-cli --user … --pass … PING` answers PONG (the login worked).
+    public func redisLogin(_ user: String, _ password: String) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        process.arguments = ["-h", "127.0.0.1", "-p", String(redisPort), "--user", user, "--pass", password,
+                             "--no-auth-warning", "PING"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
+    }
+
+    private func testAction(_ action: String, _ params: [String: String]) throws {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.~")
+        let body = ([("Action", action)] + params.sorted { $0.key < $1.key })
+            .map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
+            .joined(separator: "&")
+        var request = URLRequest(url: URL(string: endpoint)!, timeoutInterval: 5)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+
+        final class Outcome: @unchecked Sendable { var status = 0; var text = ""; var error: Error? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            outcome.status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            outcome.text = data.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            outcome.error = error
+            done.signal()
+        }.resume()
+        if done.wait(timeout: .now() + 10) == .timedOut {
+            throw NSError(domain: "ElastiCacheTestServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(action) timed out"])
+        }
+        if let error = outcome.error { throw error }
+        guard outcome.status == 200 else {
+            throw NSError(domain: "ElastiCacheTestServer", code: outcome.status,
+                          userInfo: [NSLocalizedDescriptionKey: "\(action) failed: \(outcome.text)"])
+        }
+    }
+}
