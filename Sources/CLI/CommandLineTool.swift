@@ -71,7 +71,7 @@ public enum CommandLineTool {
             return try command.run(invocation)
         } catch let failure as CommandFailure {
             if !failure.message.isEmpty {
-                let text = failure.message + "\n"
+                let text = Self.visible(failure.message, keepingNewlines: failure.kind == .usage) + "\n"
                 terminal.err(failure.kind == .engine ? ResponsePrinter(terminal: terminal, format: .table).colored(text, code: "31") : text)
             }
             if failure.showHelp { terminal.err("\n" + HelpText.forCommand(command, subcommands: subcommands)) }
@@ -83,6 +83,17 @@ public enum CommandLineTool {
             terminal.err("\(error)\n")
             return 2
         }
+    }
+
+    /// A message as it may reach a terminal: the user's own arguments are echoed in errors, and
+    /// a NUL, a newline or an escape sequence in a name must show as text, not act on the
+    /// terminal or split an engine error (always one line) in two.
+    static func visible(_ message: String, keepingNewlines: Bool) -> String {
+        func hidden(_ scalar: Unicode.Scalar) -> Bool {
+            (scalar.value < 0x20 && scalar != "\t" && !(keepingNewlines && scalar == "\n")) || scalar.value == 0x7f
+        }
+        guard message.unicodeScalars.contains(where: hidden) else { return message }
+        return message.unicodeScalars.map { hidden($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
     }
 
     static func longestMatch(_ arguments: [String]) -> Command? {

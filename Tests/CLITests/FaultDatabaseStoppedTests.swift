@@ -154,7 +154,7 @@ final class FaultDatabaseStoppedTests: XCTestCase {
         let leaseID = try XCTUnwrap(issued["lease_id"] as? String)
         let data = try XCTUnwrap(issued["data"] as? [String: Any])
         let user = try XCTUnwrap(data["username"] as? String), userPassword = try XCTUnwrap(data["password"] as? String)
-        let leaseFile = String(leaseID.split(separator: "/").last!)
+        let leaseFile = leaseID.split(separator: "/").suffix(2).joined(separator: ".")
         XCTAssertTrue(try canLogIn(user, userPassword))
         let secrets = [adminPassword, staticPassword, userPassword, superuserPassword]
 

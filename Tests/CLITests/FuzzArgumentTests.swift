@@ -40,7 +40,7 @@ final class FuzzArgumentTests: XCTestCase {
                 if parsed.positionals != Array(args.suffix(parsed.positionals.count)) {
                     run.fail("positionals are not the tail of the arguments")
                 }
-            } catch is UsageError {
+            } catch let failure as CommandFailure where failure.kind == .usage {
                 // A refusal with a message is the documented outcome.
             }
         }
@@ -79,7 +79,7 @@ final class FuzzArgumentTests: XCTestCase {
                     guard let eq = arg.firstIndex(of: "="), arg[arg.index(after: eq)...] == "plain" else { continue }
                     if data[String(arg[..<eq])] == nil { run.fail("\(arg) was dropped") }
                 }
-            } catch let error as UsageError {
+            } catch let error as CommandFailure where error.kind == .usage {
                 if !error.message.hasPrefix("Failed to parse K=V data: ") { run.fail("unexpected usage message \(error.message)") }
             }
         }

@@ -26,7 +26,7 @@ final class FuzzStateFileTests: XCTestCase {
         try fixture.write("sys/policies/password/pol", ["policy": "length = 12\nrule \"charset\" { charset = \"abc\" }"])
         let creds = try XCTUnwrap(try fixture.read("database/creds/ro"))
         let leaseID = creds.leaseID
-        let leaseFile = String(leaseID.split(separator: "/").last!)
+        let leaseFile = leaseID.split(separator: "/").suffix(2).joined(separator: ".")
         let state = fixture.stateURL
         let intents = state.appendingPathComponent("intents")
         try FileManager.default.createDirectory(at: intents, withIntermediateDirectories: true)
@@ -103,7 +103,7 @@ final class FuzzStateFileTests: XCTestCase {
         fixture.database.addUser("app", password: "app-initial")
         try fixture.write("database/static-roles/st", ["db_name": "db", "username": "app", "rotation_period": "1h"])
         let leaseID = try XCTUnwrap(try fixture.read("database/creds/ro")).leaseID
-        for (path, key) in [("static-roles/st.json", "failed_attempts"), ("leases/\(leaseID.split(separator: "/").last!).json", "revoke_attempts")] {
+        for (path, key) in [("static-roles/st.json", "failed_attempts"), ("leases/\(leaseID.split(separator: "/").suffix(2).joined(separator: ".")).json", "revoke_attempts")] {
             let url = fixture.stateURL.appendingPathComponent(path)
             var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
             object[key] = Int.max
