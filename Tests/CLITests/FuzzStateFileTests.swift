@@ -114,6 +114,27 @@ final class FuzzStateFileTests: XCTestCase {
         XCTAssertNotNil(engineError { try fixture.engine.revokeLease(leaseID) })
     }
 
+    /// Regression: a period or TTL far beyond Go's duration range, written into a state file by
+    /// hand, made the next rotation a date whose formatting and TTL trapped.
+    func testAnAbsurdRotationPeriodInAStateFileDoesNotTrap() throws {
+        let fixture = FastEngineFixture()
+        defer { fixture.remove() }
+        try fixture.configureConnectionAndRole()
+        fixture.database.addUser("app", password: "app-initial")
+        try fixture.write("database/static-roles/st", ["db_name": "db", "username": "app", "rotation_period": "1h"])
+        let url = fixture.stateURL.appendingPathComponent("static-roles/st.json")
+        for period in [Int.max, Int.min, -1, 1 << 62] {
+            var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+            object["rotation_period"] = period
+            object.removeValue(forKey: "next_vault_rotation")
+            try JSONSerialization.data(withJSONObject: object).write(to: url)
+            _ = engineError { try fixture.read("database/static-creds/st") }
+            _ = engineError { try fixture.read("database/static-roles/st") }
+            _ = engineError { try fixture.write("database/rotate-role/st") }
+            _ = engineError { try fixture.engine.runDueWork() }
+        }
+    }
+
     private func damage(_ original: Data, _ g: inout FuzzGenerator) -> (String, Data) {
         switch g.int(0...5) {
         case 0:

@@ -84,7 +84,7 @@ extension Engine {
         if let last = role.lastVaultRotation { data["last_vault_rotation"] = .string(Timestamp.format(last)) }
         Self.addRotationFields(role, to: &data)
         let next: Date = role.rotationSchedule.isEmpty
-            ? (role.lastVaultRotation ?? current).addingTimeInterval(TimeInterval(role.rotationPeriod))
+            ? nextRotation(of: role, after: role.lastVaultRotation ?? current)
             : nextRotation(of: role, after: current)
         data["ttl"] = .int(max(0, Int(next.timeIntervalSince(current).rounded())))
         return EngineResponse(data: data)

@@ -68,7 +68,9 @@ extension Engine {
         if !role.rotationSchedule.isEmpty, let schedule = try? CronSchedule(role.rotationSchedule) {
             return schedule.next(after: date)
         }
-        return date.addingTimeInterval(TimeInterval(role.rotationPeriod))
+        // Clamped: writes validate the period, but a state file edited by hand may hold anything,
+        // and a date centuries out traps where it is formatted or turned into a TTL.
+        return date.addingTimeInterval(TimeInterval(min(max(role.rotationPeriod, 0), DurationField.maximumSeconds)))
     }
 
     /// When the role's password stops being valid to hand out.
