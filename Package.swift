@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "dbsecrets", targets: ["dbsecrets"]),
+        .executable(name: "dbsecrets-elasticache-plugin", targets: ["dbsecrets-elasticache-plugin"]),
     ],
     targets: [
         // Hashes, HMAC, PBKDF2: shared by SCRAM, MySQL auth, SigV4 and templates.
@@ -23,10 +24,14 @@ let package = Package(
         .target(name: "MySQLPlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
         .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
 
+        // Runs a plugin as its own process, as Vault runs external plugins.
+        .target(name: "PluginProcess", dependencies: ["DBPlugin"]),
+        .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["ElastiCachePlugin", "PluginProcess"]),
+
         // The engine: paths, state directory, leases, rotation. No terminal in it.
         .target(name: "Engine", dependencies: ["DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
         // Argument parsing and output formatting over the engine.
-        .target(name: "CLI", dependencies: ["Engine", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "ElastiCachePlugin"]),
+        .target(name: "CLI", dependencies: ["Engine", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
         .executableTarget(name: "dbsecrets", dependencies: ["CLI"]),
 
         .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),
@@ -34,7 +39,7 @@ let package = Package(
         .testTarget(name: "UsernameTemplateTests", dependencies: ["UsernameTemplate"]),
         .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),

@@ -1,8 +1,8 @@
 import DBPlugin
-import ElastiCachePlugin
 import Engine
 import Foundation
 import MySQLPlugin
+import PluginProcess
 import PostgresPlugin
 import RedisPlugin
 
@@ -13,16 +13,16 @@ public enum BuiltinPlugins {
         catalog.register(PostgresPluginInfo.name) { PostgresPlugin() }
         catalog.register(RedisPluginInfo.name) { RedisPlugin() }
         MySQLPlugin.register(in: &catalog)
-        catalog.register(ElastiCachePluginInfo.name) { ElastiCachePlugin() }
+        // Out of process: its HTTPS stack loads only when an ElastiCache connection is used.
+        catalog.register("redis-elasticache-database-plugin") {
+            ExternalPlugin(executableName: "dbsecrets-elasticache-plugin", type: "redisElastiCache")
+        }
         return catalog
     }()
 
     static func environment(state: StateDirectory, terminal: Terminal, plugins: PluginCatalog) -> EngineEnvironment {
         EngineEnvironment(
             state: state, plugins: plugins,
-            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root",
-            configurationWarnings: { name, config in
-                name == ElastiCachePluginInfo.name ? ElastiCachePlugin.warnings(for: config) : []
-            })
+            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root")
     }
 }

@@ -38,7 +38,12 @@ public struct InitializeRequest: Sendable {
 public struct InitializeResponse: Sendable {
     /// What the engine stores as `connection_details`.
     public var config: [String: JSONValue]
-    public init(config: [String: JSONValue]) { self.config = config }
+    /// Shown to the user after a connection write (e.g. a deprecated parameter was used).
+    public var warnings: [String]
+    public init(config: [String: JSONValue], warnings: [String] = []) {
+        self.config = config
+        self.warnings = warnings
+    }
 }
 
 public struct UsernameMetadata: Sendable, Equatable {

@@ -49,17 +49,13 @@ public struct EngineEnvironment: Sendable {
     public var now: @Sendable () -> Date
     /// Vault's token display name, used by username templates (`root` for a root token).
     public var displayName: String
-    /// Plugin-specific warnings for a connection write (e.g. deprecated parameters).
-    public var configurationWarnings: @Sendable (_ pluginName: String, _ config: [String: JSONValue]) -> [String]
 
     public init(state: StateDirectory, plugins: PluginCatalog, now: @escaping @Sendable () -> Date = { Date() },
-                displayName: String = "root",
-                configurationWarnings: @escaping @Sendable (String, [String: JSONValue]) -> [String] = { _, _ in [] }) {
+                displayName: String = "root") {
         self.state = state
         self.plugins = plugins
         self.now = now
         self.displayName = displayName
-        self.configurationWarnings = configurationWarnings
     }
 }
 

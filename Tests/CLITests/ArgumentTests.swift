@@ -106,6 +106,13 @@ final class ArgumentTests: XCTestCase {
         XCTAssertTrue(renewed.stdout.contains("lease_duration     30m\n"), renewed.stdout)
         XCTAssertTrue(cli.run("lease", "lookup", id).stdout.contains("renewable       true"))
         XCTAssertTrue(cli.run("lease", "list").stdout.contains(id))
+        let second = cli.run("read", "-field=lease_id", "database/creds/ro").stdout
+        let listed = try JSONSerialization.jsonObject(with: Data(cli.run("lease", "list", "-format=json").stdout.utf8)) as? [[String: Any]]
+        XCTAssertEqual(listed?.compactMap { $0["id"] as? String }, [id, second].sorted())
+        XCTAssertEqual(listed?.first?["last_error"] as? NSNull, NSNull())
+        XCTAssertTrue(cli.run("lease", "list", "-format=yaml").stdout.hasPrefix("- expire_time: "))
+        XCTAssertEqual(cli.run("lease", "list", "-format=json", "database/creds/none/").stdout, "[]\n")
+        cli.run("lease", "revoke", second)
         XCTAssertEqual(cli.run("lease", "revoke", id).stdout, "Success! Revoked lease: \(id)\n")
         XCTAssertEqual(cli.database.users.count, 1)
         XCTAssertEqual(cli.run("lease", "lookup").stderr, "Missing ID!\n")

@@ -11,6 +11,7 @@ final class InstallTests: XCTestCase {
         "share/bash-completion/completions/dbsecrets",
         "share/zsh/site-functions/_dbsecrets",
         "share/fish/vendor_completions.d/dbsecrets.fish",
+        "libexec/dbsecrets/dbsecrets-elasticache-plugin",
     ]
 
     func files(under root: URL) -> [String] {

@@ -67,27 +67,26 @@ enum DataCommands {
     }
 
     static func write(_ inv: Invocation, path: String, data: [String: JSONValue]) throws -> Int32 {
-        if inv.format == .raw { throw CommandFailure.usage("This command does not support the -format=raw option.") }
-        let response: EngineResponse?
-        do {
-            response = try inv.makeEngine().handle(EngineRequest(.write, path, data: data))
-        } catch let error as EngineError {
-            throw CommandFailure.engine("Error writing data to \(path): ", error)
-        }
+        let response = try handle(inv, EngineRequest(.write, path, data: data), errorPrefix: "Error writing data to \(path): ")
         return try printWriteResult(inv, response, success: "Success! Data written to: \(path)")
     }
 
+    /// Vault prints "Success!" only for an empty response in table format; anything else is shown.
     static func printWriteResult(_ inv: Invocation, _ response: EngineResponse?, success: String) throws -> Int32 {
         guard let response, response.data != nil || !response.warnings.isEmpty || !response.leaseID.isEmpty else {
             if inv.format == .table { inv.terminal.out(success + "\n") }
             return 0
         }
+        try printResponse(inv, response)
+        return 0
+    }
+
+    static func printResponse(_ inv: Invocation, _ response: EngineResponse) throws {
         if let field = inv.arguments.string("field") {
             try inv.printer.printField(field, of: response)
         } else {
             inv.printer.printSecret(response)
         }
-        return 0
     }
 
     static func runRead(_ inv: Invocation) throws -> Int32 {
@@ -98,21 +97,14 @@ enum DataCommands {
     }
 
     static func read(_ inv: Invocation, path: String, data: [String: JSONValue] = [:]) throws -> Int32 {
-        let response: EngineResponse?
-        do {
-            response = try inv.makeEngine().handle(EngineRequest(.read, path, data: data))
-        } catch let error as EngineError {
-            throw CommandFailure.engine(inv.format == .raw ? "Error reading: \(path): " : "Error reading \(path): ", error)
+        let prefix = inv.format == .raw ? "Error reading: \(path): " : "Error reading \(path): "
+        guard let response = try handle(inv, EngineRequest(.read, path, data: data), errorPrefix: prefix) else {
+            throw CommandFailure.noValue("No value found at \(path)")
         }
-        guard let response else { throw CommandFailure.noValue("No value found at \(path)") }
         if inv.format == .raw {
             inv.terminal.out(GoJSON.encode(pairs: inv.printer.envelope(response)).replacingOccurrences(of: "\n", with: "") + "\n")
-            return 0
-        }
-        if let field = inv.arguments.string("field") {
-            try inv.printer.printField(field, of: response)
         } else {
-            inv.printer.printSecret(response)
+            try printResponse(inv, response)
         }
         return 0
     }
@@ -123,13 +115,7 @@ enum DataCommands {
     }
 
     static func list(_ inv: Invocation, path: String) throws -> Int32 {
-        if inv.format == .raw { throw CommandFailure.usage("This command does not support the -format=raw option.") }
-        let response: EngineResponse?
-        do {
-            response = try inv.makeEngine().handle(EngineRequest(.list, path))
-        } catch let error as EngineError {
-            throw CommandFailure.engine("Error listing \(path): ", error)
-        }
+        let response = try handle(inv, EngineRequest(.list, path), errorPrefix: "Error listing \(path): ")
         try inv.printer.printList(response, path: path)
         return 0
     }
@@ -140,13 +126,16 @@ enum DataCommands {
     }
 
     static func delete(_ inv: Invocation, path: String) throws -> Int32 {
-        if inv.format == .raw { throw CommandFailure.usage("This command does not support the -format=raw option.") }
-        let response: EngineResponse?
-        do {
-            response = try inv.makeEngine().handle(EngineRequest(.delete, path))
-        } catch let error as EngineError {
-            throw CommandFailure.engine("Error deleting \(path): ", error)
-        }
+        let response = try handle(inv, EngineRequest(.delete, path), errorPrefix: "Error deleting \(path): ")
         return try printWriteResult(inv, response, success: "Success! Data deleted (if it existed) at: \(path)")
+    }
+
+    /// One request to the engine; its refusal becomes a failure with Vault's prefix for the verb.
+    static func handle(_ inv: Invocation, _ request: EngineRequest, errorPrefix: String) throws -> EngineResponse? {
+        do {
+            return try inv.makeEngine().handle(request)
+        } catch let error as EngineError {
+            throw CommandFailure.engine(errorPrefix, error)
+        }
     }
 }

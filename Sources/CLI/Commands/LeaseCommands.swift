@@ -100,26 +100,28 @@ enum LeaseCommands {
         flags: [CommonFlags.format, CommonFlags.stateDir], positional: .leaseID,
         run: { inv in
             if inv.positionals.count > 1 { throw CommandFailure.usage("Too many arguments (expected 0-1, got \(inv.positionals.count))") }
-            let leases: [LeaseSummary]
+            let prefix = inv.positionals.first ?? ""
+            let engine = inv.makeEngine()
             do {
-                leases = try inv.makeEngine().listLeases(prefix: inv.positionals.first ?? "")
-            } catch let error as EngineError {
-                throw CommandFailure.engine("Error listing leases: ", error)
-            }
-            let items: [JSONValue] = leases.map { lease in
-                var o: [String: JSONValue] = [
-                    "id": .string(lease.id), "role": .string(lease.role), "username": .string(lease.username),
-                    "issue_time": .string(Timestamp.format(lease.issueTime)),
-                    "expire_time": .string(Timestamp.format(lease.expireTime)),
-                    "revoke_attempts": .int(lease.revokeAttempts), "irrevocable": .bool(lease.irrevocable),
-                ]
-                o["last_error"] = lease.lastError.map { .string($0) } ?? .null
-                return .object(o)
-            }
-            switch inv.format {
-            case .json: inv.terminal.out(GoJSON.encode(.array(items)) + "\n")
-            case .yaml: inv.terminal.out(YAMLText.encode(.array(items)))
-            case .table, .raw:
+                switch inv.format {
+                case .json, .yaml:
+                    // Streamed: memory stays flat however many leases there are.
+                    var count = 0
+                    try engine.forEachLease(prefix: prefix) { lease in
+                        if inv.format == .json {
+                            inv.terminal.out((count == 0 ? "[\n  " : ",\n  ") + GoJSON.encode(jsonItem(lease), indent: "  "))
+                        } else {
+                            inv.terminal.out(YAMLText.encode(.array([jsonItem(lease)])))
+                        }
+                        count += 1
+                    }
+                    if inv.format == .json { inv.terminal.out(count == 0 ? "[]\n" : "\n]\n") }
+                    if inv.format == .yaml && count == 0 { inv.terminal.out("[]\n") }
+                    return 0
+                case .table, .raw:
+                    break
+                }
+                let leases = try engine.listLeases(prefix: prefix)
                 if leases.isEmpty {
                     inv.terminal.err("No leases found\n")
                     return 0
@@ -130,9 +132,21 @@ enum LeaseCommands {
                             Timestamp.format(lease.expireTime), status]
                 }
                 inv.terminal.out(columns([["ID", "Role", "Username", "Issued", "Expires", "State"]] + rows))
+            } catch let error as EngineError {
+                throw CommandFailure.engine("Error listing leases: ", error)
             }
             return 0
         })
+
+    static func jsonItem(_ lease: LeaseSummary) -> JSONValue {
+        [
+            "id": .string(lease.id), "role": .string(lease.role), "username": .string(lease.username),
+            "issue_time": .string(Timestamp.format(lease.issueTime)),
+            "expire_time": .string(Timestamp.format(lease.expireTime)),
+            "revoke_attempts": .int(lease.revokeAttempts), "irrevocable": .bool(lease.irrevocable),
+            "last_error": lease.lastError.map { .string($0) } ?? .null,
+        ]
+    }
 
     static let all = [group, lookup, renew, revoke, list]
 

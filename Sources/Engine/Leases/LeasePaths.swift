@@ -170,10 +170,18 @@ extension Engine {
 
     /// Every lease, for `lease list` (which Vault lacks): ids, users, times and revocation state.
     public func listLeases(prefix: String) throws -> [LeaseSummary] {
-        try leases.all(prefix: prefix).sorted { $0.issueTime < $1.issueTime }.map {
-            LeaseSummary(id: $0.id, role: $0.role, username: $0.username, issueTime: $0.issueTime,
-                         expireTime: $0.expireTime, revokeAttempts: $0.revokeAttempts, lastError: $0.lastError,
-                         irrevocable: $0.irrevocable)
+        var all: [LeaseSummary] = []
+        try forEachLease(prefix: prefix) { all.append($0) }
+        return all.sorted { $0.issueTime < $1.issueTime }
+    }
+
+    /// Every lease in id order, one at a time, so a listing of 100,000 leases never holds them all.
+    public func forEachLease(prefix: String, _ body: (LeaseSummary) throws -> Void) throws {
+        for id in try leases.ids(prefix: prefix) {
+            guard let lease = try leases.read(id: id) else { continue }
+            try body(LeaseSummary(id: lease.id, role: lease.role, username: lease.username, issueTime: lease.issueTime,
+                                  expireTime: lease.expireTime, revokeAttempts: lease.revokeAttempts,
+                                  lastError: lease.lastError, irrevocable: lease.irrevocable))
         }
     }
 }

@@ -47,19 +47,19 @@ extension Engine {
         defer { plugin.close() }
         var sanitizer = SecretSanitizer()
         sanitizer.add(connection: config.connectionDetails)
+        var warnings: [String] = []
         do {
             let response = try plugin.initialize(InitializeRequest(config: config.connectionDetails, verifyConnection: config.verifyConnection))
             config.connectionDetails = response.config
+            warnings = response.warnings
         } catch {
             throw EngineError.invalid("error creating database object: \(sanitizer.clean(error))")
         }
         try connections.write(name, config)
 
-        var warnings: [String] = []
         if let url = config.connectionDetails["connection_url"]?.textValue, ConnectionURL.literalPassword(in: url) != nil {
-            warnings.append("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information.")
+            warnings.insert("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information.", at: 0)
         }
-        warnings += environment.configurationWarnings(config.pluginName, config.connectionDetails)
         return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
     }
 

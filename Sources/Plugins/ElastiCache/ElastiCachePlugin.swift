@@ -67,7 +67,7 @@ public final class ElastiCachePlugin: DatabasePlugin {
         self.region = region
         self.endpoint = endpoint
         self.credentialSource = credentials.source
-        return InitializeResponse(config: request.config)
+        return InitializeResponse(config: request.config, warnings: ElastiCacheConfiguration.warnings(for: request.config))
     }
 
     public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {

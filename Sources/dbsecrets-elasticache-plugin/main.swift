@@ -1,0 +1,7 @@
+// The ElastiCache plugin as its own executable: dbsecrets starts it only for ElastiCache
+// connections, so its HTTPS stack is never loaded by other commands.
+import ElastiCachePlugin
+import Foundation
+import PluginProcess
+
+exit(PluginServer.serve(ElastiCachePlugin()))
