@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import TestSupport
 import XCTest
@@ -66,6 +67,21 @@ final class FaultBinary {
         return (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
     }
 
+    /// What the clock would do: make the retry of a failed revocation due now instead of waiting
+    /// out its 10 to 30 s back-off, filing the lease in the index bucket of its new due time as
+    /// the engine would.
+    func makeLeaseRetryDueNow(_ leaseID: String) throws {
+        let file = leaseID.split(separator: "/").suffix(2).joined(separator: ".")
+        let past = Date().addingTimeInterval(-60)
+        var lease = try stateObject("leases/\(file).json")
+        lease["next_revoke_attempt"] = Timestamp.format(past)
+        try JSONSerialization.data(withJSONObject: lease).write(to: state.appendingPathComponent("leases/\(file).json"))
+        let bucket = String(format: "%012d", Int((past.timeIntervalSince1970 / 60).rounded(.down)))
+        let folder = state.appendingPathComponent("lease-expiry/\(bucket)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent(file).path, contents: Data())
+    }
+
     /// A state file as a JSON object.
     func stateObject(_ relativePath: String) throws -> [String: Any] {
         try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: state.appendingPathComponent(relativePath))) as? [String: Any])
@@ -95,4 +111,37 @@ func assertCleanDatabaseFailure(_ run: FaultBinary.Run, prefix: String, address:
 func freePort() throws -> Int {
     let printed = try ProcessRunner.run(PackageRoot.url.path + "/Tests/servers/free-port", []).stdout
     return try XCTUnwrap(Int(printed.trimmingCharacters(in: .whitespacesAndNewlines)))
+}
+
+/// Runs a program that leaves a server behind (a start script), output appended to `log`. Not
+/// through `Process`: Foundation learns that a child exited when a socket it hands the child
+/// closes, and a server the child starts inherits that socket, so `waitUntilExit` would wait for
+/// the server. posix_spawn with every other descriptor closed, then waitpid, has no such tie.
+func runLeavingServers(_ executable: String, _ arguments: [String], log: URL) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
+    for fd in open where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+    guard spawned == 0 else { throw FaultSetupError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    // WIFEXITED / WEXITSTATUS, which Swift does not import.
+    return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+}
+
+/// `KEY=VALUE` lines of a start script's env file.
+func serverEnvironment(_ file: URL) throws -> [String: String] {
+    let text = try String(contentsOf: file, encoding: .utf8)
+    return Dictionary(text.split(separator: "\n").compactMap { line -> (String, String)? in
+        guard let eq = line.firstIndex(of: "=") else { return nil }
+        return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+    }, uniquingKeysWith: { _, last in last })
 }

@@ -44,28 +44,8 @@ final class FaultDatabaseStoppedTests: XCTestCase {
     var logURL: URL { servers.url.appendingPathComponent("fault-test.log") }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    /// Runs a program that leaves a server behind, output to the log. Not through `Process`:
-    /// Foundation learns that a child exited when a socket it hands the child closes, and a
-    /// server the child starts inherits that socket, so `waitUntilExit` would wait for the
-    /// server. posix_spawn with every other descriptor closed, then waitpid, has no such tie.
     func runLogged(_ executable: String, _ arguments: [String]) throws -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logURL.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
-        for fd in open where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw FaultSetupError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFEXITED / WEXITSTATUS, which Swift does not import.
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+        try runLeavingServers(executable, arguments, log: logURL)
     }
 
     override func tearDown() {
@@ -118,21 +98,11 @@ final class FaultDatabaseStoppedTests: XCTestCase {
         try handle.close()
     }
 
-    /// What the clock would do: make the retry of a failed revocation and of a failed rotation due
-    /// now, instead of waiting out their 10 to 30 s back-off. The lease also moves to the index
-    /// bucket of its new due time, as the engine would have filed it.
-    func makeRetriesDueNow(leaseFile: String) throws {
-        let past = Date().addingTimeInterval(-60)
-        let stamp = Timestamp.format(past)
-        var lease = try tool.stateObject("leases/\(leaseFile).json")
-        lease["next_revoke_attempt"] = stamp
-        try JSONSerialization.data(withJSONObject: lease).write(to: tool.state.appendingPathComponent("leases/\(leaseFile).json"))
-        let bucket = String(format: "%012d", Int((past.timeIntervalSince1970 / 60).rounded(.down)))
-        let marker = tool.state.appendingPathComponent("lease-expiry/\(bucket)")
-        try FileManager.default.createDirectory(at: marker, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: marker.appendingPathComponent(leaseFile).path, contents: Data())
+    /// What the clock would do: make both retries due now instead of waiting out their back-off.
+    func makeRetriesDueNow(leaseID: String) throws {
+        try tool.makeLeaseRetryDueNow(leaseID)
         var role = try tool.stateObject("static-roles/st.json")
-        role["retry_at"] = stamp
+        role["retry_at"] = Timestamp.format(Date().addingTimeInterval(-60))
         try JSONSerialization.data(withJSONObject: role).write(to: tool.state.appendingPathComponent("static-roles/st.json"))
     }
 
@@ -154,7 +124,6 @@ final class FaultDatabaseStoppedTests: XCTestCase {
         let leaseID = try XCTUnwrap(issued["lease_id"] as? String)
         let data = try XCTUnwrap(issued["data"] as? [String: Any])
         let user = try XCTUnwrap(data["username"] as? String), userPassword = try XCTUnwrap(data["password"] as? String)
-        let leaseFile = leaseID.split(separator: "/").suffix(2).joined(separator: ".")
         XCTAssertTrue(try canLogIn(user, userPassword))
         let secrets = [adminPassword, staticPassword, userPassword, superuserPassword]
 
@@ -183,7 +152,7 @@ final class FaultDatabaseStoppedTests: XCTestCase {
         XCTAssertFalse(tool.stateFiles().contains { $0.contains(".tmp-") }, "no temp file left: \(tool.stateFiles())")
 
         // A pass while it is still down fails the same way and keeps everything for the next.
-        try makeRetriesDueNow(leaseFile: leaseFile)
+        try makeRetriesDueNow(leaseID: leaseID)
         r = try tool.run("tidy")
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("lease revocation failed: \(leaseID)"), r.stderr)
@@ -193,7 +162,7 @@ final class FaultDatabaseStoppedTests: XCTestCase {
 
         try restartServer()
         XCTAssertTrue(try canLogIn(appUser, staticPassword), "the database still has the old static password")
-        try makeRetriesDueNow(leaseFile: leaseFile)
+        try makeRetriesDueNow(leaseID: leaseID)
         r = try tool.run("tidy")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("lease revoked: \(leaseID) (user \(user))"), r.stdout)
