@@ -36,8 +36,8 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"]),
-        .testTarget(name: "UsernameTemplateTests", dependencies: ["UsernameTemplate"]),
-        .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy"]),
+        .testTarget(name: "UsernameTemplateTests", dependencies: ["UsernameTemplate", "TestSupport"]),
+        .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),

@@ -1,6 +1,7 @@
 import DBPlugin
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// Durations and cron schedules, the two field grammars users type by hand: every input parses

@@ -2,9 +2,10 @@ import Foundation
 import XCTest
 
 /// SplitMix64: small, fast, and seeded, so a failing run replays from its printed seed.
-struct FuzzGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
+public struct FuzzGenerator: RandomNumberGenerator {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -12,13 +13,13 @@ struct FuzzGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ oneIn: Int) -> Bool { Int.random(in: 0..<oneIn, using: &self) == 0 }
-    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
+    public mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    public mutating func chance(_ oneIn: Int) -> Bool { Int.random(in: 0..<oneIn, using: &self) == 0 }
+    public mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
+    public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
 
     /// Text mixing ASCII, control characters, non-ASCII scalars and the given fragments.
-    mutating func text(_ fragments: [String] = [], maxLength: Int = 24) -> String {
+    public mutating func text(_ fragments: [String] = [], maxLength: Int = 24) -> String {
         var out = ""
         for _ in 0..<int(0...maxLength) {
             switch int(0...9) {
@@ -30,6 +31,41 @@ struct FuzzGenerator: RandomNumberGenerator {
         }
         return out
     }
+
+    /// ASCII noise with fragments of the grammar under test mixed in.
+    public mutating func asciiText(_ fragments: [String], maxLength: Int = 40) -> String {
+        var text = ""
+        for _ in 0..<int(0...maxLength) {
+            if chance(3) {
+                text += pick(fragments)
+            } else {
+                text.unicodeScalars.append(Unicode.Scalar(UInt8(int(0...127))))
+            }
+        }
+        return text
+    }
+
+    /// A valid input damaged a few times: cut, grown with a fragment, a run duplicated, a byte swapped.
+    public mutating func mutated(_ seeds: [String], fragments: [String]) -> String {
+        var characters = Array(pick(seeds))
+        for _ in 0..<int(1...4) {
+            let at = int(0...characters.count)
+            switch int(0...3) {
+            case 0 where !characters.isEmpty:
+                let end = min(characters.count, at + int(1...6))
+                characters.removeSubrange(min(at, characters.count - 1)..<end)
+            case 1:
+                characters.insert(contentsOf: pick(fragments), at: at)
+            case 2 where !characters.isEmpty:
+                let start = int(0...(characters.count - 1))
+                let slice = characters[start..<min(characters.count, start + int(1...12))]
+                characters.insert(contentsOf: slice, at: at)
+            default:
+                if at < characters.count { characters[at] = Character(Unicode.Scalar(UInt8(int(32...126)))) }
+            }
+        }
+        return String(characters)
+    }
 }
 
 /// One time-bounded fuzz loop. Every loop prints its seed before it starts, so even a trap that
@@ -39,16 +75,16 @@ struct FuzzGenerator: RandomNumberGenerator {
 ///
 /// An input that runs longer than `hangLimit` is reported with the seed and the process is
 /// aborted: a hung loop would otherwise hold the whole suite until CI kills it.
-final class FuzzRun {
-    let name: String
-    let seed: UInt64
-    var generator: FuzzGenerator
-    private(set) var inputs = 0
+public final class FuzzRun {
+    public let name: String
+    public let seed: UInt64
+    public var generator: FuzzGenerator
+    public private(set) var inputs = 0
     private let verbose: Bool
     private let seconds: Double
     private let watchdog = Watchdog()
 
-    init(_ name: String, seconds defaultSeconds: Double = 1) {
+    public init(_ name: String, seconds defaultSeconds: Double = 1) {
         let env = ProcessInfo.processInfo.environment
         self.name = name
         seed = env["DBSECRETS_FUZZ_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0...UInt64.max)
@@ -58,12 +94,12 @@ final class FuzzRun {
         print("fuzz \(name): seed \(seed), \(seconds)s (replay with DBSECRETS_FUZZ_SEED=\(seed))")
     }
 
-    var replay: String { "seed \(seed), input #\(inputs); replay with DBSECRETS_FUZZ_SEED=\(seed) DBSECRETS_FUZZ_VERBOSE=1" }
+    public var replay: String { "seed \(seed), input #\(inputs); replay with DBSECRETS_FUZZ_SEED=\(seed) DBSECRETS_FUZZ_VERBOSE=1" }
 
     /// Runs `body` on fresh inputs until the time is up. `body` makes an input from the generator,
     /// calls `check(input)` with its description, then exercises it; an error it throws is a
     /// failure (expected rejections must be caught inside).
-    func loop(perInput limit: Duration = .milliseconds(500), hangLimit: TimeInterval = 10,
+    public func loop(perInput limit: Duration = .milliseconds(500), hangLimit: TimeInterval = 10,
               minimumInputs: Int = 20, file: StaticString = #filePath, line: UInt = #line,
               _ body: (FuzzRun) throws -> Void) {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
@@ -88,13 +124,13 @@ final class FuzzRun {
     }
 
     /// Records the input about to run, for failure messages and the hang watchdog.
-    func input(_ description: @autoclosure () -> String) {
+    public func input(_ description: @autoclosure () -> String) {
         let text = description()
         watchdog.began(text)
         if verbose { print("fuzz \(name) #\(inputs): \(text)") }
     }
 
-    func fail(_ message: String, file: StaticString = #filePath, line: UInt = #line) {
+    public func fail(_ message: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTFail("\(name): \(message) for input \(watchdog.input) (\(replay))", file: file, line: line)
     }
 }
