@@ -98,3 +98,13 @@ final class ClientCertificateRoleTests: XCTestCase {
                        "credential_config validation failed: missing required common_name_template")
     }
 }
+
+final class UnrecognizedFieldTests: XCTestCase {
+    func testATypoInARoleWriteIsWarnedAboutAndChangesNothingElse() throws {
+        let f = EngineFixture()
+        XCTAssertNil(try f.write("database/roles/r", ["db_name": "db", "default_ttl": "1h"]))
+        let response = try f.write("database/roles/r", ["default_tll": "2h", "zzz": "1"])
+        XCTAssertEqual(response?.warnings, ["Endpoint ignored these unrecognized parameters: [default_tll zzz]"])
+        XCTAssertEqual(try f.read("database/roles/r")?.data?["default_ttl"], 3600)
+    }
+}

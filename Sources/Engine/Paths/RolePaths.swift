@@ -27,7 +27,18 @@ extension Engine {
         if let v = data["default_ttl"] { role.defaultTTL = try DurationField.seconds(v, field: "default_ttl") }
         if let v = data["max_ttl"] { role.maxTTL = try DurationField.seconds(v, field: "max_ttl") }
         try roles.write(name, role)
-        return nil
+        // Vault answers 204 and drops unknown fields silently; a typo such as `default_tll` deserves a word.
+        return Self.unrecognizedFieldsWarning(data, known: Self.roleFields).map { EngineResponse(data: nil, warnings: [$0]) }
+    }
+
+    static let roleFields: Set<String> = [
+        "name", "db_name", "creation_statements", "revocation_statements", "rollback_statements", "renew_statements",
+        "default_ttl", "max_ttl", "credential_type", "credential_config",
+    ]
+
+    static func unrecognizedFieldsWarning(_ data: [String: JSONValue], known: Set<String>) -> String? {
+        let unknown = data.keys.filter { !known.contains($0) }.sorted()
+        return unknown.isEmpty ? nil : "Endpoint ignored these unrecognized parameters: [\(unknown.joined(separator: " "))]"
     }
 
     func readRole(_ name: String) throws -> EngineResponse? {
@@ -145,9 +156,8 @@ extension Engine {
             // only if that succeeds.
             role = try rotateStaticAccount(name, role, isCreate: true)
         }
-        let unknown = data.keys.filter { !Self.staticRoleFields.contains($0) }.sorted()
-        let warnings = unknown.isEmpty ? [] : ["Endpoint ignored these unrecognized parameters: [\(unknown.joined(separator: " "))]"]
-        return EngineResponse(data: nil, warnings: warnings)
+        let warning = Self.unrecognizedFieldsWarning(data, known: Self.staticRoleFields)
+        return EngineResponse(data: nil, warnings: warning.map { [$0] } ?? [])
     }
 
     static let staticRoleFields: Set<String> = [
