@@ -5,8 +5,6 @@ import Foundation
 /// `format_version`; a file this version does not understand, or cannot parse, is an error that
 /// names the file, never a crash and never silently overwritten.
 struct RecordStore<Record: Codable>: Sendable {
-    static var formatVersion: Int { 1 }
-
     let state: StateDirectory
     let kind: RecordKind
 
@@ -28,18 +26,19 @@ struct RecordStore<Record: Codable>: Sendable {
         return try Self.decode(data, file: file)
     }
 
+    /// One parse: the version is checked before the record's own fields are read.
     static func decode(_ data: Data, file: URL) throws -> Record {
-        let header: RecordHeader
         do {
-            header = try JSONDecoder().decode(RecordHeader.self, from: data)
-        } catch {
+            return try StateCoding.decoder.decode(VersionedRecord<Record>.self, from: data).value
+        } catch let problem as VersionProblem {
+            switch problem {
+            case .missing:
+                throw EngineError.failed("state file \(file.path) is corrupt: not a JSON object with a format_version")
+            case .unknown(let version):
+                throw EngineError.failed("state file \(file.path) has format_version \(version), which this version of dbsecrets does not understand")
+            }
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             throw EngineError.failed("state file \(file.path) is corrupt: not a JSON object with a format_version")
-        }
-        guard header.formatVersion == formatVersion else {
-            throw EngineError.failed("state file \(file.path) has format_version \(header.formatVersion), which this version of dbsecrets does not understand")
-        }
-        do {
-            return try StateCoding.decoder.decode(Record.self, from: data)
         } catch {
             throw EngineError.failed("state file \(file.path) is corrupt: \(StateCoding.describe(error))")
         }
@@ -65,13 +64,29 @@ struct RecordStore<Record: Codable>: Sendable {
     }
 }
 
-private struct RecordHeader: Decodable {
-    var formatVersion: Int
-    enum CodingKeys: String, CodingKey { case formatVersion = "format_version" }
+private enum VersionProblem: Error {
+    case missing
+    case unknown(Int)
+}
+
+private struct VersionedRecord<Record: Decodable>: Decodable {
+    let value: Record
+
+    init(from decoder: Decoder) throws {
+        guard let container = try? decoder.container(keyedBy: AnyKey.self),
+              let version = try? container.decode(Int.self, forKey: AnyKey(stringValue: "format_version")) else {
+            throw VersionProblem.missing
+        }
+        guard version == StateCoding.formatVersion else { throw VersionProblem.unknown(version) }
+        value = try Record(from: decoder)
+    }
 }
 
 /// The JSON conventions of state files: pretty, sorted keys, RFC 3339 times with fractions.
 enum StateCoding {
+    /// The `format_version` of every state file this dbsecrets writes and reads.
+    static let formatVersion = 1
+
     static let decoder: JSONDecoder = {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .custom { decoder in
@@ -113,7 +128,7 @@ private struct Versioned<T: Encodable>: Encodable {
     func encode(to encoder: Encoder) throws {
         try value.encode(to: encoder)
         var c = encoder.container(keyedBy: AnyKey.self)
-        try c.encode(1, forKey: AnyKey(stringValue: "format_version"))
+        try c.encode(StateCoding.formatVersion, forKey: AnyKey(stringValue: "format_version"))
     }
 }
 
