@@ -81,6 +81,36 @@ final class PostgresEndToEndTests: XCTestCase {
         }
     }
 
+    func testTwoAgentsInParallelRevokeEachExpiringLeaseOnce() throws {
+        try writeRole("agents", ttl: "1s")
+        let leases = try (0..<4).map { _ in try creds("agents") }
+        func startAgent(_ output: URL) throws -> Process {
+            let agent = Process()
+            agent.executableURL = PackageRoot.binary
+            agent.arguments = ["agent", "-interval=1s", "-format=json"]
+            agent.environment = environment
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            agent.standardOutput = try FileHandle(forWritingTo: output)
+            agent.standardError = FileHandle.nullDevice
+            try agent.run()
+            return agent
+        }
+        let outputs = [folder.url.appendingPathComponent("agent-a"), folder.url.appendingPathComponent("agent-b")]
+        let agents = try outputs.map(startAgent)
+        Thread.sleep(forTimeInterval: 4)
+        for agent in agents { kill(agent.processIdentifier, SIGTERM) }
+        for agent in agents {
+            agent.waitUntilExit()
+            XCTAssertEqual(agent.terminationStatus, 0)
+        }
+        let lines = try outputs.flatMap { try String(contentsOf: $0, encoding: .utf8).split(separator: "\n") }
+        for lease in leases {
+            XCTAssertEqual(lines.filter { $0.contains(lease.lease) && $0.contains("lease revoked") }.count, 1, lease.lease)
+            XCTAssertFalse(try canLogIn(lease.user, lease.password))
+        }
+        XCTAssertEqual(lines.filter { $0.contains("failed") }, [])
+    }
+
     func testStaticRoleRotatesOnTimeUnderAgent() throws {
         let user = "e2e_app_\(UUID().uuidString.prefix(6).lowercased())"
         try server.psql(user: server.user, password: server.password, "CREATE ROLE \(user) WITH LOGIN PASSWORD 'initial-pw'")
