@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "UsernameTemplateTests", dependencies: ["UsernameTemplate", "TestSupport"]),
         .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
