@@ -23,6 +23,8 @@ public enum BuiltinPlugins {
     static func environment(state: StateDirectory, terminal: Terminal, plugins: PluginCatalog) -> EngineEnvironment {
         EngineEnvironment(
             state: state, plugins: plugins,
-            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root")
+            displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root",
+            maximumRevokeAttempts: terminal.environment["DBSECRETS_MAX_REVOKE_ATTEMPTS"].flatMap { Int($0) }
+                ?? Engine.defaultMaximumRevokeAttempts)
     }
 }

@@ -49,13 +49,16 @@ public struct EngineEnvironment: Sendable {
     public var now: @Sendable () -> Date
     /// Vault's token display name, used by username templates (`root` for a root token).
     public var displayName: String
+    /// Failed revocations of one lease before it is marked irrevocable (kept, listed, not retried).
+    public var maximumRevokeAttempts: Int
 
     public init(state: StateDirectory, plugins: PluginCatalog, now: @escaping @Sendable () -> Date = { Date() },
-                displayName: String = "root") {
+                displayName: String = "root", maximumRevokeAttempts: Int = Engine.defaultMaximumRevokeAttempts) {
         self.state = state
         self.plugins = plugins
         self.now = now
         self.displayName = displayName
+        self.maximumRevokeAttempts = max(1, maximumRevokeAttempts)
     }
 }
 

@@ -131,3 +131,17 @@ final class ArgumentTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("hunter2-wrong"))
     }
 }
+
+final class RevocationLimitTests: XCTestCase {
+    func testTheNumberOfRevocationAttemptsIsConfigurable() {
+        let cli = CLIRunner()
+        cli.configure()
+        cli.environment["DBSECRETS_MAX_REVOKE_ATTEMPTS"] = "2"
+        let id = cli.run("read", "-field=lease_id", "database/creds/ro").stdout
+        cli.database.failures["deleteUser"] = 10
+        XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
+        XCTAssertTrue(cli.run("lease", "list").stdout.contains("revoke failed x1"))
+        XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
+        XCTAssertTrue(cli.run("lease", "list").stdout.contains("irrevocable"))
+    }
+}

@@ -99,7 +99,7 @@ final class CredsAndLeaseTests: XCTestCase {
         var lease = try XCTUnwrap(f.engine.listLeases(prefix: "").first)
         XCTAssertEqual(lease.revokeAttempts, 1)
         XCTAssertEqual(lease.lastError, "forced error")
-        for _ in 2...Engine.maximumRevokeAttempts { _ = engineError { try f.engine.revokeLease(creds.leaseID) } }
+        for _ in 2...Engine.defaultMaximumRevokeAttempts { _ = engineError { try f.engine.revokeLease(creds.leaseID) } }
         lease = try XCTUnwrap(f.engine.listLeases(prefix: "").first)
         XCTAssertTrue(lease.irrevocable, "kept and shown, never silently forgotten")
         XCTAssertEqual(engineError { try f.engine.renewLease(creds.leaseID, increment: 0) }?.message,

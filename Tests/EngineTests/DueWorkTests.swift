@@ -98,7 +98,7 @@ final class LeaseIndexTests: XCTestCase {
         try f.engine.revokeLease(b.leaseID)
         XCTAssertEqual(markers(f).count, 1)
         f.database.failures["deleteUser"] = 100
-        for _ in 0..<Engine.maximumRevokeAttempts { _ = engineError { try f.engine.revokeLease(a.leaseID) } }
+        for _ in 0..<Engine.defaultMaximumRevokeAttempts { _ = engineError { try f.engine.revokeLease(a.leaseID) } }
         XCTAssertEqual(markers(f), [], "given up: no pass reads it again")
         XCTAssertEqual(try f.engine.listLeases(prefix: "").map(\.irrevocable), [true])
     }

@@ -4,8 +4,8 @@ import Foundation
 /// `sys/leases/*`: lookup, renew, revoke (one, by prefix, forced), and list. Vault's lease
 /// manager lives in its core; here it is the engine's, since there is no server.
 extension Engine {
-    /// Revocation gives up after this many failed attempts and marks the lease irrevocable.
-    public static let maximumRevokeAttempts = 6
+    /// Vault's `maxRevokeAttempts`: the default of `EngineEnvironment.maximumRevokeAttempts`.
+    public static let defaultMaximumRevokeAttempts = 6
 
     func handleLeasePath(_ parts: [String], _ op: EngineRequest.Operation, _ data: [String: JSONValue]) throws -> EngineResponse? {
         let rest = parts.dropFirst().joined(separator: "/")
@@ -134,7 +134,7 @@ extension Engine {
             // Saturating: the count comes from a state file that may have been edited by hand.
             failed.revokeAttempts = failed.revokeAttempts.addingReportingOverflow(1).overflow ? Int.max : failed.revokeAttempts + 1
             failed.lastError = error.message
-            if failed.revokeAttempts >= Self.maximumRevokeAttempts {
+            if failed.revokeAttempts >= environment.maximumRevokeAttempts {
                 failed.irrevocable = true
                 failed.nextRevokeAttempt = nil
             } else {

@@ -59,7 +59,7 @@ extension Engine {
             } catch let error as EngineError {
                 let after = try leases.read(id: lease.id)
                 if after?.irrevocable == true {
-                    done.append(DueWorkItem(.leaseIrrevocable, lease.id, "gave up after \(Self.maximumRevokeAttempts) attempts: \(error.message)"))
+                    done.append(DueWorkItem(.leaseIrrevocable, lease.id, "gave up after \(environment.maximumRevokeAttempts) attempts: \(error.message)"))
                 } else {
                     let retry = after?.nextRevokeAttempt.map { " (retry at \(Timestamp.format($0)))" } ?? ""
                     done.append(DueWorkItem(.leaseRevokeFailed, lease.id, error.message + retry))
