@@ -17,6 +17,17 @@ public enum PostgresPluginInfo {
 public final class PostgresPlugin: DatabasePlugin {
     public let type = "pgx"
 
+    /// PostgreSQL truncates longer identifiers (NAMEDATALEN − 1 bytes), so the user it creates
+    /// would not be the one the lease names.
+    static let maximumUsernameLength = 63
+
+    static func checkUsernameLength(_ username: String) throws {
+        guard username.utf8.count <= maximumUsernameLength else {
+            throw PluginError(.invalidConfiguration,
+                              "username template produced a name of \(username.utf8.count) bytes; PostgreSQL allows at most \(maximumUsernameLength)")
+        }
+    }
+
     static let defaultUsernameTemplate =
         #"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}"#
     static let defaultRenewStatement = #"ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';"#
@@ -67,11 +78,13 @@ public final class PostgresPlugin: DatabasePlugin {
         } catch {
             throw PluginError(.invalidConfiguration, "unable to initialize username template: \(error)")
         }
+        let sample: String
         do {
-            _ = try template.render(displayName: "", roleName: "")
+            sample = try template.render(displayName: "", roleName: "")
         } catch {
             throw PluginError(.invalidConfiguration, "invalid username template: \(error)")
         }
+        try Self.checkUsernameLength(sample)
 
         let authentication = config.string("password_authentication") ?? ""
         guard let mode = authentication.isEmpty ? .password : PasswordAuthentication(rawValue: authentication) else {
@@ -117,6 +130,7 @@ public final class PostgresPlugin: DatabasePlugin {
         } catch {
             throw PluginError(.invalidConfiguration, "unable to generate username: \(error)")
         }
+        try Self.checkUsernameLength(username)
         let values = [
             "name": username,
             "username": username,
