@@ -30,19 +30,12 @@ public final class MySQLPlugin: DatabasePlugin {
         let config = ConnectionConfig(request.config)
         close()
 
-        let templateSource = config.string("username_template").flatMap { $0.isEmpty ? nil : $0 }
-            ?? variant.defaultUsernameTemplate
-        let template: UsernameTemplate
+        let (template, sample): (UsernameTemplate, String)
         do {
-            template = try UsernameTemplate(templateSource)
-        } catch {
-            throw PluginError(.invalidConfiguration, "unable to initialize username template: \(error)")
-        }
-        let sample: String
-        do {
-            sample = try template.render(displayName: "", roleName: "")
-        } catch {
-            throw PluginError(.invalidConfiguration, "invalid username template: \(error)")
+            (template, sample) = try UsernameTemplate.forConnection(config.string("username_template"),
+                                                                    default: variant.defaultUsernameTemplate)
+        } catch let error as UsernameTemplate.Error {
+            throw PluginError(.invalidConfiguration, error.message)
         }
         if sample.count > variant.maxUsernameLength {
             throw PluginError(.invalidConfiguration, "invalid username template: it renders \(tooLong(sample))")

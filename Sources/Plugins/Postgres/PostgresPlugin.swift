@@ -70,19 +70,12 @@ public final class PostgresPlugin: DatabasePlugin {
             _ = try config.int(key, default: 4)
         }
 
-        var templateSource = config.string("username_template") ?? ""
-        if templateSource.isEmpty { templateSource = Self.defaultUsernameTemplate }
-        let template: UsernameTemplate
+        let (template, sample): (UsernameTemplate, String)
         do {
-            template = try UsernameTemplate(templateSource)
-        } catch {
-            throw PluginError(.invalidConfiguration, "unable to initialize username template: \(error)")
-        }
-        let sample: String
-        do {
-            sample = try template.render(displayName: "", roleName: "")
-        } catch {
-            throw PluginError(.invalidConfiguration, "invalid username template: \(error)")
+            (template, sample) = try UsernameTemplate.forConnection(config.string("username_template"),
+                                                                    default: Self.defaultUsernameTemplate)
+        } catch let error as UsernameTemplate.Error {
+            throw PluginError(.invalidConfiguration, error.message)
         }
         try Self.checkUsernameLength(sample)
 

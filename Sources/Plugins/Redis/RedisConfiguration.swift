@@ -73,11 +73,9 @@ struct RedisConfiguration: Sendable {
 
             if let source = config.string("username_template"), !source.isEmpty {
                 do {
-                    let template = try UsernameTemplate(source)
-                    _ = try template.render(displayName: "", roleName: "")
-                    usernameTemplate = template
-                } catch {
-                    throw PluginError(.invalidConfiguration, "invalid username template: \(error)")
+                    usernameTemplate = try UsernameTemplate.forConnection(source, default: source).template
+                } catch let error as UsernameTemplate.Error {
+                    throw PluginError(.invalidConfiguration, error.message)
                 }
             } else {
                 usernameTemplate = nil
