@@ -96,3 +96,21 @@ final class ConnectionPathTests: XCTestCase {
         }
     }
 }
+
+final class ConnectionWriteConcurrencyTests: XCTestCase {
+    /// Verification is a network call made without the connection's lock; a write that lands
+    /// meanwhile is not lost: the slower write is rebuilt on top of it.
+    func testAWriteDuringVerificationIsKept() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.duringNextInitialize = {
+            let other = Engine(environment: EngineEnvironment(state: StateDirectory(root: f.stateURL),
+                                                              plugins: f.database.catalog()))
+            _ = try? other.handle(EngineRequest(.write, "database/config/db", data: ["allowed_roles": "ro,other"]))
+        }
+        try f.write("database/config/db", ["password_policy": "strong"])
+        let data = try XCTUnwrap(f.read("database/config/db")?.data)
+        XCTAssertEqual(data["allowed_roles"], ["ro", "other"])
+        XCTAssertEqual(data["password_policy"], "strong")
+    }
+}

@@ -17,6 +17,8 @@ public final class FakeDatabase: @unchecked Sendable {
     /// Fail the next N calls of a kind ("initialize", "newUser", "updateUser", "deleteUser").
     public var failures: [String: Int] = [:]
     public var failureMessage = "forced error"
+    /// Runs once, inside the next `initialize` (e.g. to change state while a write is verifying).
+    public var duringNextInitialize: (() -> Void)?
 
     public init(rootPassword: String = "root-secret") {
         _users[rootUsername] = User(password: rootPassword)
@@ -62,6 +64,10 @@ public final class FakeDatabasePlugin: DatabasePlugin {
 
     public func initialize(_ request: InitializeRequest) throws -> InitializeResponse {
         try database.record("initialize verify=\(request.verifyConnection)")
+        if let hook = database.duringNextInitialize {
+            database.duringNextInitialize = nil
+            hook()
+        }
         let config = ConnectionConfig(request.config)
         if config.string("connection_url")?.isEmpty ?? true {
             throw PluginError(.invalidConfiguration, "connection_url cannot be empty")

@@ -10,10 +10,29 @@ extension Engine {
         "root_rotation_statements", "password_policy",
     ]
 
+    /// Verifying a connection is a network call, and no lock is held across one except while
+    /// rotating: the new configuration is built and verified from a snapshot, then stored under
+    /// the lock only if nobody changed the connection meanwhile (else built again from theirs).
     func writeConnection(_ name: String, _ data: [String: JSONValue]) throws -> EngineResponse? {
-        let lock = try state.lock(.connection, name)
-        defer { withExtendedLifetime(lock) {} }
-        let existing = try connections.read(name)
+        for _ in 0..<3 {
+            let existing = try connections.read(name)
+            let (config, pluginWarnings) = try verifiedConnection(data, existing: existing)
+            let lock = try state.lock(.connection, name)
+            defer { withExtendedLifetime(lock) {} }
+            guard try connections.read(name) == existing else { continue }
+            try connections.write(name, config)
+            var warnings = pluginWarnings
+            if let url = config.connectionDetails["connection_url"]?.textValue, ConnectionURL.literalPassword(in: url) != nil {
+                warnings.insert("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information.", at: 0)
+            }
+            return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
+        }
+        throw EngineError.failed("connection \"\(name)\" kept changing while it was being written; try again")
+    }
+
+    /// Applies a write's fields to the stored connection (create: defaults; update: only what is
+    /// given) and initializes the plugin with the result, verifying the connection if asked.
+    private func verifiedConnection(_ data: [String: JSONValue], existing: DatabaseConfig?) throws -> (DatabaseConfig, [String]) {
         var config = existing ?? DatabaseConfig(pluginName: "")
         if let plugin = data["plugin_name"] { config.pluginName = try FieldValue.string(plugin, field: "plugin_name") }
         guard !config.pluginName.isEmpty else { throw EngineError.invalid("empty plugin name") }
@@ -47,20 +66,13 @@ extension Engine {
         defer { plugin.close() }
         var sanitizer = SecretSanitizer()
         sanitizer.add(connection: config.connectionDetails)
-        var warnings: [String] = []
         do {
             let response = try plugin.initialize(InitializeRequest(config: config.connectionDetails, verifyConnection: config.verifyConnection))
             config.connectionDetails = response.config
-            warnings = response.warnings
+            return (config, response.warnings)
         } catch {
             throw EngineError.invalid("error creating database object: \(sanitizer.clean(error))")
         }
-        try connections.write(name, config)
-
-        if let url = config.connectionDetails["connection_url"]?.textValue, ConnectionURL.literalPassword(in: url) != nil {
-            warnings.insert("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information.", at: 0)
-        }
-        return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
     }
 
     func readConnection(_ name: String) throws -> EngineResponse? {
