@@ -107,8 +107,7 @@ extension Engine {
     /// Vault closes the cached plugin and re-initializes it from storage with verification; with
     /// no long-lived process, that is a verified connect with the stored configuration.
     func resetConnection(_ name: String) throws -> EngineResponse? {
-        let (config, plugin, _) = try openConnection(name)
-        _ = config
+        let (_, plugin, _) = try openConnection(name)
         plugin.close()
         return nil
     }
