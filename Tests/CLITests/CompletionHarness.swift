@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// What the completion, man page and install tests share: the built `dbsecrets` binary, a
 /// bounded process runner, and a state directory with one object of every kind.
 enum CompletionHarness {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = PackageRoot.url
 
     /// The binary built beside the test bundle (whatever the scratch path), else `.build/debug`.
     static func binary() throws -> URL {
@@ -34,44 +35,12 @@ enum CompletionHarness {
         var err: String
     }
 
-    /// Runs a program with its output in files (no pipe can fill up) and kills it after
-    /// `timeout` seconds.
+    /// `ProcessRunner.run` (output in files, killed after `timeout`), with the shell tests' names.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String],
                     in folder: URL? = nil, stdin: String? = nil, timeout: TimeInterval = 20) throws -> Result {
-        let scratch = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        if let folder { process.currentDirectoryURL = folder }
-        let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        if let stdin {
-            let inURL = scratch.appendingPathComponent("in")
-            try Data(stdin.utf8).write(to: inURL)
-            process.standardInput = try FileHandle(forReadingFrom: inURL)
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            XCTFail("\(executable) \(arguments) did not finish within \(timeout)s")
-        }
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        return Result(status: process.terminationStatus,
-                      out: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                      err: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        let result = try ProcessRunner.run(executable, arguments, environment: environment, in: folder,
+                                           stdin: stdin, timeout: timeout)
+        return Result(status: result.status, out: result.stdout, err: result.stderr)
     }
 
     static func temporaryFolder() throws -> URL {

@@ -9,39 +9,47 @@ public struct ProcessResult {
 }
 
 public enum ProcessRunner {
+    /// Runs a program with its output captured in files, not pipes: no pipe can fill up, and a
+    /// grandchild that keeps an inherited descriptor (a server, a shell's job) cannot hold the
+    /// read open. A program still running after `timeout` seconds is killed and is an error.
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           stdin: String? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
+                           in folder: URL? = nil, stdin: String? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
+        let scratch = TemporaryFolder("dbsecrets-process")
+        defer { scratch.remove() }
+        let outURL = scratch.url.appendingPathComponent("out"), errURL = scratch.url.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
+        if let folder { process.currentDirectoryURL = folder }
+        let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        if let stdin {
+            let inURL = scratch.url.appendingPathComponent("in")
+            try Data(stdin.utf8).write(to: inURL)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let outBox = Box(), errBox = Box()
-        let group = DispatchGroup()
-        for (pipe, box) in [(out, outBox), (err, errBox)] {
-            group.enter()
-            DispatchQueue.global().async {
-                box.data = pipe.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
-            }
-        }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            throw NSError(domain: "ProcessRunner", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(executable) timed out"])
-        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        let timedOut = process.isRunning
+        if timedOut { process.terminate() }
         process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        if timedOut {
+            throw NSError(domain: "ProcessRunner", code: 1,
+                          userInfo: [NSLocalizedDescriptionKey: "\(executable) \(arguments) did not finish within \(timeout)s"])
+        }
         return ProcessResult(status: process.terminationStatus,
-                             stdout: String(decoding: outBox.data, as: UTF8.self),
-                             stderr: String(decoding: errBox.data, as: UTF8.self))
+                             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
     /// `/usr/bin/env NAME` resolution for tools like psql and redis-cli.
