@@ -81,25 +81,12 @@ struct RedisConfiguration: Sendable {
                 usernameTemplate = nil
             }
 
-            connectTimeout = try Self.duration(config, "connect_timeout", default: Self.defaultConnectTimeout)
+            connectTimeout = try config.duration("connect_timeout", default: Self.defaultConnectTimeout)
             commandTimeout = Self.defaultCommandTimeout
         } catch let error as PluginError {
             throw error
         } catch {
             throw PluginError(.invalidConfiguration, "\(error)")
         }
-    }
-
-    /// A duration as seconds (`5`) or with a unit (`"500ms"`, `"5s"`, `"1m"`).
-    private static func duration(_ config: ConnectionConfig, _ key: String, default value: TimeInterval) throws(PluginError) -> TimeInterval {
-        guard let raw = config.raw[key], raw != .null else { return value }
-        let invalid = PluginError(.invalidConfiguration, "invalid value for \(key): expected a positive duration such as \"5s\" or \"500ms\"")
-        guard let text = raw.textValue?.trimmingCharacters(in: .whitespaces) else { throw invalid }
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("", 1)]
-        for unit in units where text.hasSuffix(unit.suffix) {
-            guard let number = Double(text.dropLast(unit.suffix.count)), number > 0, number.isFinite else { throw invalid }
-            return number * unit.seconds
-        }
-        throw invalid
     }
 }
