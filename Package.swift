@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "PostgresPlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
         .target(name: "RedisPlugin", dependencies: ["DBPlugin", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
         .target(name: "MySQLPlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
-        .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
+        // The system's OpenSSL 3 (libssl-dev), for TLS.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "COpenSSL"], path: "Sources/Plugins/ElastiCache"),
 
         // Runs a plugin as its own process, as Vault runs external plugins.
         .target(name: "PluginProcess", dependencies: ["DBPlugin"]),

@@ -4,7 +4,9 @@ import FoundationNetworking
 #endif
 import XCTest
 
-/// The local ElastiCache endpoint and its redis-server started by `Tests/servers/start-elasticache`.
+/// The local ElastiCache endpoint and its redis-server started by `Tests/servers/start-elasticache`,
+/// with the AWS credential doubles that run beside it (STS, instance metadata, container
+/// credentials) and the endpoint's HTTPS listeners.
 public struct ElastiCacheTestServer: Sendable {
     public var endpoint: String
     public var region: String
@@ -15,22 +17,38 @@ public struct ElastiCacheTestServer: Sendable {
     public var sessionSecretAccessKey: String
     public var sessionToken: String
     public var redisPort: Int
+    /// The same API over HTTPS, with a certificate for 127.0.0.1 and localhost from `caBundle`'s CA.
+    public var tlsEndpoint: String
+    /// HTTPS with a certificate from the same CA for another name only.
+    public var tlsMismatchEndpoint: String
+    public var caBundle: String
+    public var stsEndpoint: String
+    public var stsTLSEndpoint: String
+    public var instanceMetadataEndpoint: String
+    /// Base URL of the container credentials double: ECS at `/v2/credentials/dbsecrets-task`,
+    /// EKS Pod Identity at `/v1/credentials`.
+    public var containerEndpoint: String
 
     /// The server, or a skip when the variables are missing (a failure under CI).
     public static func fromEnvironment(file: StaticString = #filePath, line: UInt = #line) throws -> ElastiCacheTestServer {
         let env = ProcessInfo.processInfo.environment
         func v(_ suffix: String) -> String? { env["DBSECRETS_TEST_ELASTICACHE_" + suffix] }
+        func aws(_ suffix: String) -> String? { env["DBSECRETS_TEST_AWS_" + suffix] }
         guard let endpoint = v("ENDPOINT"), let region = v("REGION"), let key = v("ACCESS_KEY_ID"),
               let secret = v("SECRET_ACCESS_KEY"), let sessionKey = v("SESSION_ACCESS_KEY_ID"),
               let sessionSecret = v("SESSION_SECRET_ACCESS_KEY"), let token = v("SESSION_TOKEN"),
-              let redisPort = v("REDIS_PORT").flatMap(Int.init) else {
+              let redisPort = v("REDIS_PORT").flatMap(Int.init), let tls = v("TLS_ENDPOINT"),
+              let mismatch = v("TLS_MISMATCH_ENDPOINT"), let ca = aws("CA_BUNDLE"), let sts = aws("STS_ENDPOINT"), let stsTLS = aws("STS_TLS_ENDPOINT"),
+              let imds = aws("IMDS_ENDPOINT"), let container = aws("CONTAINER_ENDPOINT") else {
             let reason = "DBSECRETS_TEST_ELASTICACHE_* not set: run scripts/test or Tests/servers/start-elasticache"
             if env["CI"] != nil { XCTFail(reason, file: file, line: line) }
             throw XCTSkip(reason)
         }
         return ElastiCacheTestServer(endpoint: endpoint, region: region, accessKeyID: key, secretAccessKey: secret,
                                      sessionAccessKeyID: sessionKey, sessionSecretAccessKey: sessionSecret,
-                                     sessionToken: token, redisPort: redisPort)
+                                     sessionToken: token, redisPort: redisPort, tlsEndpoint: tls, tlsMismatchEndpoint: mismatch,
+                                     caBundle: ca, stsEndpoint: sts, stsTLSEndpoint: stsTLS, instanceMetadataEndpoint: imds,
+                                     containerEndpoint: container)
     }
 
     /// Connection parameters that reach this endpoint with the test key pair, plus `extra`.
@@ -78,9 +96,35 @@ public struct ElastiCacheTestServer: Sendable {
         try testAction("TestSetModifyingSeconds", ["Seconds": String(seconds)])
     }
 
-    /// Drops pending injected failures and the modifying delay.
+    /// Drops pending injected failures and the modifying delay, and sets the credential doubles
+    /// back to their defaults.
     public func resetFailures() throws {
         try testAction("TestReset", [:])
+    }
+
+    /// Credentials the doubles issue from now on expire after this long (AWS's shortest is 15 min).
+    public func setCredentialLifetime(_ seconds: Double) throws {
+        try testAction("TestSetCredentialLifetime", ["Seconds": String(seconds)])
+    }
+
+    /// How many credentials a double issued so far: `imds`, `container`, `assume-role`, `web-identity`.
+    public func issuedCount(_ source: String) throws -> Int {
+        Int(try testAction("TestIssuedCount", ["Source": source])) ?? -1
+    }
+
+    /// A token STS AssumeRoleWithWebIdentity accepts from now on.
+    public func acceptWebIdentityToken(_ token: String) throws {
+        try testAction("TestAcceptWebIdentityToken", ["Token": token])
+    }
+
+    /// The Authorization value the EKS Pod Identity path requires.
+    public func setContainerToken(_ token: String) throws {
+        try testAction("TestSetContainerToken", ["Token": token])
+    }
+
+    /// STS AssumeRole of this role succeeds only with this ExternalId.
+    public func requireExternalID(_ externalID: String, forRole roleARN: String) throws {
+        try testAction("TestRequireExternalId", ["RoleArn": roleARN, "ExternalId": externalID])
     }
 
     /// True when `redis-cli --user … --pass … PING` answers PONG (the login worked).
@@ -99,7 +143,8 @@ public struct ElastiCacheTestServer: Sendable {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
     }
 
-    private func testAction(_ action: String, _ params: [String: String]) throws {
+    @discardableResult
+    private func testAction(_ action: String, _ params: [String: String]) throws -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-_.~")
         let body = ([("Action", action)] + params.sorted { $0.key < $1.key })
@@ -127,5 +172,6 @@ public struct ElastiCacheTestServer: Sendable {
             throw NSError(domain: "ElastiCacheTestServer", code: outcome.status,
                           userInfo: [NSLocalizedDescriptionKey: "\(action) failed: \(outcome.text)"])
         }
+        return outcome.text
     }
 }
