@@ -80,13 +80,15 @@ public struct ElastiCacheTestServer: Sendable {
         try testAction("TestSetStatus", ["UserId": userID, "Status": status])
     }
 
-    /// The next `count` signed API requests get this AWS error (or raw `body`) instead of an answer.
+    /// The next `count` signed API requests get this AWS error (or `body`) instead of an answer;
+    /// with `raw`, these bytes as they are (not even HTTP), then the connection is closed.
     public func injectFailure(count: Int = 1, status: Int = 400, code: String = "Throttling",
                               message: String = "Rate exceeded", body: String? = nil,
-                              contentType: String = "text/xml", delay: Double = 0) throws {
+                              contentType: String = "text/xml", delay: Double = 0, raw: [UInt8]? = nil) throws {
         var params = ["Count": String(count), "Status": String(status), "Code": code, "Message": message,
                       "ContentType": contentType, "Delay": String(delay)]
         if let body { params["Body"] = body }
+        if let raw { params["Raw"] = Data(raw).base64EncodedString() }
         try testAction("TestInjectFailure", params)
     }
 
@@ -112,7 +114,7 @@ public struct ElastiCacheTestServer: Sendable {
         Int(try testAction("TestIssuedCount", ["Source": source])) ?? -1
     }
 
-    /// A token STS AssumeRoleWithWebIdentity accepts from now on.
+    /// The one token STS AssumeRoleWithWebIdentity accepts from now on (the previous one no longer).
     public func acceptWebIdentityToken(_ token: String) throws {
         try testAction("TestAcceptWebIdentityToken", ["Token": token])
     }

@@ -15,19 +15,21 @@ they expire (then: 403 ExpiredToken). The API also listens over HTTPS (a test CA
 Test-only actions (not AWS, not signed), POSTed form-encoded like the real ones:
   TestCreateUser   UserId, [UserName], [AccessString], [Passwords.member.N], [Status]
   TestSetStatus    UserId, Status
-  TestInjectFailure  [Count=1], [Status=400], [Code=Throttling], [Message], [Body, ContentType], [Delay]
-                   the next Count signed requests get this answer instead (after the signature check)
+  TestInjectFailure  [Count=1], [Status=400], [Code=Throttling], [Message], [Body, ContentType], [Delay], [Raw]
+                   the next Count signed requests get this answer instead (after the signature check);
+                   Raw (base64) is written to the socket as it is, then the connection is closed
   TestSetModifyingSeconds  Seconds
                    after each ModifyUser the user stays `modifying` this long, as on AWS (default 0)
   TestReset        drop pending injected failures, modifying time back to 0, the credential
                    doubles' settings back to their defaults
   TestSetCredentialLifetime  Seconds   lifetime of credentials the doubles issue from now on
   TestIssuedCount  Source   how many credentials a double issued (imds, container, assume-role, web-identity)
-  TestAcceptWebIdentityToken  Token    a token STS AssumeRoleWithWebIdentity accepts
+  TestAcceptWebIdentityToken  Token    the one token STS AssumeRoleWithWebIdentity accepts from now on
   TestSetContainerToken  Token        the Authorization the Pod Identity path requires
   TestRequireExternalId  RoleArn, ExternalId
 """
 import argparse
+import base64
 import os
 import socket
 import sys
@@ -202,7 +204,7 @@ class State:
 
     def accept_web_identity_token(self, params):
         with self.sts.lock:
-            self.sts.web_identity_tokens.add(params.get("Token") or "")
+            self.sts.web_identity_tokens = {params.get("Token") or ""}
 
     def set_container_token(self, params):
         with self.container.lock:
@@ -220,6 +222,7 @@ class State:
             "body": params.get("Body"),
             "content_type": params.get("ContentType") or "text/xml",
             "delay": float(params.get("Delay") or 0),
+            "raw": base64.b64decode(params["Raw"]) if params.get("Raw") else None,
         }
         with self.lock:
             self.failures.extend([entry] * int(params.get("Count") or 1))
@@ -267,7 +270,11 @@ class Handler(QuietHandler):
             failure = state.next_failure()
             if failure:
                 time.sleep(failure["delay"])
-                if failure["body"] is not None:
+                if failure["raw"] is not None:
+                    self.wfile.write(failure["raw"])
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif failure["body"] is not None:
                     self.send(failure["status"], failure["body"], failure["content_type"])
                 else:
                     self.send_error_xml(AWSError(failure["status"], failure["code"], failure["message"]))

@@ -86,7 +86,7 @@ struct AWSCredentialChain {
 
     /// The profile's credentials, or nil when it has none (or, for `default`, does not exist).
     /// `chain` holds the profiles that led here through `source_profile`, to refuse loops.
-    private func profileProvider(_ name: String, chain: [String]) throws -> AWSCredentialProvider? {
+    func profileProvider(_ name: String, chain: [String]) throws -> AWSCredentialProvider? {
         let files = environment.sharedFiles
         let origin = "profile \"\(name)\""
         guard let profile = files.profile(name) else {

@@ -60,7 +60,7 @@ public final class ElastiCachePlugin: DatabasePlugin {
         let credentials = AWSCredentialCache(try chain.provider(accessKeyID: config.accessKeyID,
                                                                 secretAccessKey: config.secretAccessKey))
         // Fetched now, as upstream does, so a connection write fails at once when nothing is found.
-        _ = try credentials.credentials()
+        let first = try credentials.credentials()
 
         let client = ElastiCacheClient(endpoint: endpoint, region: region, credentials: credentials,
                                        retryPolicy: retryPolicy, http: http)
@@ -74,7 +74,7 @@ public final class ElastiCachePlugin: DatabasePlugin {
         self.client = client
         self.region = region
         self.endpoint = endpoint
-        self.credentialSource = credentials.source
+        self.credentialSource = first.source
         self.userActiveTimeout = config.userActiveTimeout
         return InitializeResponse(config: request.config, warnings: ElastiCacheConfiguration.warnings(for: request.config))
     }

@@ -95,8 +95,8 @@ struct HTTPClient: Sendable {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(hostHeader(url))\r\n"
         for (name, value) in headers {
             // A token read from a file must not smuggle a second header or request.
-            guard !name.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" }),
-                  !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+            guard !name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" }),
+                  !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
                 throw HTTPTransportError(description: "the \(name) header for \(address(of: url)) contains a line break",
                                          isTimeout: false)
             }
@@ -180,7 +180,7 @@ private struct ResponseReader {
                     guard let count = Int(length.trimmingCharacters(in: .whitespaces)), count >= 0 else {
                         throw malformed("invalid Content-Length")
                     }
-                    guard count <= HTTPClient.maximumBodyBytes else { throw tooLarge() }
+                    guard count <= HTTPClient.maximumBodyBytes else { throw tooLarge("body", HTTPClient.maximumBodyBytes) }
                     body = try readExactly(count)
                 } else {
                     body = try readToEnd()
@@ -191,7 +191,7 @@ private struct ResponseReader {
     }
 
     private mutating func readHead() throws -> (Int, [String: String]) {
-        let end = try readUntil([13, 10, 13, 10], limit: HTTPClient.maximumHeaderBytes)
+        let end = try readUntil([13, 10, 13, 10], limit: HTTPClient.maximumHeaderBytes, part: "header")
         let head = String(decoding: buffer[0..<end], as: UTF8.self)
         buffer.removeFirst(end + 4)
         var lines = head.components(separatedBy: "\r\n")
@@ -212,7 +212,7 @@ private struct ResponseReader {
     private mutating func readChunked() throws -> [UInt8] {
         var body: [UInt8] = []
         while true {
-            let lineEnd = try readUntil([13, 10], limit: 1024)
+            let lineEnd = try readUntil([13, 10], limit: 1024, part: "chunk size line")
             let sizeText = String(decoding: buffer[0..<lineEnd], as: UTF8.self)
                 .split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             buffer.removeFirst(lineEnd + 2)
@@ -220,12 +220,12 @@ private struct ResponseReader {
             if size == 0 {
                 // Trailers, if any, end with an empty line.
                 while true {
-                    let end = try readUntil([13, 10], limit: HTTPClient.maximumHeaderBytes)
+                    let end = try readUntil([13, 10], limit: HTTPClient.maximumHeaderBytes, part: "trailer")
                     buffer.removeFirst(end + 2)
                     if end == 0 { return body }
                 }
             }
-            guard body.count + size <= HTTPClient.maximumBodyBytes else { throw tooLarge() }
+            guard body.count + size <= HTTPClient.maximumBodyBytes else { throw tooLarge("body", HTTPClient.maximumBodyBytes) }
             body += try readExactly(size)
             let crlf = try readExactly(2)
             guard crlf == [13, 10] else { throw malformed("chunk without its line end") }
@@ -243,14 +243,14 @@ private struct ResponseReader {
 
     private mutating func readToEnd() throws -> [UInt8] {
         while try fill() {
-            guard buffer.count <= HTTPClient.maximumBodyBytes else { throw tooLarge() }
+            guard buffer.count <= HTTPClient.maximumBodyBytes else { throw tooLarge("body", HTTPClient.maximumBodyBytes) }
         }
         defer { buffer = [] }
         return buffer
     }
 
     /// The offset of `marker` in the buffer, reading more until it appears within `limit` bytes.
-    private mutating func readUntil(_ marker: [UInt8], limit: Int) throws -> Int {
+    private mutating func readUntil(_ marker: [UInt8], limit: Int, part: String) throws -> Int {
         var searchFrom = 0
         while true {
             if buffer.count >= marker.count {
@@ -261,7 +261,7 @@ private struct ResponseReader {
                 }
                 searchFrom = max(0, buffer.count - marker.count + 1)
             }
-            guard buffer.count <= limit else { throw tooLarge() }
+            guard buffer.count <= limit else { throw tooLarge(part, limit) }
             guard try fill() else { throw closedEarly() }
         }
     }
@@ -282,9 +282,10 @@ private struct ResponseReader {
         HTTPTransportError(description: "bad HTTP response from \(address): \(why)", isTimeout: false)
     }
 
-    private func tooLarge() -> HTTPTransportError {
-        HTTPTransportError(description: "the response from \(address) is larger than \(HTTPClient.maximumBodyBytes / 1024 / 1024) MiB",
-                           isTimeout: false)
+    private func tooLarge(_ part: String, _ limit: Int) -> HTTPTransportError {
+        let size = limit >= 1024 * 1024 ? "\(limit / 1024 / 1024) MiB" : limit >= 1024 ? "\(limit / 1024) KiB" : "\(limit) bytes"
+        return HTTPTransportError(description: "bad HTTP response from \(address): its \(part) is larger than \(size)",
+                                  isTimeout: false)
     }
 
     private func closedEarly() -> HTTPTransportError {

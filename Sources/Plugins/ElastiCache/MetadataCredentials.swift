@@ -88,7 +88,7 @@ final class ContainerCredentialProvider: AWSCredentialProvider {
             value = String(decoding: data, as: UTF8.self)
         }
         guard let value else { return nil }
-        guard !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+        guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
             let origin = tokenFile.map { "the token in \($0)" } ?? "AWS_CONTAINER_AUTHORIZATION_TOKEN"
             throw AWSCredentialChain.failure(source, "\(origin) contains a line break", .invalidConfiguration)
         }

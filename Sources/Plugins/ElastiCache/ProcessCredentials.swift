@@ -153,7 +153,7 @@ enum ShellWords {
         var characters = line.makeIterator()
         while let c = characters.next() {
             switch c {
-            case " ", "\t", "\n":
+            case " ", "\t", "\n", "\r", "\r\n":
                 if inWord { words.append(word) }
                 word = ""
                 inWord = false
