@@ -14,7 +14,7 @@ they expire (then: 403 ExpiredToken). The API also listens over HTTPS (a test CA
 
 Test-only actions (not AWS, not signed), POSTed form-encoded like the real ones:
   TestCreateUser   UserId, [UserName], [AccessString], [Passwords.member.N], [Status]
-  TestSetStatus    UserId, Status
+  TestSetStatus    UserId, Status (active completes a pending ModifyUser)
   TestInjectFailure  [Count=1], [Status=400], [Code=Throttling], [Message], [Body, ContentType], [Delay], [Raw]
                    the next Count signed requests get this answer instead (after the signature check);
                    Raw (base64) is written to the socket as it is, then the connection is closed
@@ -180,9 +180,13 @@ class State:
             self.users[user_id] = self._user(user_id, name, access, len(pws), params.get("Status") or "active")
 
     def set_status(self, params):
+        """Setting `active` completes a pending ModifyUser, as AWS finishing the change would."""
         with self.lock:
             u = self.find(params.get("UserId"))
-            u["Status"], u["ModifyingUntil"], u["Pending"] = params.get("Status") or "active", None, None
+            status = params.get("Status") or "active"
+            if status == "active" and u.get("Pending"):
+                self.redis.command("ACL", "SETUSER", u["UserName"], "resetpass", *[">" + p for p in u["Pending"]])
+            u["Status"], u["ModifyingUntil"], u["Pending"] = status, None, None
 
     def set_modifying_seconds(self, params):
         with self.lock:

@@ -1,0 +1,256 @@
+import Foundation
+import Glibc
+import TestSupport
+import XCTest
+
+/// The built `dbsecrets` binary and its ElastiCache plugin executable, as an operator runs them:
+/// a static role rotated with credentials from each source of the AWS chain in turn, an agent
+/// run that outlives its temporary credentials, and a user that stays `modifying`.
+final class ElastiCacheBinaryTests: XCTestCase {
+    var server: ElastiCacheTestServer!
+    var folder: TemporaryFolder!
+    let role = "arn:aws:iam::123456789012:role/dbsecrets-test-role"
+
+    override func setUpWithError() throws {
+        server = try ElastiCacheTestServer.fromEnvironment()
+        guard FileManager.default.isExecutableFile(atPath: PackageRoot.binary.path) else {
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("the dbsecrets binary is not built") }
+            throw XCTSkip("build the binary first (scripts/test does)")
+        }
+        try server.resetFailures()
+        folder = TemporaryFolder("elasticache-binary")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent(".aws"), withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? server?.resetFailures()
+        folder?.remove()
+    }
+
+    var state: URL { folder.url.appendingPathComponent("state") }
+
+    /// A minimal environment: no AWS keys, the API at the double, instance metadata off unless
+    /// the test points it at the double. The plugin process inherits it from dbsecrets.
+    func environment(_ extra: [String: String]) -> [String: String] {
+        ["PATH": "/usr/bin:/bin", "HOME": folder.path, "DBSECRETS_STATE_DIR": state.path, "AWS_REGION": server.region,
+         "AWS_ENDPOINT_URL_ELASTICACHE": server.endpoint, "AWS_EC2_METADATA_DISABLED": "true"]
+            .merging(extra) { _, new in new }
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], _ environment: [String: String], stdin: String? = nil) throws -> ProcessResult {
+        try ProcessRunner.run(PackageRoot.binary.path, arguments, environment: environment, stdin: stdin, timeout: 60)
+    }
+
+    @discardableResult
+    func write(_ name: String, _ text: String, mode: Int? = nil) throws -> String {
+        let url = folder.url.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path) }
+        return url.path
+    }
+
+    /// config write → static role (rotated on create) → login → rotate-role → login with the new
+    /// password only. Returns the connection and role names.
+    func assertStaticRoleRotates(_ env: [String: String], config extra: [String] = [], source: String,
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
+        let userID = ElastiCacheTestServer.uniqueUserID()
+        try server.createUser(userID, password: "initial-password-123456")
+        var r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin",
+                         "url=primary.example.cache.amazonaws.com:6379", "allowed_roles=*"] + extra, env)
+        XCTAssertEqual(r.status, 0, "\(source): \(r.stderr)", file: file, line: line)
+        r = try run(["write", "database/static-roles/app", "db_name=ec", "username=\(userID)", "rotation_period=1h"], env)
+        XCTAssertEqual(r.status, 0, "\(source): \(r.stderr)", file: file, line: line)
+        let first = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+        XCTAssertTrue(try server.redisLogin(userID, first), source, file: file, line: line)
+        r = try run(["write", "-f", "database/rotate-role/app"], env)
+        XCTAssertEqual(r.status, 0, "\(source): \(r.stderr)", file: file, line: line)
+        let second = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+        XCTAssertNotEqual(first, second, source, file: file, line: line)
+        XCTAssertTrue(try server.redisLogin(userID, second), source, file: file, line: line)
+        XCTAssertFalse(try server.redisLogin(userID, first), source, file: file, line: line)
+        for secret in [server.secretAccessKey, server.sessionSecretAccessKey] {
+            XCTAssertFalse(r.stdout.contains(secret) || r.stderr.contains(secret), source, file: file, line: line)
+        }
+        try? FileManager.default.removeItem(at: state)
+    }
+
+    // MARK: Each source in turn
+
+    func testAStaticRoleRotatesWithCredentialsFromEachSourceInTurn() throws {
+        let sts = server.stsEndpoint
+        let base = "[profile base]\naws_access_key_id = \(server.accessKeyID)\naws_secret_access_key = \(server.secretAccessKey)\n"
+
+        try assertStaticRoleRotates(environment(["AWS_ACCESS_KEY_ID": server.sessionAccessKeyID,
+                                                 "AWS_SECRET_ACCESS_KEY": server.sessionSecretAccessKey,
+                                                 "AWS_SESSION_TOKEN": server.sessionToken]), source: "environment")
+
+        let config = try write("config", "[profile assumed]\nrole_arn = \(role)\nsource_profile = base\n\n" + base)
+        var before = try server.issuedCount("assume-role")
+        try assertStaticRoleRotates(environment(["AWS_CONFIG_FILE": config, "AWS_PROFILE": "assumed", "AWS_ENDPOINT_URL_STS": sts]),
+                                    source: "profile role_arn + source_profile")
+        XCTAssertGreaterThanOrEqual(try server.issuedCount("assume-role"), before + 1)
+
+        let helper = try write("creds-helper", """
+            #!/bin/sh
+            printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s", "SessionToken": "%s"}' "$1" "$2" "$3"
+            """, mode: 0o755)
+        try write(".aws/config", "[default]\ncredential_process = \(helper) \(server.sessionAccessKeyID) "
+            + "'\(server.sessionSecretAccessKey)' '\(server.sessionToken)'\n")
+        try assertStaticRoleRotates(environment([:]), source: "credential_process")
+        try FileManager.default.removeItem(atPath: folder.path + "/.aws/config")
+
+        try server.acceptWebIdentityToken("eyJ.binary-irsa")
+        let token = try write("irsa-token", "eyJ.binary-irsa")
+        before = try server.issuedCount("web-identity")
+        try assertStaticRoleRotates(environment(["AWS_ROLE_ARN": role, "AWS_WEB_IDENTITY_TOKEN_FILE": token,
+                                                 "AWS_ENDPOINT_URL_STS": sts]), source: "IRSA")
+        XCTAssertGreaterThanOrEqual(try server.issuedCount("web-identity"), before + 1)
+
+        let webConfig = try write("web-config", "[profile web]\nrole_arn = \(role)\nweb_identity_token_file = \(token)\n")
+        try assertStaticRoleRotates(environment(["AWS_CONFIG_FILE": webConfig, "AWS_PROFILE": "web", "AWS_ENDPOINT_URL_STS": sts]),
+                                    source: "profile web_identity_token_file")
+
+        try server.setContainerToken("binary-pod-token")
+        let podToken = try write("pod-token", "binary-pod-token")
+        before = try server.issuedCount("container")
+        try assertStaticRoleRotates(environment(["AWS_CONTAINER_CREDENTIALS_FULL_URI": server.containerEndpoint + "/v1/credentials",
+                                                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": podToken]),
+                                    source: "container (EKS Pod Identity)")
+        XCTAssertGreaterThanOrEqual(try server.issuedCount("container"), before + 1)
+
+        before = try server.issuedCount("imds")
+        try assertStaticRoleRotates(environment(["AWS_EC2_METADATA_DISABLED": "false",
+                                                 "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.instanceMetadataEndpoint]),
+                                    source: "EC2 instance metadata")
+        XCTAssertGreaterThanOrEqual(try server.issuedCount("imds"), before + 1)
+
+        // And over HTTPS with the bundle: the API and STS both verified against the test CA.
+        try assertStaticRoleRotates(environment(["AWS_CONFIG_FILE": config, "AWS_PROFILE": "assumed",
+                                                 "AWS_ENDPOINT_URL_STS": server.stsTLSEndpoint,
+                                                 "AWS_ENDPOINT_URL_ELASTICACHE": server.tlsEndpoint,
+                                                 "AWS_CA_BUNDLE": server.caBundle]), source: "HTTPS with AWS_CA_BUNDLE")
+    }
+
+    func testNoCredentialsAnywhereSaysWhereItLookedAndChangesNothing() throws {
+        let r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin", "url=x"], environment([:]))
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "Error writing data to database/config/ec: error creating database object: unable to retrieve AWS "
+            + "credentials from provider chain: no AWS credentials found in the configuration (access_key_id, "
+            + "secret_access_key), the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE), "
+            + "profile \"default\" of \(folder.path)/.aws/credentials and \(folder.path)/.aws/config, container credentials "
+            + "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, AWS_CONTAINER_CREDENTIALS_FULL_URI) or EC2 instance metadata "
+            + "(disabled by AWS_EC2_METADATA_DISABLED)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state.appendingPathComponent("config/ec.json").path))
+    }
+
+    // MARK: An agent run
+
+    /// Credentials that live one second, rotations that wait 1.5 s for the user to be active:
+    /// an agent's rotation outlives the credentials it started with, and every request it makes
+    /// is still signed with valid ones (the endpoint refuses expired tokens).
+    func testExpiringCredentialsAreRefreshedAcrossAnAgentRun() throws {
+        let env = environment(["AWS_EC2_METADATA_DISABLED": "false",
+                               "AWS_EC2_METADATA_SERVICE_ENDPOINT": server.instanceMetadataEndpoint])
+        try server.setCredentialLifetime(1)
+        let userID = ElastiCacheTestServer.uniqueUserID()
+        try server.createUser(userID, password: "initial-password-123456")
+        var r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin", "url=x",
+                         "allowed_roles=*"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try run(["write", "database/static-roles/app", "db_name=ec", "username=\(userID)", "rotation_period=5s"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        try server.setModifyingSeconds(1.5)
+        let before = try server.issuedCount("imds")
+
+        // Due now, as the clock would make it in five seconds.
+        try makeRoleDue("app")
+        let out = folder.url.appendingPathComponent("agent.out"), err = folder.url.appendingPathComponent("agent.err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        let agent = Process()
+        agent.executableURL = PackageRoot.binary
+        agent.arguments = ["agent", "-interval=1s"]
+        agent.environment = env
+        agent.standardInput = FileHandle.nullDevice
+        agent.standardOutput = try FileHandle(forWritingTo: out)
+        agent.standardError = try FileHandle(forWritingTo: err)
+        try agent.run()
+        let deadline = Date().addingTimeInterval(20)
+        var rotations = 0
+        while Date() < deadline {
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            rotations = text.components(separatedBy: "static role rotated: app").count - 1
+            if rotations >= 1 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        XCTAssertEqual(rotations, 1, errors)
+        XCTAssertEqual(errors, "")
+        XCTAssertGreaterThanOrEqual(try server.issuedCount("imds") - before, 2, "fetched again while waiting for active")
+        let password = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+        XCTAssertTrue(try server.redisLogin(userID, password))
+    }
+
+    // MARK: A user that never becomes active
+
+    func testAUserStuckModifyingFailsTheRotationWhichIsRetried() throws {
+        let env = environment(["AWS_ACCESS_KEY_ID": server.accessKeyID, "AWS_SECRET_ACCESS_KEY": server.secretAccessKey])
+        let userID = ElastiCacheTestServer.uniqueUserID()
+        try server.createUser(userID, password: "initial-password-123456")
+        var r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin", "url=x",
+                         "allowed_roles=*", "user_active_timeout=1s"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try run(["write", "database/static-roles/app", "db_name=ec", "username=\(userID)", "rotation_period=1h"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let stored = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+
+        try server.setModifyingSeconds(3600)
+        let start = Date()
+        r = try run(["write", "-f", "database/rotate-role/app"], env)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "Error writing data to database/rotate-role/app: unable to finish rotating credentials; "
+            + "retries will continue in the background but it is also safe to retry manually: error setting credentials: ModifyUser was "
+            + "accepted but user \(userID) was still 'modifying' after 1s (user_active_timeout): the new password may not "
+            + "work yet, so the rotation is not done\n")
+        // Nothing counted: the stored password is the one that still works, and a retry is planned.
+        XCTAssertEqual(try run(["read", "-field=password", "database/static-creds/app"], env).stdout, stored)
+        XCTAssertTrue(try server.redisLogin(userID, stored))
+        let role = try stateObject("static-roles/app.json")
+        XCTAssertNotNil(role["retry_at"])
+        XCTAssertTrue((role["last_error"] as? String)?.contains("was still 'modifying'") == true)
+
+        // AWS finishes the change; the retry (made due, as ten seconds would) rotates again.
+        try server.setModifyingSeconds(0)
+        try server.setStatus(userID, "active")
+        try makeRoleDue("app")
+        r = try run(["tidy"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("static role rotated: app"), r.stdout)
+        let rotated = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+        XCTAssertNotEqual(rotated, stored)
+        XCTAssertTrue(try server.redisLogin(userID, rotated))
+        XCTAssertFalse(try server.redisLogin(userID, stored))
+    }
+
+    // MARK: State helpers
+
+    func stateObject(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: state.appendingPathComponent(path))
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// What the clock would do: the role's next rotation (or retry) is now. No dbsecrets process
+    /// runs meanwhile, so the file is not being written.
+    func makeRoleDue(_ name: String) throws {
+        var role = try stateObject("static-roles/\(name).json")
+        let past = "2020-01-01T00:00:00.000Z"
+        if role["retry_at"] != nil { role["retry_at"] = past }
+        role["next_vault_rotation"] = past
+        try JSONSerialization.data(withJSONObject: role, options: [.prettyPrinted])
+            .write(to: state.appendingPathComponent("static-roles/\(name).json"))
+    }
+}
