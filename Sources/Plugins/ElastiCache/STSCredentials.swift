@@ -105,6 +105,10 @@ enum STSResponse {
         } catch let error as AWSAPIError {
             throw AWSCredentialChain.failure(source, "\(error)", .connection)
         }
+        return try parse(action: action, body: body, source: source)
+    }
+
+    static func parse(action: String, body: Data, source: String) throws -> AWSCredentials {
         do {
             let result = try AWSQueryXML.result(of: action, in: body)
             guard let credentials = result.child("Credentials") else {
