@@ -132,14 +132,14 @@ final class ElastiCacheRotationTests: XCTestCase {
         let user = try makeUser()
         let plugin = try plugin()
         defer { plugin.close() }
-        try server.setModifyingSeconds(1)
+        try server.setModifyingSeconds(0.5)
         let start = Date()
         try rotate(plugin, user.id, to: "first-of-two-rotations-1")
         let waited = Date().timeIntervalSince(start)
         XCTAssertTrue(try server.redisLogin(user.login, "first-of-two-rotations-1"))
         XCTAssertFalse(try server.redisLogin(user.login, "initial-password-0001"))
-        XCTAssertGreaterThan(waited, 0.95)
-        XCTAssertLessThan(waited, 2.5, "checks back off from 0.25 s: 0.25, 0.5, 1 …")
+        XCTAssertGreaterThan(waited, 0.45)
+        XCTAssertLessThan(waited, 2, "checks at 0, 0.25, 0.75 s, …")
         // Active again, so a second rotation right away is not refused.
         try server.setModifyingSeconds(0)
         try rotate(plugin, user.id, to: "second-of-two-rotations")
@@ -148,18 +148,18 @@ final class ElastiCacheRotationTests: XCTestCase {
 
     func testUserThatNeverBecomesActiveFailsTheRotationAfterUserActiveTimeout() throws {
         let user = try makeUser()
-        let plugin = try plugin(server.config(["user_active_timeout": "1s"]))
+        let plugin = try plugin(server.config(["user_active_timeout": "500ms"]))
         defer { plugin.close() }
         try server.setModifyingSeconds(3600)
         let start = Date()
         XCTAssertThrowsError(try rotate(plugin, user.id, to: "never-becomes-active-01")) {
             XCTAssertEqual($0 as? PluginError, PluginError(.database, "ModifyUser was accepted but user \(user.id) was "
-                + "still 'modifying' after 1s (user_active_timeout): the new password may not work yet, so the "
+                + "still 'modifying' after 0.5s (user_active_timeout): the new password may not work yet, so the "
                 + "rotation is not done"))
         }
         let elapsed = Date().timeIntervalSince(start)
-        XCTAssertGreaterThan(elapsed, 0.95)
-        XCTAssertLessThan(elapsed, 2)
+        XCTAssertGreaterThan(elapsed, 0.45)
+        XCTAssertLessThan(elapsed, 1.5)
         XCTAssertTrue(try server.redisLogin(user.login, "initial-password-0001"), "AWS has not applied it yet")
         // The engine's retry finds the user still modifying and is refused before any change.
         XCTAssertThrowsError(try rotate(plugin, user.id, to: "retried-too-early-0001")) {
