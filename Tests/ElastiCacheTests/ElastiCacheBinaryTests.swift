@@ -230,6 +230,85 @@ final class ElastiCacheBinaryTests: XCTestCase {
         XCTAssertFalse(try server.redisLogin(userID, stored))
     }
 
+    // MARK: A crash while waiting
+
+    /// dbsecrets killed while its plugin waits for the user to be active: the plugin stops asking
+    /// AWS, the rotation's intent stays, and once AWS has finished the change (the stored password
+    /// no longer works), the next tidy past the recovery age rotates the role again.
+    func testAKillWhileWaitingForActiveIsRepairedByTheNextTidy() throws {
+        let env = environment(["AWS_ACCESS_KEY_ID": server.accessKeyID, "AWS_SECRET_ACCESS_KEY": server.secretAccessKey])
+        let userID = ElastiCacheTestServer.uniqueUserID()
+        try server.createUser(userID, password: "initial-password-123456")
+        var r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin", "url=x",
+                         "allowed_roles=*", "user_active_timeout=60s"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try run(["write", "database/static-roles/app", "db_name=ec", "username=\(userID)", "rotation_period=1h"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let stored = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+
+        try server.setModifyingSeconds(3600)
+        let rotation = Process()
+        rotation.executableURL = PackageRoot.binary
+        rotation.arguments = ["write", "-f", "database/rotate-role/app"]
+        rotation.environment = env
+        rotation.standardInput = FileHandle.nullDevice
+        rotation.standardOutput = FileHandle.nullDevice
+        rotation.standardError = FileHandle.nullDevice
+        try rotation.run()
+        let intent = state.appendingPathComponent("intents/static-app.json")
+        var plugin: Int32?
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && (plugin == nil || !FileManager.default.fileExists(atPath: intent.path)) {
+            plugin = children(of: rotation.processIdentifier).first
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let pluginPID = try XCTUnwrap(plugin, "the plugin process was not started")
+        Thread.sleep(forTimeInterval: 0.5)  // ModifyUser sent; now waiting
+        kill(rotation.processIdentifier, SIGKILL)
+        rotation.waitUntilExit()
+        let gone = Date().addingTimeInterval(5)
+        while Date() < gone && FileManager.default.fileExists(atPath: "/proc/\(pluginPID)") && !isZombie(pluginPID) {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(!FileManager.default.fileExists(atPath: "/proc/\(pluginPID)") || isZombie(pluginPID),
+                      "the orphaned plugin stops waiting")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: intent.path), "the intent outlives the crash")
+        XCTAssertEqual(try run(["read", "-field=password", "database/static-creds/app"], env).stdout, stored)
+
+        // AWS finishes the interrupted change: the stored password stops working…
+        try server.setModifyingSeconds(0)
+        try server.setStatus(userID, "active")
+        XCTAssertFalse(try server.redisLogin(userID, stored))
+        // …until the next tidy, once the intent is older than a live rotation could be.
+        var record = try stateObject("intents/static-app.json")
+        record["created_at"] = "2020-01-01T00:00:00.000Z"
+        try JSONSerialization.data(withJSONObject: record).write(to: intent)
+        r = try run(["tidy"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("static role rotated: app"), r.stdout)
+        let repaired = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+        XCTAssertTrue(try server.redisLogin(userID, repaired))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: intent.path))
+    }
+
+    /// Process ids whose parent is `pid`, from /proc.
+    func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { candidate in
+            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }
+    }
+
+    func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return true
+        }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
     // MARK: State helpers
 
     func stateObject(_ path: String) throws -> [String: Any] {

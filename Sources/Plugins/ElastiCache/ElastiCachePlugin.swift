@@ -135,7 +135,13 @@ public final class ElastiCachePlugin: DatabasePlugin {
     private func waitUntilActive(_ username: String, client: ElastiCacheClient) throws {
         let deadline = Date().addingTimeInterval(userActiveTimeout)
         var delay = Self.firstActiveCheckDelay
+        // Run as dbsecrets' plugin process: if dbsecrets is killed meanwhile, nobody waits for the
+        // answer (its intent record covers the rotation), so stop asking AWS.
+        let parent = getppid()
         while true {
+            if getppid() != parent {
+                throw PluginError(.connection, "dbsecrets stopped while waiting for user \(username) to be active")
+            }
             let status: String
             do {
                 let users = try client.describeUsers(userID: username)
