@@ -5,9 +5,9 @@ import Glibc
 #endif
 
 /// A plugin that runs as its own executable, spoken to over a pipe, as Vault runs external
-/// plugins. dbsecrets uses it for the ElastiCache plugin, whose HTTPS stack (URLSession, hence
-/// libcurl and its TLS libraries) would otherwise be loaded by every command: out of process,
-/// it costs start-up time and memory only when an ElastiCache connection is used.
+/// plugins. dbsecrets uses it for the ElastiCache plugin, whose HTTPS stack (OpenSSL, and
+/// FoundationXML with libxml2) would otherwise be loaded by every command: out of process, it
+/// costs start-up time and memory only when an ElastiCache connection is used.
 ///
 /// The executable is looked for in `DBSECRETS_PLUGIN_DIR`, beside the running binary, then in
 /// `../libexec/dbsecrets` from it (where `make install` puts it).
