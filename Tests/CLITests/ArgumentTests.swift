@@ -133,7 +133,7 @@ final class ArgumentTests: XCTestCase {
 }
 
 final class RevocationLimitTests: XCTestCase {
-    func testTheNumberOfRevocationAttemptsIsConfigurable() {
+    func testTheNumberOfRevocationAttemptsIsConfigurable() throws {
         let cli = CLIRunner()
         cli.configure()
         cli.environment["DBSECRETS_MAX_REVOKE_ATTEMPTS"] = "2"
@@ -141,6 +141,14 @@ final class RevocationLimitTests: XCTestCase {
         cli.database.failures["deleteUser"] = 10
         XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
         XCTAssertTrue(cli.run("lease", "list").stdout.contains("revoke failed x1"))
+        XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
+        XCTAssertTrue(cli.run("lease", "list").stdout.contains("revoke failed x1"), "not before the backoff")
+        // The backoff passes: the retry time is now.
+        let file = cli.stateURL.appendingPathComponent("leases/" + id.split(separator: "/").suffix(2).joined(separator: ".") + ".json")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let retry = try XCTUnwrap(text.range(of: #""next_revoke_attempt" : "[^"]*""#, options: .regularExpression))
+        try text.replacingCharacters(in: retry, with: #""next_revoke_attempt" : "2020-01-01T00:00:00.000Z""#)
+            .write(to: file, atomically: true, encoding: .utf8)
         XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
         XCTAssertTrue(cli.run("lease", "list").stdout.contains("irrevocable"))
     }
