@@ -45,10 +45,19 @@ struct AWSAPIError: Error, Sendable, CustomStringConvertible {
     var failure: Failure
     /// Set when the last failure was retryable and the attempts ran out.
     var attempts: Int?
+    /// An earlier attempt got no answer or a 5xx: AWS may have carried it out.
+    var earlierAttemptUncertain = false
 
     var code: String? {
         if case .service(let code, _, _, _) = failure { return code }
         return nil
+    }
+
+    /// AWS answered and refused the request (a 4xx error document): it was not carried out.
+    /// A 5xx, a lost connection or an unreadable answer leave that unknown.
+    var isRefusal: Bool {
+        if case .service(_, _, let status, _) = failure { return status < 500 && !earlierAttemptUncertain }
+        return false
     }
 
     var description: String {
@@ -121,6 +130,7 @@ final class AWSQueryClient: @unchecked Sendable {
         let body = Data(AWSPercentEncoding.formBody([("Action", action), ("Version", service.apiVersion)] + parameters).utf8)
         let deadline = Date().addingTimeInterval(retryPolicy.totalTimeout)
         var attempt = 0
+        var uncertain = false
         while true {
             attempt += 1
             let remaining = deadline.timeIntervalSinceNow
@@ -144,10 +154,18 @@ final class AWSQueryClient: @unchecked Sendable {
                 failure = .transport(e.description)
                 retryable = true
             }
-            guard retryable else { throw AWSAPIError(service: service.name, action: action, failure: failure) }
+            guard retryable else {
+                throw AWSAPIError(service: service.name, action: action, failure: failure, earlierAttemptUncertain: uncertain)
+            }
             let delay = retryPolicy.backoff(beforeRetry: attempt)
             if attempt >= retryPolicy.maxAttempts || Date().addingTimeInterval(delay) >= deadline {
-                throw AWSAPIError(service: service.name, action: action, failure: failure, attempts: attempt)
+                throw AWSAPIError(service: service.name, action: action, failure: failure, attempts: attempt,
+                                  earlierAttemptUncertain: uncertain)
+            }
+            switch failure {
+            case .transport, .malformed: uncertain = true
+            case .unexpectedStatus(let status, _, _), .service(_, _, let status, _): if status >= 500 { uncertain = true }
+            case .credentials: break
             }
             Thread.sleep(forTimeInterval: delay)
         }

@@ -109,11 +109,14 @@ public final class ElastiCachePlugin: DatabasePlugin {
         }
         let username = request.username
 
+        // Until ModifyUser is sent nothing has changed, whatever failed; from then on, only AWS's
+        // own refusal of it says the password was not changed (the engine keeps the new one as a
+        // candidate otherwise).
         let users: [ElastiCacheUser]
         do {
             users = try client.describeUsers(userID: username)
         } catch let error as AWSAPIError {
-            throw PluginError(Self.kind(of: error), "unable to get user \(username): \(error)")
+            throw PluginError(Self.kind(of: error), "unable to get user \(username): \(error)", outcome: .unchanged)
         }
         // Upstream checks only a single match; zero users (AWS says UserNotFound instead) goes on.
         if users.count == 1, users[0].status != "active" {
@@ -123,7 +126,8 @@ public final class ElastiCachePlugin: DatabasePlugin {
         do {
             try client.modifyUser(userID: username, passwords: [change.newPassword])
         } catch let error as AWSAPIError {
-            throw PluginError(Self.kind(of: error), "unable to update user \(username): \(error)")
+            throw PluginError(Self.kind(of: error), "unable to update user \(username): \(error)",
+                              outcome: error.isRefusal ? .unchanged : .unknown)
         }
         if userActiveTimeout > 0 {
             try waitUntilActive(username, client: client)
@@ -144,28 +148,31 @@ public final class ElastiCachePlugin: DatabasePlugin {
         let parent = getppid()
         while true {
             if getppid() != parent {
-                throw PluginError(.connection, "dbsecrets stopped while waiting for user \(username) to be active")
+                throw PluginError(.connection, "dbsecrets stopped while waiting for user \(username) to be active",
+                                  outcome: .unknown)
             }
             let status: String
             do {
                 let users = try client.describeUsers(userID: username)
                 guard let user = users.first(where: { $0.userID == username }) ?? users.first else {
-                    throw PluginError(.database, "ModifyUser was accepted but DescribeUsers no longer lists user \(username)")
+                    throw PluginError(.database, "ModifyUser was accepted but DescribeUsers no longer lists user \(username)",
+                                      outcome: .unknown)
                 }
                 status = user.status
             } catch let error as AWSAPIError {
                 throw PluginError(Self.kind(of: error), "ModifyUser was accepted but the state of user \(username) "
-                    + "could not be read: \(error)")
+                    + "could not be read: \(error)", outcome: .unknown)
             }
             if status == "active" { return }
             if status != "modifying" {
-                throw PluginError(.database, "ModifyUser was accepted but user \(username) is now '\(status)', not 'active'")
+                throw PluginError(.database, "ModifyUser was accepted but user \(username) is now '\(status)', not 'active'",
+                                  outcome: .unknown)
             }
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 {
                 throw PluginError(.database, "ModifyUser was accepted but user \(username) was still 'modifying' after "
                     + "\(formatSeconds(userActiveTimeout)) (user_active_timeout): the new password may not work yet, "
-                    + "so the rotation is not done")
+                    + "so the rotation is not done", outcome: .unknown)
             }
             Thread.sleep(forTimeInterval: min(delay, remaining))
             delay = min(delay * 2, Self.maximumActiveCheckDelay)
