@@ -290,6 +290,33 @@ final class ElastiCacheRotationTests: XCTestCase {
         XCTAssertTrue(try server.redisLogin(user.login, "initial-password-0001"))
     }
 
+    /// What a failed ModifyUser left, for the engine's recovery: only AWS's own refusal, with no
+    /// earlier attempt unanswered, means the password was not changed.
+    func testOnlyARefusalOfEveryAttemptCountsAsUnchanged() throws {
+        let user = try makeUser()
+        let client = ElastiCacheClient(endpoint: URL(string: server.endpoint)!, region: server.region,
+                                       credentials: AWSCredentialCache(StaticCredentialProvider(AWSCredentials(
+                                           accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey,
+                                           source: "test"))), retryPolicy: fast, http: HTTPClient(timeout: 5))
+        func failure() throws -> AWSAPIError {
+            do {
+                try client.modifyUser(userID: user.id, passwords: ["never-applied-0000001"])
+            } catch let error as AWSAPIError {
+                return error
+            }
+            throw XCTSkip("ModifyUser did not fail")
+        }
+        try server.injectFailure(status: 400, code: "InvalidParameterValue", message: "Bad value.")
+        XCTAssertTrue(try failure().isRefusal)
+        try server.injectFailure(count: 3, status: 503, code: "ServiceUnavailable", message: "Unavailable.")
+        XCTAssertFalse(try failure().isRefusal)
+        try server.injectFailure(count: 1, status: 503, code: "ServiceUnavailable", message: "Unavailable.")
+        try server.injectFailure(count: 1, status: 400, code: "InvalidUserState", message: "User is not in active state.")
+        let afterAnUnknown = try failure()
+        XCTAssertEqual(afterAnUnknown.code, "InvalidUserState")
+        XCTAssertFalse(afterAnUnknown.isRefusal, "the first attempt may have changed the user")
+    }
+
     // MARK: Bounded waits
 
     func testHungEndpointTimesOutNamingHostAndPort() throws {
