@@ -56,26 +56,25 @@ struct LeaseStore: Sendable {
 
     /// Leases whose expiry or retry time is at or before `now`, found through the index.
     func due(at now: Date) throws -> [Lease] {
-        let root = state.folder(.leaseExpiry)
+        guard let root = try state.openFolder(.leaseExpiry, create: false) else { return [] }
         let nowBucket = Self.bucket(now)
-        guard let buckets = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return [] }
         var due: [Lease] = []
-        for bucket in buckets.sorted() where !bucket.hasPrefix(".") && bucket <= nowBucket {
-            let folder = root.appendingPathComponent(bucket)
-            let markers = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for bucket in try root.names().sorted() where !bucket.hasPrefix(".") && bucket <= nowBucket {
+            guard let folder = try root.folder(bucket, create: false) else { continue }
+            let markers = try folder.names()
             for file in markers.sorted() where !file.hasPrefix(".") {
                 guard let lease = try records.read(file) else {
                     // A marker whose lease is gone: a crash between the two writes, or a revoke.
-                    unlink(folder.appendingPathComponent(file).path)
+                    try? folder.remove(file, durably: false)
                     continue
                 }
                 if Self.bucket(Self.dueAt(lease)) != bucket {
-                    unlink(folder.appendingPathComponent(file).path)
+                    try? folder.remove(file, durably: false)
                     continue
                 }
                 if !lease.irrevocable && Self.dueAt(lease) <= now { due.append(lease) }
             }
-            if markers.isEmpty { rmdir(folder.path) }
+            if markers.isEmpty { root.removeFolderIfEmpty(bucket) }
         }
         return due
     }
@@ -92,18 +91,14 @@ struct LeaseStore: Sendable {
     }
 
     private func addMarker(_ file: String, at date: Date) throws {
-        let root = try state.prepareFolder(.leaseExpiry)
-        let folder = root.appendingPathComponent(Self.bucket(date))
-        try state.makePrivateFolder(folder)
-        let path = folder.appendingPathComponent(file).path
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateError.io("cannot create \(path)", errno) }
-        close(fd)
-        AtomicFile.syncFolder(folder.path)
+        guard let root = try state.openFolder(.leaseExpiry, create: true),
+              let folder = try root.folder(Self.bucket(date), create: true) else {
+            throw StateError.io("cannot create \(state.folder(.leaseExpiry).path)/\(Self.bucket(date))", ENOENT)
+        }
+        try folder.createEmptyFile(file)
     }
 
     private func removeMarker(_ file: String, at date: Date) {
-        let folder = state.folder(.leaseExpiry).appendingPathComponent(Self.bucket(date))
-        unlink(folder.appendingPathComponent(file).path)
+        try? state.openFolder(.leaseExpiry, create: false)?.folder(Self.bucket(date), create: false)?.remove(file, durably: false)
     }
 }

@@ -39,6 +39,7 @@ extension Engine {
 
     public func runDueWork(shouldStop: () -> Bool = { false }) throws -> [DueWorkItem] {
         var done: [DueWorkItem] = []
+        try state.removeLeftoverTemporaries()
         try recoverIntents(into: &done, shouldStop: shouldStop)
         if shouldStop() { return done }
         try revokeExpiredLeases(into: &done, shouldStop: shouldStop)
