@@ -102,7 +102,8 @@ extension Engine {
     }
 
     public func revokeLeases(prefix: String, force: Bool) throws {
-        let matching = try leases.all(prefix: prefix)
+        let selection = try LeasePrefix(prefix)
+        let matching = try leases.ids(prefix: selection.listingPrefix).filter(selection.selects).compactMap { try leases.read(id: $0) }
         var failures: [String] = []
         for candidate in matching {
             guard let file = Lease.fileName(forID: candidate.id) else { continue }
