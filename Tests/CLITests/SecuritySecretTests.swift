@@ -176,4 +176,79 @@ final class SecuritySecretTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: tool.state.path + "/config/db.json"), "nothing stored", file: file, line: line)
     }
+
+    /// Polls `/proc/PID/FILE` until `holds` is true of it or 10 s pass.
+    private func waitForProc(_ pid: pid_t, _ file: String, _ holds: (String) -> Bool) -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            text = (try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8)) ?? ""
+            if holds(text) { break }
+            usleep(20_000)
+        }
+        return text
+    }
+
+    private func coreLimit(_ limits: String) -> String {
+        limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2).joined(separator: " ")
+        } ?? "?"
+    }
+
+    /// A process started under `ulimit -c unlimited` turns core dumps off itself, before anything
+    /// else: passwords never reach a core file. Shown on a long-running agent and the plugin.
+    func testCoreDumpsAreOffInsideEveryProcess() throws {
+        let plugin = PackageRoot.binary.deletingLastPathComponent().appendingPathComponent("dbsecrets-elasticache-plugin").path
+        for command in [[PackageRoot.binary.path, "agent", "-interval=1h"], [plugin]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -c unlimited; exec \"$@\"", "sh"] + command
+            process.environment = ["DBSECRETS_STATE_DIR": tool.state.path, "PATH": "/usr/bin:/bin"]
+            process.standardInput = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            let pid = process.processIdentifier
+            let limits = waitForProc(pid, "limits") { coreLimit($0) == "0 0" }
+            XCTAssertEqual(coreLimit(limits), "0 0", "\(command[0]): soft and hard core limit")
+        }
+    }
+
+    /// Not dumpable either: /proc/PID of an unprivileged dbsecrets belongs to root, so other
+    /// processes of the same user cannot read its memory or attach to it.
+    func testAnUnprivilegedProcessIsNotDumpable() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv to start a process as another user")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", PackageRoot.binary.path, "agent", "-interval=1h"]
+        let home = tool.folder.url.appendingPathComponent("nobody").path
+        XCTAssertEqual(mkdir(home, 0o700), 0)
+        XCTAssertEqual(chown(home, 65534, 65534), 0)
+        process.environment = ["DBSECRETS_STATE_DIR": home + "/state", "PATH": "/usr/bin:/bin"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let pid = process.processIdentifier
+        _ = waitForProc(pid, "status") { $0.contains("Uid:\t65534") }
+        var owner: uid_t = 65534
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            var status = stat()
+            if stat("/proc/\(pid)/environ", &status) == 0 { owner = status.st_uid }
+            if owner == 0 { break }
+            usleep(20_000)
+        }
+        XCTAssertTrue(waitForProc(pid, "status") { _ in true }.contains("Uid:\t65534"), "runs as nobody")
+        XCTAssertEqual(owner, 0, "/proc/\(pid) belongs to root: the process is not dumpable")
+    }
 }
