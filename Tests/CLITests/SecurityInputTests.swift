@@ -11,10 +11,15 @@ final class SecurityInputTests: XCTestCase {
     override func setUpWithError() throws { tool = try FaultBinary("dbsecrets-input") }
     override func tearDown() { tool?.remove() }
 
+    /// A connection as a root user of its own (CREATEROLE), since the test rotates it: never the
+    /// shared server's superuser, whose password every other test needs.
     private func configure(_ server: PostgresTestServer, connection: String = "pg") throws {
+        let admin = "input_admin_\(UUID().uuidString.prefix(8).lowercased())"
+        XCTAssertEqual(try server.psql(user: server.user, password: server.password,
+                                       "CREATE ROLE \(admin) WITH LOGIN CREATEROLE PASSWORD 'admin-initial'").status, 0)
         let r = try tool.run(["write", "database/config/\(connection)", "plugin_name=postgresql-database-plugin",
-                              "connection_url=\(server.templatedURL)", "username=\(server.user)", "password=-", "allowed_roles=*"],
-                             stdin: server.password)
+                              "connection_url=\(server.templatedURL)", "username=\(admin)", "password=-", "allowed_roles=*"],
+                             stdin: "admin-initial")
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
