@@ -52,7 +52,7 @@ enum PluginWireProtocol {
         }
 
         static func failure(_ error: Error) -> Response {
-            let pluginError = error as? PluginError ?? PluginError(.database, String(describing: error))
+            let pluginError = error as? PluginError ?? PluginError(.database, ErrorText.of(error))
             return Response(ok: false, errorKind: kindName(pluginError.kind), message: pluginError.message)
         }
 

@@ -102,21 +102,66 @@ final class SecuritySecretTests: XCTestCase {
     func testALiteralPasswordInAConnectionURLIsNeverShown() throws {
         let port = try freePort()
         let literal = "literal-url-secret-9"
-        var r = try tool.run("write", "database/config/lit", "plugin_name=postgresql-database-plugin",
-                             "connection_url=postgresql://vault:\(literal)@127.0.0.1:\(port)/x?sslmode=disable", "verify_connection=false")
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("Password found in connection_url"), r.stderr)
-        XCTAssertFalse((r.stdout + r.stderr).contains(literal))
-        for format in ["table", "json", "yaml"] {
-            r = try tool.run("read", "-format=\(format)", "database/config/lit")
-            XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertFalse(r.stdout.contains(literal), r.stdout)
-            XCTAssertTrue(r.stdout.contains("vault:xxxxx@127.0.0.1"), r.stdout)
+        let forms: [(plugin: String, url: String, shown: String)] = [
+            ("postgresql-database-plugin", "postgresql://vault:\(literal)@127.0.0.1:\(port)/x?sslmode=disable", "vault:xxxxx@127.0.0.1"),
+            ("postgresql-database-plugin", "postgresql://vault@127.0.0.1:\(port)/x?sslmode=disable&password=\(literal)", "sslmode=disable\\u0026password=xxxxx"),
+            ("postgresql-database-plugin", "postgres://127.0.0.1:\(port)/x?password=\(literal)&user=vault&sslmode=disable", "?password=xxxxx\\u0026user"),
+            ("postgresql-database-plugin", "host=127.0.0.1 port=\(port) user=vault password=\(literal) dbname=x sslmode=disable", " password=xxxxx dbname"),
+            ("postgresql-database-plugin", "host=127.0.0.1 port=\(port) user=vault password = '\(literal) x\\'y' sslmode=disable", "password = xxxxx sslmode"),
+            ("mysql-database-plugin", "vault:\(literal)@tcp(127.0.0.1:\(port))/", "vault:xxxxx@tcp("),
+            ("mysql-database-plugin", "vault:a@b:\(literal)@tcp(127.0.0.1:\(port))/db?timeout=1s", "vault:xxxxx@tcp("),
+        ]
+        for (index, form) in forms.enumerated() {
+            let name = "lit\(index)"
+            var r = try tool.run("write", "database/config/\(name)", "plugin_name=\(form.plugin)", "connection_url=\(form.url)",
+                                 "verify_connection=false")
+            XCTAssertEqual(r.status, 0, "\(form.url): \(r.stderr)")
+            let unwrapped = (r.stdout + r.stderr).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            XCTAssertTrue(unwrapped.contains("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information."),
+                          "\(form.url): \(r.stdout)\(r.stderr)")
+            XCTAssertFalse((r.stdout + r.stderr).contains(literal))
+            for format in ["table", "json", "yaml"] {
+                r = try tool.run("read", "-format=\(format)", "database/config/\(name)")
+                XCTAssertEqual(r.status, 0, r.stderr)
+                XCTAssertFalse(r.stdout.contains(literal), r.stdout)
+                XCTAssertFalse(r.stdout.contains("secret-9"), "no piece of it either: \(r.stdout)")
+                let shown = format == "json" ? form.shown : form.shown.replacingOccurrences(of: "\\u0026", with: "&")
+                XCTAssertTrue(r.stdout.contains(shown), "\(form.url) read back as \(r.stdout)")
+            }
+            r = try tool.run("write", "-f", "database/reset/\(name)")
+            XCTAssertEqual(r.status, 2)
+            XCTAssertTrue(r.stderr.contains("127.0.0.1:\(port)"), r.stderr)
+            XCTAssertFalse(r.stderr.contains(literal), r.stderr)
         }
-        r = try tool.run("write", "-f", "database/reset/lit")
-        XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("127.0.0.1:\(port)"), r.stderr)
-        XCTAssertFalse(r.stderr.contains(literal), r.stderr)
+        // A templated URL carries no password to warn about.
+        let r = try tool.run("write", "database/config/templated", "plugin_name=postgresql-database-plugin",
+                             "connection_url=host=127.0.0.1 port=\(port) user={{username}} password={{password}}", "username=u",
+                             "password=\(literal)", "verify_connection=false")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("Password found"), r.stderr)
+    }
+
+    /// A connection parameter nested just under the decoder's limit: the record cannot be stored,
+    /// and the failure names the file, never the record with its root password.
+    func testADeeplyNestedPayloadFailsWithoutPrintingTheRecord() throws {
+        let secret = "Root-Secret-Deep-510"
+        var nested = "\"bottom\""
+        for _ in 0..<510 { nested = "[" + nested + "]" }
+        let port = try freePort()
+        let payload = #"{"plugin_name": "postgresql-database-plugin", "connection_url": "postgresql://{{username}}:{{password}}@127.0.0.1:"#
+            + "\(port)" + #"/x?sslmode=disable", "username": "vault", "password": ""# + secret
+            + #"", "verify_connection": false, "nested": "# + nested + "}"
+        let file = tool.folder.url.appendingPathComponent("deep.json")
+        try Data(payload.utf8).write(to: file)
+        for args in [["write", "database/config/deep", "@" + file.path], ["write", "database/config/deep", "-"]] {
+            let r = try tool.run(args, stdin: args.last == "-" ? payload : nil)
+            XCTAssertNotEqual(r.status, 0, r.stdout)
+            XCTAssertEqual(r.lines.count, 1, r.stderr)
+            XCTAssertFalse((r.stdout + r.stderr).contains(secret), "the root password in \(r.stdout)\(r.stderr)")
+            XCTAssertFalse((r.stdout + r.stderr).contains("bottom"), "the record described: \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tool.state.path + "/config/deep.json"))
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: tool.state.path + "/tmp")) ?? [], [], "no temp file left")
     }
 
     /// Malformed connection URLs that carry a password: the refusal explains the URL without it.

@@ -15,7 +15,9 @@ struct RecordStore<Record: Codable>: Sendable {
     func read(_ name: String) throws -> Record? {
         guard let folder = try state.openFolder(kind, create: false),
               let data = try folder.read(name + ".json") else { return nil }
-        return try Self.decode(data, file: url(name))
+        let record = try Self.decode(data, file: url(name))
+        state.secrets.learn(from: record)
+        return record
     }
 
     /// One parse: the version is checked before the record's own fields are read.
@@ -37,6 +39,7 @@ struct RecordStore<Record: Codable>: Sendable {
     }
 
     func write(_ name: String, _ record: Record) throws {
+        state.secrets.learn(from: record)
         let data = try StateCoding.encode(record, file: url(name))
         guard let folder = try state.openFolder(kind, create: true) else {
             throw StateError.io("cannot create \(state.folder(kind).path)", ENOENT)

@@ -22,27 +22,33 @@ public struct StateDirectory: Sendable {
     public let root: URL
     /// Skips the ownership check of the folders above the state folder (never of the state folder).
     public let allowInsecureParents: Bool
+    /// The secrets read from or written to this folder by this process, for redaction.
+    public let secrets: SecretRegistry
     private let handles = OpenFolders()
 
-    public init(root: URL, allowInsecureParents: Bool = false) {
+    public init(root: URL, allowInsecureParents: Bool = false, secrets: SecretRegistry = SecretRegistry()) {
         self.root = root.standardizedFileURL
         self.allowInsecureParents = allowInsecureParents
+        self.secrets = secrets
     }
 
     /// `-state-dir`, else `DBSECRETS_STATE_DIR`, else `$XDG_STATE_HOME/dbsecrets`, else
     /// `~/.local/state/dbsecrets`.
-    public static func resolve(flag: String?, environment: [String: String]) -> StateDirectory {
+    public static func resolve(flag: String?, environment: [String: String],
+                               secrets: SecretRegistry = SecretRegistry()) -> StateDirectory {
         let relax = ["1", "true", "yes"].contains(environment[StateFolderTrust.allowInsecureParentsVariable]?.lowercased() ?? "")
-        if let flag, !flag.isEmpty { return StateDirectory(root: URL(fileURLWithPath: flag), allowInsecureParents: relax) }
-        if let dir = environment["DBSECRETS_STATE_DIR"], !dir.isEmpty {
-            return StateDirectory(root: URL(fileURLWithPath: dir), allowInsecureParents: relax)
+        let root: URL
+        if let flag, !flag.isEmpty {
+            root = URL(fileURLWithPath: flag)
+        } else if let dir = environment["DBSECRETS_STATE_DIR"], !dir.isEmpty {
+            root = URL(fileURLWithPath: dir)
+        } else if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty {
+            root = URL(fileURLWithPath: xdg).appendingPathComponent("dbsecrets")
+        } else {
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            root = URL(fileURLWithPath: home).appendingPathComponent(".local/state/dbsecrets")
         }
-        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty {
-            return StateDirectory(root: URL(fileURLWithPath: xdg).appendingPathComponent("dbsecrets"), allowInsecureParents: relax)
-        }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return StateDirectory(root: URL(fileURLWithPath: home).appendingPathComponent(".local/state/dbsecrets"),
-                              allowInsecureParents: relax)
+        return StateDirectory(root: root, allowInsecureParents: relax, secrets: secrets)
     }
 
     /// Where a kind's files are, for messages.

@@ -275,7 +275,7 @@ public final class MySQLPlugin: DatabasePlugin {
             return PluginError(error.kind, (prefix + error.message).redacting(secrets + extra))
         }
         guard let error = error as? MySQLError else {
-            return PluginError(.database, (prefix + "\(error)").redacting(secrets + extra))
+            return PluginError(.database, (prefix + ErrorText.of(error)).redacting(secrets + extra))
         }
         let kind: PluginError.Kind
         switch error.kind {
