@@ -138,10 +138,12 @@ public final class MySQLPlugin: DatabasePlugin {
         for query in (try? queries(rollback, ["name": username, "username": username], on: conn)) ?? [] {
             _ = try? conn.execute(query.sql)
         }
-        let name = MySQLStatements.literal(username)
-        guard let hosts = try? conn.query("SELECT Host FROM mysql.user WHERE User = '\(name)'") else { return }
+        guard let select = try? sql("SELECT Host FROM mysql.user WHERE User = '{{name}}'", ["name": username], on: conn),
+              let hosts = try? conn.query(select) else { return }
         for case let host? in hosts.rows.map({ $0.first ?? nil }) {
-            _ = try? conn.execute("DROP USER '\(name)'@'\(MySQLStatements.literal(host))'")
+            if let drop = try? sql("DROP USER '{{name}}'@'{{host}}'", ["name": username, "host": host], on: conn) {
+                _ = try? conn.execute(drop)
+            }
         }
     }
 
@@ -240,24 +242,33 @@ public final class MySQLPlugin: DatabasePlugin {
     }
 
     private func userExists(_ username: String, on conn: MySQLConnection) throws -> Bool {
-        let rows = try conn.query("SELECT COUNT(*) FROM mysql.user WHERE User = '\(MySQLStatements.literal(username))'")
+        let rows = try conn.query(try sql("SELECT COUNT(*) FROM mysql.user WHERE User = '{{name}}'", ["name": username], on: conn))
         return (rows.rows.first?.first ?? nil).flatMap { Int($0) }.map { $0 > 0 } ?? false
     }
 
-    /// The statements rendered for this session: `sql_mode` is asked only when a backslash or a
-    /// double quote makes it matter.
+    /// The statements rendered for this session.
     private func queries(_ statements: [String], _ values: [String: String], on conn: MySQLConnection,
                          secrets: [String] = []) throws -> [MySQLStatements.Query] {
-        var mode = MySQLStatements.SQLMode.default
-        if MySQLStatements.SQLMode.matters(statements, values) {
-            do {
-                let reported = try conn.query("SELECT @@SESSION.sql_mode").rows.first?.first ?? nil
-                mode = MySQLStatements.SQLMode(reported: reported ?? "")
-            } catch {
-                throw pluginError(error, secrets: secrets, prefix: "cannot read sql_mode: ")
-            }
+        try MySQLStatements.queries(statements, values, mode: try sqlMode(statements, values, on: conn, secrets: secrets))
+    }
+
+    /// One statement of the plugin's own, with its values escaped for this session.
+    private func sql(_ statement: String, _ values: [String: String], on conn: MySQLConnection) throws -> String {
+        let mode = try sqlMode([statement], values, on: conn)
+        return try SQLTemplate(dialect: .mysql, backslashEscapes: !mode.noBackslashEscapes, doubleQuotesAreIdentifiers: mode.ansiQuotes)
+            .render(statement, values)
+    }
+
+    /// The session's `sql_mode`, asked only when a backslash or a double quote makes it matter.
+    private func sqlMode(_ statements: [String], _ values: [String: String], on conn: MySQLConnection,
+                         secrets: [String] = []) throws -> MySQLStatements.SQLMode {
+        guard MySQLStatements.SQLMode.matters(statements, values) else { return .default }
+        do {
+            let reported = try conn.query("SELECT @@SESSION.sql_mode").rows.first?.first ?? nil
+            return MySQLStatements.SQLMode(reported: reported ?? "")
+        } catch {
+            throw pluginError(error, secrets: secrets, prefix: "cannot read sql_mode: ")
         }
-        return try MySQLStatements.queries(statements, values, mode: mode)
     }
 
     /// Runs the queries between START TRANSACTION and COMMIT; on an error not `tolerated`, rolls back.

@@ -68,9 +68,4 @@ enum MySQLStatements {
         }
         return text.components(separatedBy: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
-
-    /// A MySQL string literal body: backslashes and quotes escaped (the default sql_mode honours `\`).
-    static func literal(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
-    }
 }
