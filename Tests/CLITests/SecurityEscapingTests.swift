@@ -62,10 +62,14 @@ final class SecurityEscapingTests: XCTestCase {
                                        "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'esc_\(marker)%'").output, "0", "no role made")
     }
 
+    /// Passwords made of one letter, so a test can look for any piece of them in the output.
+    static let knownPolicy = #"length = 20\#nrule "charset" { charset = "Z" }"#
+
     func testAFailingStatementWithThePasswordNeverEchoesItOrTheServersExcerpt() throws {
         let server = try PostgresTestServer.fromEnvironment()
+        try write(["write", "sys/policies/password/known", "policy=\(Self.knownPolicy)"])
         try write(["write", "database/config/pg", "plugin_name=postgresql-database-plugin", "connection_url=\(server.templatedURL)",
-                   "username=\(server.user)", "password=-", "allowed_roles=*"], stdin: server.password)
+                   "username=\(server.user)", "password=-", "allowed_roles=*", "password_policy=known"], stdin: server.password)
         try write(["write", "database/roles/broken", "db_name=pg",
                    #"creation_statements=CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' NONSENSE"#])
         let r = try tool.run("read", "database/creds/broken")
@@ -73,6 +77,7 @@ final class SecurityEscapingTests: XCTestCase {
         XCTAssertEqual(r.lines.count, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("ERROR: syntax error (SQLSTATE 42601); the statement held the password, so the server's message is not shown"), r.stderr)
         XCTAssertFalse(r.stderr.contains("NONSENSE"), "the server's excerpt of the statement: \(r.stderr)")
+        XCTAssertFalse(r.stderr.contains("ZZZ"), "a piece of the password: \(r.stderr)")
     }
 
     func testMariaDBGetsExactlyTheNameAndPasswordWithQuotesInBoth() throws {
@@ -93,11 +98,14 @@ final class SecurityEscapingTests: XCTestCase {
         XCTAssertEqual(try tool.run("lease", "revoke", "-prefix", "database/creds/ro").status, 0)
         XCTAssertFalse(try server.client(user: username, password: password, "SELECT 1").succeeded, "revoked")
 
+        try write(["write", "sys/policies/password/known", "policy=\(Self.knownPolicy)"])
+        try write(["write", "database/config/my", "password_policy=known"])
         try write(["write", "database/roles/broken", "db_name=my", #"creation_statements=CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}' NONSENSE"#])
         let r = try tool.run("read", "database/creds/broken")
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("Error 1064 (42000): the statement held the password, so the server's message is not shown"), r.stderr)
         XCTAssertFalse(r.stderr.contains("NONSENSE"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("ZZZ"), "a piece of the password: \(r.stderr)")
     }
 
     func testRedisRefusesAUserNameWithASpaceBeforeAnyCommand() throws {

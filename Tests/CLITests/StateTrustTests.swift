@@ -209,6 +209,8 @@ final class StateTrustTests: XCTestCase {
                       "\(args): \(r.stderr)", file: file, line: line)
         XCTAssertTrue(r.stderr.contains("dbsecrets never follows links inside the state folder") || r.stdout.contains("never follows links"),
                       r.stderr, file: file, line: line)
+        XCTAssertFalse((r.stdout + r.stderr).contains(Self.rootSecret), file: file, line: line)
+        XCTAssertFalse((r.stdout + r.stderr).contains("outside file"), "the link's target was read", file: file, line: line)
     }
 
     func testPlantedLinksAreRefusedAndNothingOutsideIsTouched() throws {
@@ -284,6 +286,7 @@ final class StateTrustTests: XCTestCase {
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains("\(path) is a FIFO, not a regular file"), "\(args): \(r.stderr)")
             XCTAssertLessThan(r.seconds, 5, "\(args) waited on the FIFO")
+            XCTAssertFalse((r.stdout + r.stderr).contains(Self.rootSecret))
         }
     }
 
