@@ -51,6 +51,17 @@ public struct SQLTemplate {
         var i = 0
         var commentDepth = 0
         func at(_ offset: Int) -> Character? { i + offset < text.count ? text[i + offset] : nil }
+        /// At a quote inside quoted text: a doubled one stands for itself (copied, true); a single
+        /// one ends the quoted text (false, copied by the caller).
+        func closeOrDouble(_ quote: Character) -> Bool {
+            if at(1) == quote {
+                out += String([quote, quote])
+                i += 2
+                return true
+            }
+            place = .code
+            return false
+        }
 
         while i < text.count {
             if let (key, length) = placeholder(in: text, at: i, values) {
@@ -95,23 +106,9 @@ public struct SQLTemplate {
                     i += 2
                     continue
                 }
-                if c == quote {
-                    if at(1) == quote {
-                        out += String([c, c])
-                        i += 2
-                        continue
-                    }
-                    place = .code
-                }
+                if c == quote, closeOrDouble(quote) { continue }
             case .identifier(let quote):
-                if c == quote {
-                    if at(1) == quote {
-                        out += String([c, c])
-                        i += 2
-                        continue
-                    }
-                    place = .code
-                }
+                if c == quote, closeOrDouble(quote) { continue }
             case .lineComment:
                 if c == "\n" || c == "\r" { place = .code }
             case .blockComment:

@@ -222,6 +222,19 @@ final class SecuritySecretTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: tool.state.path + "/config/db.json"), "nothing stored", file: file, line: line)
     }
 
+    /// A long-running process (an agent, the plugin waiting on its stdin) for /proc to look at.
+    private func startInBackground(_ executable: String, _ arguments: [String], state: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ["DBSECRETS_STATE_DIR": state, "PATH": "/usr/bin:/bin"]
+        process.standardInput = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// Polls `/proc/PID/FILE` until `holds` is true of it or 10 s pass.
     private func waitForProc(_ pid: pid_t, _ file: String, _ holds: (String) -> Bool) -> String {
         var text = ""
@@ -245,14 +258,7 @@ final class SecuritySecretTests: XCTestCase {
     func testCoreDumpsAreOffInsideEveryProcess() throws {
         let plugin = PackageRoot.binary.deletingLastPathComponent().appendingPathComponent("dbsecrets-elasticache-plugin").path
         for command in [[PackageRoot.binary.path, "agent", "-interval=1h"], [plugin]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -c unlimited; exec \"$@\"", "sh"] + command
-            process.environment = ["DBSECRETS_STATE_DIR": tool.state.path, "PATH": "/usr/bin:/bin"]
-            process.standardInput = Pipe()
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try startInBackground("/bin/sh", ["-c", "ulimit -c unlimited; exec \"$@\"", "sh"] + command, state: tool.state.path)
             defer {
                 process.terminate()
                 process.waitUntilExit()
@@ -269,16 +275,11 @@ final class SecuritySecretTests: XCTestCase {
         guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
             throw XCTSkip("needs root and setpriv to start a process as another user")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", PackageRoot.binary.path, "agent", "-interval=1h"]
         let home = tool.folder.url.appendingPathComponent("nobody").path
         XCTAssertEqual(mkdir(home, 0o700), 0)
         XCTAssertEqual(chown(home, 65534, 65534), 0)
-        process.environment = ["DBSECRETS_STATE_DIR": home + "/state", "PATH": "/usr/bin:/bin"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try startInBackground("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                                                 PackageRoot.binary.path, "agent", "-interval=1h"], state: home + "/state")
         defer {
             process.terminate()
             process.waitUntilExit()

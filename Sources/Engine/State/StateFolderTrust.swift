@@ -86,21 +86,19 @@ enum StateFolderTrust {
 
     /// The rule for the state folder itself, which no variable relaxes.
     static func checkStateFolder(_ folder: StateFolder) throws {
-        let status = try status(of: folder)
-        guard isTrustedOwner(status.st_uid) else {
-            throw EngineError.failed("the state folder \(folder.path) belongs to \(describeOwner(status.st_uid)), not to you (\(userName(geteuid()))): run chown \(userName(geteuid())) \(folder.path), or use a state folder of your own")
-        }
-        guard status.st_mode & 0o022 == 0 else {
-            throw EngineError.failed("the state folder \(folder.path) is writable by \(writers(status.st_mode)): run chmod 700 \(folder.path)")
-        }
+        try checkOwnFolder(folder, chown: "chown")
     }
 
     /// Folders inside the state folder follow the state folder's rule: a folder made writable by
     /// others since is refused, not used.
     static func checkInnerFolder(_ folder: StateFolder) throws {
+        try checkOwnFolder(folder, chown: "chown -R")
+    }
+
+    private static func checkOwnFolder(_ folder: StateFolder, chown: String) throws {
         let status = try status(of: folder)
         guard isTrustedOwner(status.st_uid) else {
-            throw EngineError.failed("the state folder \(folder.path) belongs to \(describeOwner(status.st_uid)), not to you (\(userName(geteuid()))): run chown -R \(userName(geteuid())) \(folder.path)")
+            throw EngineError.failed("the state folder \(folder.path) belongs to \(describeOwner(status.st_uid)), not to you (\(userName(geteuid()))): run \(chown) \(userName(geteuid())) \(folder.path), or use a state folder of your own")
         }
         guard status.st_mode & 0o022 == 0 else {
             throw EngineError.failed("the state folder \(folder.path) is writable by \(writers(status.st_mode)): run chmod 700 \(folder.path)")
