@@ -189,8 +189,8 @@ enum ManPage {
         var lines = [".Sh ENGINE PATHS",
                      Roff.text("""
                      The paths that read, write, list and delete take, with the operations each \
-                     supports. NAME is a name of letters, digits, underscores, dashes and dots; \
-                     ID is a lease id such as database/creds/ro/2f6a614c4aa27b1924b9ad94.
+                     supports. NAME is a name of letters, digits, underscores, dashes and dots, at \
+                     most 180 bytes, starting and ending with a letter, digit or underscore; ID is a lease id such as database/creds/ro/2f6a614c4aa27b1924b9ad94.
                      """),
                      ".Bl -tag -width Ds"]
         for path in EnginePathCatalog.all {
