@@ -43,8 +43,11 @@ enum StateFolderTrust {
             let isStateFolder = remaining.isEmpty
             guard let status = try parent.entryStatus(name) else {
                 guard create else { return nil }
-                if mkdirat(parent.fd, name, 0o700) != 0 && errno != EEXIST {
-                    throw StateError.io("cannot create the folder \(parent.pathOf(name))", errno)
+                guard mkdirat(parent.fd, name, 0o700) == 0 else {
+                    guard errno == EEXIST else { throw StateError.io("cannot create the folder \(parent.pathOf(name))", errno) }
+                    // Someone made it meanwhile (in /tmp, anyone may): checked like any other.
+                    remaining.insert(name, at: 0)
+                    continue
                 }
                 // Made by us, so trusted; the umask may be permissive, the mode must not be.
                 guard let made = try parent.folder(name, create: false, checked: false) else {
