@@ -153,3 +153,22 @@ final class RevocationLimitTests: XCTestCase {
         XCTAssertTrue(cli.run("lease", "list").stdout.contains("irrevocable"))
     }
 }
+
+final class UnreadableLeaseListingTests: XCTestCase {
+    func testLeaseListShowsAnUnreadableLeaseAndGoesOn() throws {
+        let cli = CLIRunner()
+        cli.configure()
+        let id = cli.run("read", "-field=lease_id", "database/creds/ro").stdout
+        try Data("{".utf8).write(to: cli.stateURL.appendingPathComponent("leases/ro.Broken.json"))
+        let table = cli.run("lease", "list")
+        XCTAssertEqual(table.code, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains(id), table.stdout)
+        XCTAssertTrue(table.stdout.contains("database/creds/ro/Broken") && table.stdout.contains("unreadable: state file"), table.stdout)
+        let json = cli.run("lease", "list", "-format=json")
+        let items = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(items.count, 2)
+        XCTAssertEqual(items.first { $0["id"] as? String == "database/creds/ro/Broken" }?["unreadable"] as? Bool, true)
+        XCTAssertEqual(cli.run("lease", "revoke", "-force", "-prefix", "database/creds/ro/Broken").code, 0)
+        XCTAssertFalse(cli.run("lease", "list").stdout.contains("Broken"))
+    }
+}
