@@ -160,8 +160,8 @@ final class ElastiCacheBinaryTests: XCTestCase {
         // Due now, as the clock would make it in five seconds.
         try makeRoleDue("app")
         let out = folder.url.appendingPathComponent("agent.out"), err = folder.url.appendingPathComponent("agent.err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let agent = Process()
         agent.executableURL = PackageRoot.binary
         agent.arguments = ["agent", "-interval=1s"]
@@ -191,19 +191,10 @@ final class ElastiCacheBinaryTests: XCTestCase {
     // MARK: A user that never becomes active
 
     func testAUserStuckModifyingFailsTheRotationWhichIsRetried() throws {
-        let env = environment(["AWS_ACCESS_KEY_ID": server.accessKeyID, "AWS_SECRET_ACCESS_KEY": server.secretAccessKey])
-        let userID = ElastiCacheTestServer.uniqueUserID()
-        try server.createUser(userID, password: "initial-password-123456")
-        var r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin", "url=x",
-                         "allowed_roles=*", "user_active_timeout=500ms"], env)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        r = try run(["write", "database/static-roles/app", "db_name=ec", "username=\(userID)", "rotation_period=1h"], env)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let stored = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
-
+        let (env, userID, stored) = try staticRoleWithKeys(userActiveTimeout: "500ms")
         try server.setModifyingSeconds(3600)
         let start = Date()
-        r = try run(["write", "-f", "database/rotate-role/app"], env)
+        var r = try run(["write", "-f", "database/rotate-role/app"], env)
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stderr, "Error writing data to database/rotate-role/app: unable to finish rotating credentials; "
@@ -225,17 +216,8 @@ final class ElastiCacheBinaryTests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.hasSuffix("(\(unsettled))\n"), r.stderr)
 
-        // …and once AWS has finished the change (the stored password no longer works), it rotates again.
-        try server.setModifyingSeconds(0)
-        try server.setStatus(userID, "active")
-        XCTAssertFalse(try server.redisLogin(userID, stored))
-        r = try run(["tidy"], env)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("interrupted static rotation settled: app (no known password logs in; rotated again"),
-                      r.stdout)
-        let rotated = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
-        XCTAssertNotEqual(rotated, stored)
-        XCTAssertTrue(try server.redisLogin(userID, rotated))
+        // …and once AWS has finished the change, it rotates again.
+        try assertTidyRotatesAgainOnceAWSFinishes(env, userID: userID, stored: stored)
     }
 
     // MARK: A crash while waiting
@@ -244,16 +226,7 @@ final class ElastiCacheBinaryTests: XCTestCase {
     /// AWS, the rotation's intent stays, and once AWS has finished the change (the stored password
     /// no longer works), the next tidy rotates the role again.
     func testAKillWhileWaitingForActiveIsRepairedByTheNextTidy() throws {
-        let env = environment(["AWS_ACCESS_KEY_ID": server.accessKeyID, "AWS_SECRET_ACCESS_KEY": server.secretAccessKey])
-        let userID = ElastiCacheTestServer.uniqueUserID()
-        try server.createUser(userID, password: "initial-password-123456")
-        var r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin", "url=x",
-                         "allowed_roles=*", "user_active_timeout=60s"], env)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        r = try run(["write", "database/static-roles/app", "db_name=ec", "username=\(userID)", "rotation_period=1h"], env)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let stored = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
-
+        let (env, userID, stored) = try staticRoleWithKeys(userActiveTimeout: "60s")
         try server.setModifyingSeconds(3600)
         let rotation = Process()
         rotation.executableURL = PackageRoot.binary
@@ -282,17 +255,8 @@ final class ElastiCacheBinaryTests: XCTestCase {
                       "the orphaned plugin stops waiting")
         XCTAssertTrue(FileManager.default.fileExists(atPath: intent.path), "the intent outlives the crash")
 
-        // AWS finishes the interrupted change: the stored password stops working, and the next
-        // tidy (the role's lock is free: its writer is gone) rotates the role again.
-        try server.setModifyingSeconds(0)
-        try server.setStatus(userID, "active")
-        XCTAssertFalse(try server.redisLogin(userID, stored))
-        r = try run(["tidy"], env)
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.hasPrefix("interrupted static rotation settled: app (no known password logs in; rotated again"),
-                      r.stdout)
-        let repaired = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
-        XCTAssertTrue(try server.redisLogin(userID, repaired))
+        // The next tidy repairs it (the role's lock is free: its writer is gone).
+        try assertTidyRotatesAgainOnceAWSFinishes(env, userID: userID, stored: stored)
         XCTAssertFalse(FileManager.default.fileExists(atPath: intent.path))
     }
 
@@ -312,6 +276,36 @@ final class ElastiCacheBinaryTests: XCTestCase {
             return true
         }
         return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
+    /// A connection with the test key pair and this `user_active_timeout`, and a static role `app`
+    /// on a new user, rotated once: the environment, the user's id and its stored password.
+    func staticRoleWithKeys(userActiveTimeout: String) throws -> (env: [String: String], userID: String, stored: String) {
+        let env = environment(["AWS_ACCESS_KEY_ID": server.accessKeyID, "AWS_SECRET_ACCESS_KEY": server.secretAccessKey])
+        let userID = ElastiCacheTestServer.uniqueUserID()
+        try server.createUser(userID, password: "initial-password-123456")
+        var r = try run(["write", "database/config/ec", "plugin_name=redis-elasticache-database-plugin", "url=x",
+                         "allowed_roles=*", "user_active_timeout=\(userActiveTimeout)"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try run(["write", "database/static-roles/app", "db_name=ec", "username=\(userID)", "rotation_period=1h"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return (env, userID, try run(["read", "-field=password", "database/static-creds/app"], env).stdout)
+    }
+
+    /// AWS finishes the pending change (the stored password stops working); the next tidy settles
+    /// the rotation's intent by rotating again, and the password it stores logs in.
+    func assertTidyRotatesAgainOnceAWSFinishes(_ env: [String: String], userID: String, stored: String,
+                                               file: StaticString = #filePath, line: UInt = #line) throws {
+        try server.setModifyingSeconds(0)
+        try server.setStatus(userID, "active")
+        XCTAssertFalse(try server.redisLogin(userID, stored), file: file, line: line)
+        let r = try run(["tidy"], env)
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stdout.hasPrefix("interrupted static rotation settled: app (no known password logs in; rotated again"),
+                      r.stdout, file: file, line: line)
+        let rotated = try run(["read", "-field=password", "database/static-creds/app"], env).stdout
+        XCTAssertNotEqual(rotated, stored, file: file, line: line)
+        XCTAssertTrue(try server.redisLogin(userID, rotated), file: file, line: line)
     }
 
     // MARK: State helpers
