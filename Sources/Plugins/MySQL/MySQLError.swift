@@ -58,6 +58,7 @@ extension MySQLError {
             self.init(.connection, error.byPeer ? "\(address) closed the connection" : "connection to \(address) is closed")
         case (.io, .write): self.init(.connection, "could not write to \(address)\(because)")
         case (.io, _): self.init(.connection, "could not read from \(address)\(because)")
+        case (.stopped, _): self.init(.connection, "stopped waiting for \(address): the process is shutting down")
         }
     }
 }

@@ -54,6 +54,8 @@ extension RedisError {
             self.init(.connection, error.byPeer ? "\(server) closed the connection" : "connection to \(server) is closed")
         case .io:
             self.init(.connection, "lost the connection to \(server)\(because)")
+        case .stopped:
+            self.init(.connection, "stopped waiting for \(server): the process is shutting down")
         }
     }
 }
