@@ -16,6 +16,8 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case server
         /// The bytes received are not RESP.
         case protocolViolation
+        /// The TLS settings are unusable (a CA or key that does not parse, a pair that does not match).
+        case configuration
     }
 
     public var kind: Kind
