@@ -78,8 +78,6 @@ public final class OpenSSLLibrary: @unchecked Sendable {
     private(set) var SSL_get_error: dbs_fn_SSL_get_error!
     private(set) var SSL_shutdown: dbs_fn_SSL_shutdown!
     private(set) var SSL_ctrl: dbs_fn_SSL_ctrl!
-    private(set) var SSL_set1_host: dbs_fn_SSL_set1_host!
-    private(set) var SSL_get0_param: dbs_fn_SSL_get0_param!
     private(set) var SSL_get_verify_result: dbs_fn_SSL_get_verify_result!
     private(set) var SSL_get1_peer_certificate: dbs_fn_SSL_get1_peer_certificate!
     private(set) var SSL_get_version: dbs_fn_SSL_get_version!
@@ -99,13 +97,14 @@ public final class OpenSSLLibrary: @unchecked Sendable {
     private(set) var X509_free: dbs_fn_X509_free!
     private(set) var EVP_PKEY_free: dbs_fn_EVP_PKEY_free!
     private(set) var X509_STORE_add_cert: dbs_fn_X509_STORE_add_cert!
-    private(set) var X509_VERIFY_PARAM_set1_ip_asc: dbs_fn_X509_VERIFY_PARAM_set1_ip_asc!
     private(set) var X509_verify_cert_error_string: dbs_fn_X509_verify_cert_error_string!
     private(set) var X509_get_ext_d2i: dbs_fn_X509_get_ext_d2i!
     private(set) var X509_get_subject_name: dbs_fn_X509_get_subject_name!
     private(set) var X509_NAME_get_text_by_NID: dbs_fn_X509_NAME_get_text_by_NID!
     private(set) var X509_get_signature_info: dbs_fn_X509_get_signature_info!
     private(set) var X509_digest: dbs_fn_X509_digest!
+    private(set) var X509_check_host: dbs_fn_X509_check_host!
+    private(set) var X509_check_ip_asc: dbs_fn_X509_check_ip_asc!
     private(set) var GENERAL_NAMES_free: dbs_fn_GENERAL_NAMES_free!
     private(set) var OPENSSL_sk_num: dbs_fn_OPENSSL_sk_num!
     private(set) var OPENSSL_sk_value: dbs_fn_OPENSSL_sk_value!
@@ -140,8 +139,6 @@ public final class OpenSSLLibrary: @unchecked Sendable {
         SSL_get_error = try function(ssl, "SSL_get_error", dbs_fn_SSL_get_error.self)
         SSL_shutdown = try function(ssl, "SSL_shutdown", dbs_fn_SSL_shutdown.self)
         SSL_ctrl = try function(ssl, "SSL_ctrl", dbs_fn_SSL_ctrl.self)
-        SSL_set1_host = try function(ssl, "SSL_set1_host", dbs_fn_SSL_set1_host.self)
-        SSL_get0_param = try function(ssl, "SSL_get0_param", dbs_fn_SSL_get0_param.self)
         SSL_get_verify_result = try function(ssl, "SSL_get_verify_result", dbs_fn_SSL_get_verify_result.self)
         SSL_get1_peer_certificate = try function(ssl, "SSL_get1_peer_certificate", dbs_fn_SSL_get1_peer_certificate.self)
         SSL_get_version = try function(ssl, "SSL_get_version", dbs_fn_SSL_get_version.self)
@@ -161,8 +158,6 @@ public final class OpenSSLLibrary: @unchecked Sendable {
         X509_free = try function(crypto, "X509_free", dbs_fn_X509_free.self)
         EVP_PKEY_free = try function(crypto, "EVP_PKEY_free", dbs_fn_EVP_PKEY_free.self)
         X509_STORE_add_cert = try function(crypto, "X509_STORE_add_cert", dbs_fn_X509_STORE_add_cert.self)
-        X509_VERIFY_PARAM_set1_ip_asc = try function(crypto, "X509_VERIFY_PARAM_set1_ip_asc",
-                                                     dbs_fn_X509_VERIFY_PARAM_set1_ip_asc.self)
         X509_verify_cert_error_string = try function(crypto, "X509_verify_cert_error_string",
                                                      dbs_fn_X509_verify_cert_error_string.self)
         X509_get_ext_d2i = try function(crypto, "X509_get_ext_d2i", dbs_fn_X509_get_ext_d2i.self)
@@ -170,6 +165,8 @@ public final class OpenSSLLibrary: @unchecked Sendable {
         X509_NAME_get_text_by_NID = try function(crypto, "X509_NAME_get_text_by_NID", dbs_fn_X509_NAME_get_text_by_NID.self)
         X509_get_signature_info = try function(crypto, "X509_get_signature_info", dbs_fn_X509_get_signature_info.self)
         X509_digest = try function(crypto, "X509_digest", dbs_fn_X509_digest.self)
+        X509_check_host = try function(crypto, "X509_check_host", dbs_fn_X509_check_host.self)
+        X509_check_ip_asc = try function(crypto, "X509_check_ip_asc", dbs_fn_X509_check_ip_asc.self)
         GENERAL_NAMES_free = try function(crypto, "GENERAL_NAMES_free", dbs_fn_GENERAL_NAMES_free.self)
         OPENSSL_sk_num = try function(crypto, "OPENSSL_sk_num", dbs_fn_OPENSSL_sk_num.self)
         OPENSSL_sk_value = try function(crypto, "OPENSSL_sk_value", dbs_fn_OPENSSL_sk_value.self)

@@ -126,6 +126,13 @@ private final class Session {
             throw TLSError(.unavailable, "could not set up TLS: \(lib.takeErrorReason() ?? "SSL_CTX_new failed")")
         }
         self.context = context
+        // SSL_new copies the context's settings (verification, certificate, key): they come first.
+        do throws(TLSError) {
+            try Self.configure(context, lib, configuration)
+        } catch {
+            lib.SSL_CTX_free(context)
+            throw error
+        }
         guard let ssl = lib.SSL_new(context) else {
             lib.SSL_CTX_free(context)
             throw TLSError(.unavailable, "could not set up TLS: \(lib.takeErrorReason() ?? "SSL_new failed")")
@@ -142,7 +149,7 @@ private final class Session {
         self.incoming = incoming
         self.outgoing = outgoing
         lib.SSL_set_bio(ssl, incoming, outgoing)
-        try configure()
+        try configureSession()
     }
 
     deinit {
@@ -150,7 +157,8 @@ private final class Session {
         lib.SSL_CTX_free(context)
     }
 
-    private func configure() throws(TLSError) {
+    private static func configure(_ context: OpaquePointer, _ lib: OpenSSLLibrary,
+                                  _ configuration: TLSConfiguration) throws(TLSError) {
         _ = lib.SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
         if configuration.verification != .none {
             lib.SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
@@ -172,28 +180,28 @@ private final class Session {
         } else {
             lib.SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         }
-        try useClientCertificate()
-
-        let name = configuration.serverName
-        let isIP = TLSConfiguration.isIPAddress(name)
-        if configuration.verification == .chainAndHost {
-            let set = isIP ? lib.X509_VERIFY_PARAM_set1_ip_asc(lib.SSL_get0_param(ssl), name)
-                           : lib.SSL_set1_host(ssl, name)
-            guard set == 1 else { throw TLSError(.configuration, "cannot verify the server name \"\(name)\"") }
-        }
-        if configuration.sendsServerName && !isIP && !name.isEmpty {
-            _ = name.withCString { lib.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0)) }
-        }
+        try useClientCertificate(context, lib, configuration)
         if !configuration.alpnProtocols.isEmpty {
             let wire = configuration.alpnProtocols.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
             guard lib.SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) == 0 else {
                 throw TLSError(.configuration, "could not offer ALPN \(configuration.alpnProtocols)")
             }
         }
+    }
+
+    /// The per-connection settings: the name to send. (The name is checked after the handshake,
+    /// `checkServerName`, where the certificate is still at hand to say which names it has.)
+    private func configureSession() throws(TLSError) {
+        let name = configuration.serverName
+        let isIP = TLSConfiguration.isIPAddress(name)
+        if configuration.sendsServerName && !isIP && !name.isEmpty {
+            _ = name.withCString { lib.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0)) }
+        }
         lib.SSL_set_connect_state(ssl)
     }
 
-    private func useClientCertificate() throws(TLSError) {
+    private static func useClientCertificate(_ context: OpaquePointer, _ lib: OpenSSLLibrary,
+                                             _ configuration: TLSConfiguration) throws(TLSError) {
         switch (configuration.clientCertificate, configuration.clientKey) {
         case (nil, nil):
             return
@@ -234,11 +242,29 @@ private final class Session {
             }
             do throws(SocketError) {
                 try flush(to: transport, deadline: deadline)
-                if status == SSL_ERROR_NONE { return }
+                if status == SSL_ERROR_NONE { break }
                 if status == SSL_ERROR_WANT_READ { try feed(from: transport, deadline: deadline) }
             } catch {
                 throw TLSError(.transport, "TLS handshake with \(address) failed: \(error)", socketError: error)
             }
+        }
+        if configuration.verification == .chainAndHost { try checkServerName() }
+    }
+
+    /// The certificate (whose chain OpenSSL verified) must name the server: SAN DNS (wildcards as
+    /// RFC 6125) or IP, the subject CN only when there is no SAN. Nothing was sent over the session yet.
+    private func checkServerName() throws(TLSError) {
+        let name = configuration.serverName
+        guard let certificate = lib.SSL_get1_peer_certificate(ssl) else {
+            throw TLSError(.verification, "TLS handshake with \(address) failed: the server sent no certificate")
+        }
+        defer { lib.X509_free(certificate) }
+        let matches = TLSConfiguration.isIPAddress(name)
+            ? lib.X509_check_ip_asc(certificate, name, 0) == 1
+            : lib.X509_check_host(certificate, name, name.utf8.count, 0, nil) == 1
+        lib.ERR_clear_error()
+        guard matches else {
+            throw TLSError(.verification, "TLS handshake with \(address) failed: \(verificationReason(X509_V_ERR_HOSTNAME_MISMATCH))")
         }
     }
 
