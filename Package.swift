@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
-        .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TestSupport"]),
+        .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TLS", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
         .testTarget(name: "ElastiCacheTests", dependencies: ["ElastiCachePlugin", "RedisPlugin", "TestSupport"]),
     ],

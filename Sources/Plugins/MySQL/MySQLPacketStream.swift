@@ -64,7 +64,10 @@ final class MySQLPacketStream {
             tls = session
             transport = session
         } catch {
-            if let socketError = error.socketError { throw MySQLError(socketError, timeout: operation.seconds, limit: operation.name) }
+            if let socketError = error.socketError {
+                let failure = MySQLError(socketError, timeout: operation.seconds, limit: operation.name)
+                throw MySQLError(.connection, "TLS handshake failed: \(failure.message)")
+            }
             throw MySQLError(error.kind == .configuration ? .configuration : .connection, error.message)
         }
     }

@@ -47,7 +47,10 @@ public final class RedisConnection {
             stream = session
             tls = session
         } catch {
-            if let socketError = error.socketError { throw RedisError(socketError, host: host, timeout: connectTimeout) }
+            if let socketError = error.socketError {
+                let failure = RedisError(socketError, host: host, timeout: connectTimeout)
+                throw RedisError(failure.kind, "TLS handshake failed: \(failure.message) (does the server speak TLS on this port?)")
+            }
             throw RedisError(error.kind == .configuration ? .configuration : .connection, error.message)
         }
     }
