@@ -9,13 +9,18 @@ public final class HostileServer {
     private let folder: TemporaryFolder
     private let recordURL: URL
 
-    public init(_ protocolName: String, _ scenario: String, lifetime: TimeInterval = 30) throws {
+    public convenience init(_ protocolName: String, _ scenario: String, lifetime: TimeInterval = 30) throws {
+        try self.init(script: "hostile-server", before: [protocolName, scenario], after: [String(lifetime)])
+    }
+
+    /// Another script of Tests/servers with the same contract: `SCRIPT BEFORE… PORT_FILE RECORD_FILE AFTER…`.
+    public init(script: String, before: [String], after: [String]) throws {
         folder = TemporaryFolder("dbsecrets-hostile")
         recordURL = folder.url.appendingPathComponent("received")
         let portURL = folder.url.appendingPathComponent("port")
         process = Process()
-        process.executableURL = URL(fileURLWithPath: PackageRoot.url.path + "/Tests/servers/hostile-server")
-        process.arguments = [protocolName, scenario, portURL.path, recordURL.path, String(lifetime)]
+        process.executableURL = URL(fileURLWithPath: PackageRoot.url.path + "/Tests/servers/" + script)
+        process.arguments = before + [portURL.path, recordURL.path] + after
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -29,7 +34,7 @@ public final class HostileServer {
         guard let found else {
             process.terminate()
             folder.remove()
-            throw NSError(domain: "HostileServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "hostile-server did not start"])
+            throw NSError(domain: "HostileServer", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(script) did not start"])
         }
         port = found
     }
