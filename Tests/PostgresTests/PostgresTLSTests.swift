@@ -176,4 +176,24 @@ final class PostgresTLSTests: XCTestCase {
         // PostgreSQL 15 reads the ClientHello as a startup packet and hangs up.
         XCTAssertThrowsError(try connect("sslmode=require&sslnegotiation=direct"))
     }
+
+    func testDirectNegotiationSpeaksTLSAtOnceWithALPN() throws {
+        let env = ProcessInfo.processInfo.environment
+        let cert = env["DBSECRETS_TEST_TLS_SERVER_CERT"] ?? "", key = env["DBSECRETS_TEST_TLS_SERVER_KEY"] ?? ""
+        let front = try HostileServer(script: "tls-front", before: ["alpn"], after: [cert, key, String(server.port)])
+        defer { front.stop() }
+        let parsed = try PostgresConnectionURL(parsing: "postgresql://\(server.user):\(PostgresConnectionURL.pathEscape(server.password))@127.0.0.1:\(front.port)/\(server.database)?sslmode=verify-full&sslnegotiation=direct&sslrootcert=\(tls.caFile)")
+        let connection = try PostgresConnection.connect(try parsed.configuration())
+        XCTAssertEqual(connection.tls?.negotiatedProtocol, "postgresql")
+        XCTAssertEqual(try connection.simpleQuery("SELECT 1").rows, [["1"]])
+        connection.close()
+        XCTAssertEqual(String(decoding: front.received, as: UTF8.self), "postgresql\n")
+
+        let withoutALPN = try HostileServer(script: "tls-front", before: ["no-alpn"], after: [cert, key, String(server.port)])
+        defer { withoutALPN.stop() }
+        let refused = try PostgresConnectionURL(parsing: "postgresql://u:p@127.0.0.1:\(withoutALPN.port)/db?sslmode=require&sslnegotiation=direct")
+        XCTAssertThrowsError(try PostgresConnection.connect(try refused.configuration())) { error in
+            XCTAssertTrue("\(error)".contains(#"did not select ALPN "postgresql""#), "\(error)")
+        }
+    }
 }
