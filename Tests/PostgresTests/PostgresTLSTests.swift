@@ -160,6 +160,10 @@ final class PostgresTLSTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains("over a connection without TLS; refused"), "\(error)")
             }
             try connect("sslmode=disable&require_auth=\(method)", user: user, password: password).close()
+            // allow: the clear-text attempt is refused here, so the retry goes over TLS.
+            let allowed = try connect("sslmode=allow", user: user, password: password)
+            XCTAssertTrue(try isEncrypted(allowed))
+            allowed.close()
             // SCRAM-only settings refuse them even over TLS.
             XCTAssertThrowsError(try connect("sslmode=require", user: user, password: password, scramOnly: true))
             XCTAssertThrowsError(try connect("sslmode=require&require_auth=scram-sha-256", user: user, password: password))

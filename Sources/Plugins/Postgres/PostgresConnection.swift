@@ -97,10 +97,12 @@ public final class PostgresConnection {
         guard configuration.security.mode == .allow && !isUnixSocket else {
             return try attempt(configuration, tls: !isUnixSocket && configuration.security.mode != .disable, deadline: deadline)
         }
-        // sslmode=allow: clear text first; TLS only when the server refuses that login (pg_hba).
+        // sslmode=allow: clear text first; TLS only when that login is refused, by the server
+        // (pg_hba's "no encryption") or by the policy (a password that may go only over TLS).
         do {
             return try attempt(configuration, tls: false, deadline: deadline)
-        } catch let error as PostgresClientError where error.serverError?.sqlState == "28000" {
+        } catch let error as PostgresClientError
+                    where error.serverError?.sqlState == "28000" || (error.kind == .authentication && error.serverError == nil) {
             return try attempt(configuration, tls: true, deadline: deadline)
         }
     }
