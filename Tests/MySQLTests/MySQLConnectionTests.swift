@@ -110,7 +110,7 @@ final class MySQLConnectionTests: XCTestCase {
         defer { conn.close() }
         let start = Date()
         XCTAssertThrowsError(try conn.execute("SELECT SLEEP(3)")) { error in
-            XCTAssertEqual("\(error)", "timed out after 0.5s waiting for \(server.host):\(server.port) to answer")
+            XCTAssertEqual("\(error)", "timed out after 0.5s (readTimeout) waiting for \(server.host):\(server.port) to answer")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }

@@ -59,15 +59,15 @@ public final class RedisConnection {
     public static func connect(host: String, port: Int, username: String, password: String,
                                connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10,
                                tls: TLSConfiguration? = nil) throws(RedisError) -> RedisConnection {
-        let started = Date()
+        let deadline = Date().addingTimeInterval(connectTimeout)
         let connection = try RedisConnection(host: host, port: port, connectTimeout: connectTimeout, readTimeout: readTimeout, tls: tls)
-        try connection.authenticate(username: username, password: password,
-                                    timeout: max(0.001, connectTimeout - Date().timeIntervalSince(started)))
+        try connection.authenticate(username: username, password: password, timeout: connectTimeout, deadline: deadline)
         return connection
     }
 
-    public func authenticate(username: String, password: String, timeout: TimeInterval? = nil) throws(RedisError) {
-        let reply = try send(["AUTH", username, password], timeout: timeout)
+    public func authenticate(username: String, password: String, timeout: TimeInterval? = nil,
+                             deadline: Date? = nil) throws(RedisError) {
+        let reply = try send(["AUTH", username, password], timeout: timeout, deadline: deadline)
         if case .error(let line) = reply {
             let code = reply.errorCode
             let text = line.redacting([password])
@@ -79,10 +79,11 @@ public final class RedisConnection {
         self.username = username
     }
 
-    /// Sends a command and returns its reply; an error reply is returned, not thrown.
-    public func send(_ arguments: [String], timeout: TimeInterval? = nil) throws(RedisError) -> RESPValue {
+    /// Sends a command and returns its reply; an error reply is returned, not thrown. The whole
+    /// round trip ends by `deadline` (default: `timeout`, else `readTimeout`, from now).
+    public func send(_ arguments: [String], timeout: TimeInterval? = nil, deadline: Date? = nil) throws(RedisError) -> RESPValue {
         let limit = timeout ?? readTimeout
-        let deadline = Date().addingTimeInterval(limit)
+        let deadline = deadline ?? Date().addingTimeInterval(limit)
         do throws(RedisError) {
             try onSocket(timeout: limit) { () throws(SocketError) in
                 try stream.write(RESPEncoder.command(arguments), deadline: deadline)
