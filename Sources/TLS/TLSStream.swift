@@ -52,6 +52,16 @@ public final class TLSStream: ByteStream {
         #endif
     }
 
+    /// Loads OpenSSL and parses the configuration's CA, certificate and key, without connecting:
+    /// what a plugin calls when a connection is written, so a bad PEM is reported then.
+    public static func check(_ configuration: TLSConfiguration) throws(TLSError) {
+        #if os(Linux)
+        _ = try Session(try OpenSSLLibrary.shared(), configuration, address: configuration.serverName)
+        #else
+        throw TLSError(.unavailable, "TLS is only available in the Linux build of dbsecrets (it uses the system's OpenSSL 3)")
+        #endif
+    }
+
     #if os(Linux)
     private init(transport: ByteStream, library: OpenSSLLibrary, session: Session) {
         self.transport = transport
@@ -171,7 +181,7 @@ private final class Session {
                 let roots = try PEMReader(lib).certificates(pem)
                 defer { roots.forEach { lib.X509_free($0) } }
                 guard !roots.isEmpty else {
-                    throw TLSError(.configuration, "the CA certificate holds no PEM certificate")
+                    throw TLSError(.configuration, "unable to add CA to cert pool: the CA holds no PEM certificate")
                 }
                 let store = lib.SSL_CTX_get_cert_store(context)
                 for root in roots { _ = lib.X509_STORE_add_cert(store, root) }

@@ -1,3 +1,4 @@
+import DBPlugin
 import Foundation
 @testable import PostgresPlugin
 import TestSupport
@@ -198,6 +199,23 @@ final class PostgresTLSTests: XCTestCase {
         let refused = try PostgresConnectionURL(parsing: "postgresql://u:p@127.0.0.1:\(withoutALPN.port)/db?sslmode=require&sslnegotiation=direct")
         XCTAssertThrowsError(try PostgresConnection.connect(try refused.configuration())) { error in
             XCTAssertTrue("\(error)".contains(#"did not select ALPN "postgresql""#), "\(error)")
+        }
+    }
+
+    func testAnUnusableInlineCAOrKeyIsRefusedWhenTheConnectionIsWritten() {
+        let plugin = PostgresPlugin()
+        defer { plugin.close() }
+        let base: [String: JSONValue] = ["connection_url": .string(url("sslmode=verify-full")), "username": "u", "password": "test-password-1"]
+        XCTAssertThrowsError(try plugin.initialize(InitializeRequest(config: base.merging(["tls_ca": "not a certificate"]) { $1 },
+                                                                     verifyConnection: false))) { error in
+            XCTAssertEqual((error as? PluginError)?.kind, .invalidConfiguration)
+            XCTAssertTrue("\(error)".contains("unable to add CA to cert pool"), "\(error)")
+        }
+        XCTAssertThrowsError(try plugin.initialize(InitializeRequest(
+            config: base.merging(["tls_certificate": .string(tls.clientCertificate), "private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n"]) { $1 },
+            verifyConnection: false))) { error in
+            XCTAssertTrue("\(error)".contains("unable to load cert"), "\(error)")
+            XCTAssertFalse("\(error)".contains("AAAA"), "\(error)")
         }
     }
 }

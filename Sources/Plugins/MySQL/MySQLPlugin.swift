@@ -72,6 +72,13 @@ public final class MySQLPlugin: DatabasePlugin {
         let parsed = try MySQLDSN(parsing: rendered)
         if !parsed.password.isEmpty { secrets.append(parsed.password) }
         security = try MySQLTransportSecurity.resolve(parsed, config)
+        if let security, security.required {
+            do throws(TLSError) {
+                try TLSStream.check(security.tls)
+            } catch {
+                throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration, error.message.redacting(secrets))
+            }
+        }
         dsn = parsed
         usernameTemplate = template
 

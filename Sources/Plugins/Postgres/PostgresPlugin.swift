@@ -1,5 +1,6 @@
 import DBPlugin
 import Foundation
+import TLS
 import UsernameTemplate
 
 /// The names under which the CLI registers this plugin.
@@ -99,8 +100,11 @@ public final class PostgresPlugin: DatabasePlugin {
             if let keyPassword = fields.sslPassword { secrets.append(keyPassword) }
             parsed = try fields.configuration(inlineTLS: inlineTLS, passwordAuthenticationSCRAM: mode == .scramSHA256,
                                               statementTimeout: statementTimeout)
+            if parsed.security.mode == .require { try TLSStream.check(parsed.security.tls) }
         } catch let error as PostgresClientError {
             throw PluginError(.invalidConfiguration, error.message.redacting(secrets))
+        } catch let error as TLSError {
+            throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration, error.message.redacting(secrets))
         }
 
         close()

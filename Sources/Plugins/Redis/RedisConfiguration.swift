@@ -107,9 +107,15 @@ struct RedisConfiguration: Sendable {
         guard (certificate == nil) == (key == nil) else {
             throw PluginError(.invalidConfiguration, "tls_certificate and private_key must be given together")
         }
-        return TLSConfiguration(verification: insecure ? .none : .chainAndHost,
-                                trustRoots: ca.map { .pem(Array($0.utf8)) } ?? .system,
-                                clientCertificate: certificate.map { Array($0.utf8) }, clientKey: key.map { Array($0.utf8) },
-                                serverName: host)
+        let tls = TLSConfiguration(verification: insecure ? .none : .chainAndHost,
+                                   trustRoots: ca.map { .pem(Array($0.utf8)) } ?? .system,
+                                   clientCertificate: certificate.map { Array($0.utf8) }, clientKey: key.map { Array($0.utf8) },
+                                   serverName: host)
+        do throws(TLSError) {
+            try TLSStream.check(tls)
+        } catch {
+            throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration, error.message)
+        }
+        return tls
     }
 }
