@@ -11,8 +11,10 @@ let package = Package(
         .executable(name: "dbsecrets-elasticache-plugin", targets: ["dbsecrets-elasticache-plugin"]),
     ],
     targets: [
-        // Hashes, HMAC, PBKDF2: shared by SCRAM, MySQL auth, SigV4 and templates.
-        .target(name: "CryptoPrimitives"),
+        // Hashes, HMAC, PBKDF2: shared by SCRAM, MySQL auth, SigV4 and templates. Optimized in
+        // debug builds too: unoptimized, one SCRAM login (4096 rounds of PBKDF2) takes 200 ms,
+        // and the tests log in thousands of times.
+        .target(name: "CryptoPrimitives", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The contract every database plugin implements, and what plugins share.
         .target(name: "DBPlugin"),
         // The system's OpenSSL 3 headers (libssl-dev); the libraries are loaded with dlopen by TLS.
