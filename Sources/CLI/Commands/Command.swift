@@ -47,13 +47,15 @@ struct Invocation {
     let format: OutputFormat
     let stateDirectoryFlag: String?
     let plugins: PluginCatalog
+    /// The secrets this command has seen, redacted from every error it prints.
+    let secrets: SecretRegistry
 
     var positionals: [String] { arguments.positionals }
 
     var printer: ResponsePrinter { ResponsePrinter(terminal: terminal, format: format) }
 
     func makeEngine() -> Engine {
-        let state = StateDirectory.resolve(flag: stateDirectoryFlag, environment: terminal.environment)
+        let state = StateDirectory.resolve(flag: stateDirectoryFlag, environment: terminal.environment, secrets: secrets)
         return Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal, plugins: plugins))
     }
 
