@@ -17,16 +17,19 @@ let package = Package(
         .target(name: "CryptoPrimitives", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The contract every database plugin implements, and what plugins share.
         .target(name: "DBPlugin"),
+        // The system's OpenSSL 3 headers (libssl-dev); the libraries are loaded with dlopen by TLS.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // TLS sessions over DBPlugin's ByteStream, for every wire client. Linux only; elsewhere
+        // asking for TLS is a clear error.
+        .target(name: "TLS", dependencies: ["DBPlugin", .target(name: "COpenSSL", condition: .when(platforms: [.linux]))]),
         .target(name: "UsernameTemplate", dependencies: ["CryptoPrimitives"]),
         .target(name: "PasswordPolicy"),
 
         // One folder per plugin, each with its wire client beside it.
-        .target(name: "PostgresPlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
-        .target(name: "RedisPlugin", dependencies: ["DBPlugin", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
-        .target(name: "MySQLPlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
-        // The system's OpenSSL 3 (libssl-dev), for TLS.
-        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
-        .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives", "COpenSSL"], path: "Sources/Plugins/ElastiCache"),
+        .target(name: "PostgresPlugin", dependencies: ["DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
+        .target(name: "RedisPlugin", dependencies: ["DBPlugin", "TLS", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
+        .target(name: "MySQLPlugin", dependencies: ["DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
+        .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "TLS", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
 
         // Runs a plugin as its own process, as Vault runs external plugins.
         .target(name: "PluginProcess", dependencies: ["DBPlugin"]),
@@ -45,7 +48,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
-        .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TestSupport"]),
+        .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TLS", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
         .testTarget(name: "ElastiCacheTests", dependencies: ["ElastiCachePlugin", "RedisPlugin", "TestSupport"]),
     ],

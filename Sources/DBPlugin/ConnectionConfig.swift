@@ -25,19 +25,25 @@ public struct ConnectionConfig: Sendable {
         return i
     }
 
-    /// A duration as seconds (`5`) or with a unit (`"500ms"`, `"5s"`, `"1m"`): positive, or also
-    /// zero when `allowZero`.
-    public func duration(_ key: String, default value: TimeInterval, allowZero: Bool = false) throws(PluginError) -> TimeInterval {
-        guard let v = raw[key], v != .null else { return value }
+    /// A positive duration (also zero when `allowZero`): a number of seconds (`5`, `"2.5"`) or a Go
+    /// duration (`"500ms"`, `"1m"`).
+    public func duration(_ key: String, default value: Double, allowZero: Bool = false) throws -> Double {
+        guard let raw = raw[key], raw != .null else { return value }
         let invalid = PluginError(.invalidConfiguration, "invalid value for \(key): expected a \(allowZero ? "" : "positive ")"
-            + "duration such as \"5s\" or \"500ms\"")
-        guard let text = v.textValue?.trimmingCharacters(in: .whitespaces) else { throw invalid }
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("", 1)]
-        for unit in units where text.hasSuffix(unit.suffix) {
-            guard let number = Double(text.dropLast(unit.suffix.count)), number.isFinite,
-                  number > 0 || (allowZero && number == 0) else { throw invalid }
-            return number * unit.seconds
-        }
-        throw invalid
+            + "duration such as \"10s\" or \"500ms\"")
+        guard let text = raw.textValue?.trimmingCharacters(in: .whitespaces) else { throw invalid }
+        guard let seconds = Double(text) ?? GoDuration.seconds(text), seconds.isFinite,
+              seconds > 0 || (allowZero && seconds == 0) else { throw invalid }
+        return seconds
     }
+
+    /// `statement_timeout` (ours; Vault has none): how long one statement or command may take,
+    /// its whole round trip, before the client gives up and drops the connection.
+    public func statementTimeout(default value: Double = ConnectionConfig.defaultStatementTimeout) throws -> Double {
+        try duration("statement_timeout", default: value)
+    }
+
+    /// Long enough for any statement dbsecrets runs, short enough that a hung database cannot hold
+    /// a tidy pass (one wait per due item) for hours.
+    public static let defaultStatementTimeout: Double = 10
 }

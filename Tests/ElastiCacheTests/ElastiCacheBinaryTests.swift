@@ -260,6 +260,42 @@ final class ElastiCacheBinaryTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: intent.path))
     }
 
+    /// `agent` stops within a second of SIGTERM even while a rotation waits for the user: the stop is
+    /// passed on to the plugin, whose wait ends like a lost connection; the next tidy repairs it.
+    func testTheAgentStopsPromptlyWhileARotationWaitsForTheUser() throws {
+        let (env, userID, stored) = try staticRoleWithKeys(userActiveTimeout: "60s")
+        try server.setModifyingSeconds(3600)
+        try makeRoleDue("app")
+        let err = folder.url.appendingPathComponent("agent.err")
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let agent = Process()
+        agent.executableURL = PackageRoot.binary
+        agent.arguments = ["agent", "-interval=1s"]
+        agent.environment = env
+        agent.standardInput = FileHandle.nullDevice
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = try FileHandle(forWritingTo: err)
+        try agent.run()
+        let intent = state.appendingPathComponent("intents/static-app.json")
+        var plugin: Int32?
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && (plugin == nil || !FileManager.default.fileExists(atPath: intent.path)) {
+            plugin = children(of: agent.processIdentifier).first
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let pluginPID = try XCTUnwrap(plugin, "the plugin process was not started")
+        Thread.sleep(forTimeInterval: 0.5)  // ModifyUser sent; now waiting
+        let stopped = Date()
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(stopped), 2.5)
+        XCTAssertEqual(agent.terminationStatus, 0)
+        XCTAssertTrue(!FileManager.default.fileExists(atPath: "/proc/\(pluginPID)") || isZombie(pluginPID))
+        let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        XCTAssertTrue(errors.contains("dbsecrets stopped while waiting for user \(userID) to be active"), errors)
+        try assertTidyRotatesAgainOnceAWSFinishes(env, userID: userID, stored: stored)
+    }
+
     /// Process ids whose parent is `pid`, from /proc.
     func children(of pid: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -17,11 +17,11 @@ public struct ElastiCacheTestServer: Sendable {
     public var sessionSecretAccessKey: String
     public var sessionToken: String
     public var redisPort: Int
-    /// The same API over HTTPS, with a certificate for 127.0.0.1 and localhost from `caBundle`'s CA.
+    /// The same API over HTTPS, with a certificate for 127.0.0.1 only from `caBundle`'s CA.
     public var tlsEndpoint: String
-    /// HTTPS with a certificate from the same CA for another name only.
-    public var tlsMismatchEndpoint: String
     public var caBundle: String
+    /// A CA that signed nothing here.
+    public var otherCABundle: String
     public var stsEndpoint: String
     public var stsTLSEndpoint: String
     public var instanceMetadataEndpoint: String
@@ -38,7 +38,7 @@ public struct ElastiCacheTestServer: Sendable {
               let secret = v("SECRET_ACCESS_KEY"), let sessionKey = v("SESSION_ACCESS_KEY_ID"),
               let sessionSecret = v("SESSION_SECRET_ACCESS_KEY"), let token = v("SESSION_TOKEN"),
               let redisPort = v("REDIS_PORT").flatMap(Int.init), let tls = v("TLS_ENDPOINT"),
-              let mismatch = v("TLS_MISMATCH_ENDPOINT"), let ca = aws("CA_BUNDLE"), let sts = aws("STS_ENDPOINT"), let stsTLS = aws("STS_TLS_ENDPOINT"),
+              let otherCA = env["DBSECRETS_TEST_TLS_OTHER_CA"], let ca = aws("CA_BUNDLE"), let sts = aws("STS_ENDPOINT"), let stsTLS = aws("STS_TLS_ENDPOINT"),
               let imds = aws("IMDS_ENDPOINT"), let container = aws("CONTAINER_ENDPOINT") else {
             let reason = "DBSECRETS_TEST_ELASTICACHE_* not set: run scripts/test or Tests/servers/start-elasticache"
             if env["CI"] != nil { XCTFail(reason, file: file, line: line) }
@@ -46,8 +46,8 @@ public struct ElastiCacheTestServer: Sendable {
         }
         return ElastiCacheTestServer(endpoint: endpoint, region: region, accessKeyID: key, secretAccessKey: secret,
                                      sessionAccessKeyID: sessionKey, sessionSecretAccessKey: sessionSecret,
-                                     sessionToken: token, redisPort: redisPort, tlsEndpoint: tls, tlsMismatchEndpoint: mismatch,
-                                     caBundle: ca, stsEndpoint: sts, stsTLSEndpoint: stsTLS, instanceMetadataEndpoint: imds,
+                                     sessionToken: token, redisPort: redisPort, tlsEndpoint: tls, caBundle: ca,
+                                     otherCABundle: otherCA, stsEndpoint: sts, stsTLSEndpoint: stsTLS, instanceMetadataEndpoint: imds,
                                      containerEndpoint: container)
     }
 

@@ -10,7 +10,7 @@ only when the user is `active` again.
 
 The same process runs the credential doubles (STS, instance metadata, container credentials) on
 their own ports, sharing one registry of keys: credentials they issue are accepted here until
-they expire (then: 403 ExpiredToken). The API also listens over HTTPS (a test CA's certificate).
+they expire (then: 403 ExpiredToken). The API also listens over HTTPS (the run's test certificate, for 127.0.0.1).
 
 Test-only actions (not AWS, not signed), POSTed form-encoded like the real ones:
   TestCreateUser   UserId, [UserName], [AccessString], [Passwords.member.N], [Status]
@@ -305,8 +305,6 @@ def main():
     p.add_argument("--ports-file", required=True, help="where the other servers' ports are written (NAME=PORT lines)")
     p.add_argument("--cert", required=True)
     p.add_argument("--key", required=True)
-    p.add_argument("--mismatch-cert", required=True)
-    p.add_argument("--mismatch-key", required=True)
     p.add_argument("--region", required=True)
     p.add_argument("--access-key", required=True)
     p.add_argument("--secret-key", required=True)
@@ -327,7 +325,6 @@ def main():
     threading.Thread(target=state.settle_all, daemon=True).start()
     servers = {
         "tls": serve("elasticache-tls", 0, Handler, state, tls=(a.cert, a.key)),
-        "tls_mismatch": serve("elasticache-tls-mismatch", 0, Handler, state, tls=(a.mismatch_cert, a.mismatch_key)),
         "sts": serve("sts", 0, STSHandler, state.sts),
         "sts_tls": serve("sts-tls", 0, STSHandler, state.sts, tls=(a.cert, a.key)),
         "imds": serve("imds", 0, IMDSHandler, IMDSState(registry)),

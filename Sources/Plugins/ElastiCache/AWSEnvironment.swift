@@ -1,5 +1,6 @@
 import DBPlugin
 import Foundation
+import TLS
 
 /// What the AWS SDKs read from the process environment and the shared files: the profile, the
 /// region, service endpoints, the CA bundle. The environment is a plain dictionary so tests can
@@ -108,20 +109,35 @@ public struct AWSEnvironment: Sendable {
 
     /// `AWS_CA_BUNDLE`, else the profile's `ca_bundle`: a PEM file trusted instead of the system's
     /// certificates for the ElastiCache and STS endpoints (a private or test endpoint over HTTPS).
-    func caBundle() throws -> String? {
-        let found: (path: String, origin: String)
-        if let path = value("AWS_CA_BUNDLE") {
-            found = (path, "AWS_CA_BUNDLE")
-        } else if let path = configSetting("ca_bundle") {
-            found = (expandingHome(path), "ca_bundle of profile \"\(profileName)\" in \(configFilePath)")
+    /// Read and parsed now, so a bad bundle is a configuration error before any request.
+    func trustRoots() throws -> TLSConfiguration.TrustRoots {
+        let path: String, origin: String
+        if let value = value("AWS_CA_BUNDLE") {
+            (path, origin) = (value, "AWS_CA_BUNDLE")
+        } else if let value = configSetting("ca_bundle") {
+            (path, origin) = (expandingHome(value), "ca_bundle of profile \"\(profileName)\" in \(configFilePath)")
         } else {
-            return nil
+            return .system
         }
-        guard FileManager.default.isReadableFile(atPath: found.path) else {
-            throw PluginError(.invalidConfiguration, "the CA bundle \(found.path) (\(found.origin)) cannot be read")
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.read(upToCount: Self.maximumCABundleBytes + 1) else {
+            throw PluginError(.invalidConfiguration, "the CA bundle \(path) (\(origin)) cannot be read")
         }
-        return found.path
+        try? handle.close()
+        guard data.count <= Self.maximumCABundleBytes else {
+            throw PluginError(.invalidConfiguration, "the CA bundle \(path) (\(origin)) is larger than 1 MiB")
+        }
+        let roots = TLSConfiguration.TrustRoots.pem(Array(data))
+        do throws(TLSError) {
+            try TLSStream.check(TLSConfiguration(verification: .chainAndHost, trustRoots: roots, serverName: "localhost"))
+        } catch {
+            throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration,
+                              "the CA bundle \(path) (\(origin)): \(error.message)")
+        }
+        return roots
     }
+
+    /// Debian's whole system bundle is about 200 KiB.
+    static let maximumCABundleBytes = 1024 * 1024
 
     /// `~/x` in a path read from a shared file, as the AWS CLI writes them.
     func expandingHome(_ path: String) -> String {

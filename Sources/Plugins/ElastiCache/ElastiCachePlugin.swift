@@ -54,7 +54,7 @@ public final class ElastiCachePlugin: DatabasePlugin {
         let config = try ElastiCacheConfiguration(request.config)
         let region = environment.region(configured: config.region)
         let endpoint = try environment.elastiCacheEndpoint(configured: config.endpoint, region: region)
-        let http = HTTPClient(timeout: retryPolicy.requestTimeout, caBundle: try environment.caBundle())
+        let http = HTTPClient(timeout: retryPolicy.requestTimeout, trustRoots: try environment.trustRoots())
         let chain = AWSCredentialChain(environment: environment, region: region, retryPolicy: retryPolicy,
                                        apiHTTP: http, addresses: addresses)
         let credentials = AWSCredentialCache(try chain.provider(accessKeyID: config.accessKeyID,
@@ -143,14 +143,17 @@ public final class ElastiCachePlugin: DatabasePlugin {
     private func waitUntilActive(_ username: String, client: ElastiCacheClient) throws {
         let deadline = Date().addingTimeInterval(userActiveTimeout)
         var delay = Self.firstActiveCheckDelay
-        // Run as dbsecrets' plugin process: if dbsecrets is killed meanwhile, nobody waits for the
-        // answer (its intent record covers the rotation), so stop asking AWS.
+        // Run as dbsecrets' plugin process: if dbsecrets is killed or asked to stop meanwhile,
+        // nobody should wait for the answer (the rotation's intent record covers it): stop asking AWS.
         let parent = getppid()
-        while true {
-            if getppid() != parent {
+        func checkNotStopped() throws {
+            if getppid() != parent || StopRequest.isRequested {
                 throw PluginError(.connection, "dbsecrets stopped while waiting for user \(username) to be active",
                                   outcome: .unknown)
             }
+        }
+        while true {
+            try checkNotStopped()
             let status: String
             do {
                 let users = try client.describeUsers(userID: username)
@@ -174,7 +177,12 @@ public final class ElastiCachePlugin: DatabasePlugin {
                     + "\(formatSeconds(userActiveTimeout)) (user_active_timeout): the new password may not work yet, "
                     + "so the rotation is not done", outcome: .unknown)
             }
-            Thread.sleep(forTimeInterval: min(delay, remaining))
+            // In slices, so a stop is noticed within a fifth of a second.
+            let wakeUp = Date().addingTimeInterval(min(delay, remaining))
+            while Date() < wakeUp {
+                try checkNotStopped()
+                Thread.sleep(forTimeInterval: min(BlockingSocket.waitSlice, max(wakeUp.timeIntervalSinceNow, 0)))
+            }
             delay = min(delay * 2, Self.maximumActiveCheckDelay)
         }
     }

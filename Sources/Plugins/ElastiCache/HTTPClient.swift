@@ -1,5 +1,6 @@
 import DBPlugin
 import Foundation
+import TLS
 
 struct HTTPResponse: Sendable {
     var status: Int
@@ -15,8 +16,9 @@ struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     var isTimeout: Bool
 }
 
-/// HTTP/1.1 over a `BlockingSocket`, with TLS for https URLs: one request per connection
-/// (`Connection: close`), every step bounded by one deadline, the answer bounded in size.
+/// HTTP/1.1 over a `BlockingSocket`, with the TLS layer (`Sources/TLS`) for https URLs: one
+/// request per connection (`Connection: close`), every step bounded by one deadline, the answer
+/// bounded in size. The server's certificate must lead to a trusted root and name the host.
 ///
 /// Ours rather than URLSession: on Linux, URLSession (libcurl underneath) cannot be given a CA
 /// file (swift-corelibs-foundation reads `URLSessionCertificateAuthorityInfoFile` only on
@@ -28,12 +30,12 @@ struct HTTPClient: Sendable {
 
     /// Per request: connect, TLS handshake, write and the whole answer together.
     var timeout: TimeInterval
-    /// The only CA certificates trusted for https, instead of the system's (AWS_CA_BUNDLE).
-    var caBundle: String?
+    /// The system's store, or only the CA certificates of AWS_CA_BUNDLE.
+    var trustRoots: TLSConfiguration.TrustRoots
 
-    init(timeout: TimeInterval, caBundle: String? = nil) {
+    init(timeout: TimeInterval, trustRoots: TLSConfiguration.TrustRoots = .system) {
         self.timeout = timeout
-        self.caBundle = caBundle
+        self.trustRoots = trustRoots
     }
 
     func post(url: URL, headers: [(String, String)], body: Data, timeout callTimeout: TimeInterval? = nil) throws -> HTTPResponse {
@@ -54,20 +56,23 @@ struct HTTPClient: Sendable {
         let request = try Self.requestBytes(method, url: url, headers: headers, body: body)
         do {
             let socket = try BlockingSocket.connect(host: bareHost, port: port, timeout: timeout)
-            defer { socket.close() }
             let stream: ByteStream
             if scheme == "https" {
-                stream = .tls(try TLSClientStream(socket: socket, host: bareHost, caFile: caBundle, deadline: deadline))
+                let tls = TLSConfiguration(verification: .chainAndHost, trustRoots: trustRoots, serverName: bareHost,
+                                           sendsServerName: !TLSConfiguration.isIPAddress(bareHost))
+                stream = try TLSStream.handshake(over: socket, tls, deadline: deadline)
             } else {
-                stream = .plain(socket)
+                stream = socket
             }
+            defer { stream.close() }
             try stream.write(request, deadline: deadline)
             var reader = ResponseReader(stream: stream, deadline: deadline, address: address, isHead: method == "HEAD")
             return try reader.read()
         } catch let error as SocketError {
             throw Self.describe(error, address: address, timeout: timeout)
-        } catch let error as TLSFailure {
-            throw HTTPTransportError(description: "could not reach \(address): \(error.reason)", isTimeout: false)
+        } catch let error as TLSError {
+            if let socketError = error.socketError { throw Self.describe(socketError, address: address, timeout: timeout) }
+            throw HTTPTransportError(description: error.message, isTimeout: false)
         }
     }
 
@@ -116,37 +121,11 @@ struct HTTPClient: Sendable {
         case .closed:
             return HTTPTransportError(description: "could not reach \(address): connection closed before a complete response",
                                       isTimeout: false)
+        case .stopped:
+            return HTTPTransportError(description: "request to \(address) stopped: dbsecrets is stopping", isTimeout: false)
         case .connect, .io:
             let reason = error.reason.map { $0.prefix(1).lowercased() + $0.dropFirst() } ?? "connection failed"
             return HTTPTransportError(description: "could not reach \(address): \(reason)", isTimeout: false)
-        }
-    }
-}
-
-/// Plain TCP or TLS over it: what a request is written to and its answer read from.
-private enum ByteStream {
-    case plain(BlockingSocket)
-    case tls(TLSClientStream)
-
-    func write(_ bytes: [UInt8], deadline: Date) throws {
-        switch self {
-        case .plain(let socket): try socket.write(bytes, deadline: deadline)
-        case .tls(let stream): try stream.write(bytes, deadline: deadline)
-        }
-    }
-
-    /// Empty at the end of the stream.
-    func readSome(deadline: Date) throws -> [UInt8] {
-        switch self {
-        case .plain(let socket):
-            do {
-                return try socket.readSome(deadline: deadline)
-            } catch {
-                if error.kind == .closed && error.byPeer { return [] }
-                throw error
-            }
-        case .tls(let stream):
-            return try stream.readSome(deadline: deadline)
         }
     }
 }
@@ -266,16 +245,17 @@ private struct ResponseReader {
         }
     }
 
-    /// False at the end of the stream.
+    /// False at the end of the stream (the server closed it, with or without TLS's close_notify).
     private mutating func fill() throws -> Bool {
         if ended { return false }
-        let bytes = try stream.readSome(deadline: deadline)
-        if bytes.isEmpty {
+        do {
+            buffer += try stream.readSome(deadline: deadline)
+            return true
+        } catch {
+            guard error.kind == .closed, error.byPeer else { throw error }
             ended = true
             return false
         }
-        buffer += bytes
-        return true
     }
 
     private func malformed(_ why: String) -> HTTPTransportError {
