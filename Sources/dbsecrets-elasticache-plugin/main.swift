@@ -3,11 +3,15 @@
 import DBPlugin
 import ElastiCachePlugin
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PluginProcess
 
 CoreDumps.disable()
-// dbsecrets passes its own stop on (and a terminal's Ctrl-C reaches both): the call in progress
-// ends within a second, as a lost connection would, instead of being killed mid-answer.
-signal(SIGTERM) { _ in StopRequest.flag = 1 }
-signal(SIGINT) { _ in StopRequest.flag = 1 }
+// dbsecrets passes its own stop on (and a terminal's Ctrl-C reaches both). Waiting for a user to
+// be active, the plugin ends the wait and answers (killed two seconds later if it has not); at any
+// other moment it goes at once, as before.
+signal(SIGTERM, ElastiCacheStop.handle)
+signal(SIGINT, ElastiCacheStop.handle)
 exit(PluginServer.serve(ElastiCachePlugin()))

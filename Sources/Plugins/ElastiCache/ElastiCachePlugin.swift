@@ -5,6 +5,19 @@ public enum ElastiCachePluginInfo {
     public static let name = "redis-elasticache-database-plugin"
 }
 
+/// SIGTERM and SIGINT in the plugin's executable. Only the wait for a user to be active can take
+/// long; during it a stop ends the wait (the answer says so), elsewhere the process just exits.
+public enum ElastiCacheStop {
+    /// Set while `updateUser` waits for the user; read from the signal handler.
+    nonisolated(unsafe) static var waiting: sig_atomic_t = 0
+
+    public static let handle: @convention(c) (Int32) -> Void = { signal in
+        guard waiting != 0 else { _exit(128 + signal) }
+        StopRequest.flag = 1
+        alarm(2)
+    }
+}
+
 /// Vault's `redis-elasticache-database-plugin`: static roles only. Rotating a static role sets the
 /// ElastiCache user's password through the AWS API (DescribeUsers, then ModifyUser); the plugin
 /// never talks to Redis itself, and its root credential is an IAM key pair it cannot rotate.
@@ -130,6 +143,8 @@ public final class ElastiCachePlugin: DatabasePlugin {
                               outcome: error.isRefusal ? .unchanged : .unknown)
         }
         if userActiveTimeout > 0 {
+            ElastiCacheStop.waiting = 1
+            defer { ElastiCacheStop.waiting = 0 }
             try waitUntilActive(username, client: client)
         }
         return UpdateUserResponse()
