@@ -53,12 +53,4 @@ final class MySQLDSNTests: XCTestCase {
         }
         XCTAssertNoThrow(try MySQLDSN(parsing: "u:p@tcp(h:1)/?tls=false"))
     }
-
-    func testGoDurations() {
-        XCTAssertEqual(GoDuration.seconds("1m30s"), 90)
-        XCTAssertEqual(GoDuration.seconds("250ms"), 0.25)
-        XCTAssertEqual(GoDuration.seconds("1.5h"), 5400)
-        XCTAssertNil(GoDuration.seconds("10"))
-        XCTAssertNil(GoDuration.seconds("1x"))
-    }
 }

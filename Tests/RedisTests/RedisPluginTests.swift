@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import TestSupport
 import XCTest
@@ -31,7 +32,7 @@ final class RedisPluginTests: XCTestCase {
     }
 
     private func unique(_ prefix: String) -> String {
-        let name = "\(prefix)-\(RedisUsername.randomAlphanumeric(8))"
+        let name = "\(prefix)-\(SecureRandom.base62(8))"
         usersToDelete.append(name)
         return name
     }

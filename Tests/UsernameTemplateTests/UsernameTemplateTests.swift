@@ -1,10 +1,11 @@
+import Basics
 import Foundation
 import XCTest
 @testable import UsernameTemplate
 
 /// The reference time of Go's layouts, Mon Jan 2 15:04:05 MST 2006, with some nanoseconds.
 let referenceTime = GoTime(seconds: 1_136_239_445, nanoseconds: 123_456_789, utcOffsetSeconds: -7 * 3600, zoneAbbreviation: "MST")
-let atReferenceTime = TemplateEnvironment(now: { referenceTime }, randomBytes: TemplateEnvironment.systemRandomBytes)
+let atReferenceTime = TemplateEnvironment(now: { referenceTime }, randomBytes: SecureRandom.bytes)
 
 func render(_ source: String, displayName: String = "displayname", roleName: String = "rolename",
             environment: TemplateEnvironment = atReferenceTime) throws -> String {
@@ -281,7 +282,7 @@ final class UsernameTemplateFunctionTests: XCTestCase {
 
     func testTimestampInUTCUsesZ() throws {
         let utc = GoTime(seconds: 1_700_000_000, nanoseconds: 0, utcOffsetSeconds: 0, zoneAbbreviation: "UTC")
-        let environment = TemplateEnvironment(now: { utc }, randomBytes: TemplateEnvironment.systemRandomBytes)
+        let environment = TemplateEnvironment(now: { utc }, randomBytes: SecureRandom.bytes)
         XCTAssertEqual(try render(#"{{ timestamp "2006-01-02T15:04:05.999Z07:00 Mon" }}"#, environment: environment),
                        "2023-11-14T22:13:20Z Tue")
     }

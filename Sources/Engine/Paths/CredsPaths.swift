@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Foundation
 
@@ -18,7 +19,7 @@ extension Engine {
         let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
                                          start: issued, now: issued)
         let password = try generatePassword(rolePolicy: Self.rolePasswordPolicy(role.credentialConfig), config: config)
-        let leaseID = "database/creds/\(roleName)/\(Self.randomBase62(24))"
+        let leaseID = "database/creds/\(roleName)/\(SecureRandom.base62(24))"
 
         let (_, plugin, baseSanitizer) = try open(config)
         defer { plugin.close() }
@@ -88,17 +89,5 @@ extension Engine {
             : nextRotation(of: role, after: current)
         data["ttl"] = .int(max(0, Int(next.timeIntervalSince(current).rounded())))
         return EngineResponse(data: data)
-    }
-
-    /// Vault's lease-id suffix: base62 from the system CSPRNG, rejection-sampled to avoid bias.
-    static func randomBase62(_ count: Int) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        var generator = SystemRandomNumberGenerator()
-        var out = ""
-        while out.count < count {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            if byte < 248 { out.append(alphabet[Int(byte) % 62]) }
-        }
-        return out
     }
 }

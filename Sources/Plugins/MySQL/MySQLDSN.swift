@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Foundation
 
@@ -133,30 +134,9 @@ public struct MySQLDSN: Sendable, Equatable {
 
     /// A Go duration (`5s`, `500ms`, `1m30s`); nil for zero.
     private static func duration(_ text: String, _ key: String) throws -> Double? {
-        guard let seconds = GoDuration.seconds(text), seconds >= 0 else {
+        guard let seconds = try? GoDuration.seconds(text), seconds >= 0 else {
             throw PluginError(.invalidConfiguration, "unable to parse connection_url: invalid duration for \(key): \"\(text)\"")
         }
         return seconds > 0 ? seconds : nil
-    }
-}
-
-/// Go's `time.ParseDuration` for the units a timeout uses.
-enum GoDuration {
-    static func seconds(_ text: String) -> Double? {
-        if text == "0" { return 0 }
-        var total = 0.0
-        var rest = Substring(text)
-        guard !rest.isEmpty else { return nil }
-        let units: [(String, Double)] = [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60),
-                                         ("h", 3600)]
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            guard let unit = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
-            total += value * unit.1
-            rest = rest.dropFirst(unit.0.count)
-        }
-        return total
     }
 }

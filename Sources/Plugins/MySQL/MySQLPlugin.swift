@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Foundation
 import UsernameTemplate
@@ -57,7 +58,7 @@ public final class MySQLPlugin: DatabasePlugin {
         let maxOpen = try config.int("max_open_connections", default: 4)
         _ = try config.int("max_idle_connections", default: maxOpen)
         if let lifetime = request.config["max_connection_lifetime"], lifetime != .null {
-            guard lifetime.intValue != nil || lifetime.textValue.flatMap(GoDuration.seconds) != nil else {
+            guard lifetime.intValue != nil || lifetime.textValue.flatMap({ try? GoDuration.seconds($0) }) != nil else {
                 throw PluginError(.invalidConfiguration,
                                   "invalid max_connection_lifetime: cannot parse \"\(lifetime.textValue ?? "")\"")
             }
