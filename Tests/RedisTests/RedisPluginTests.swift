@@ -237,10 +237,6 @@ final class RedisPluginTests: XCTestCase {
         XCTAssertEqual(try admin.command(["ACL", "GETUSER", name]), .null)
     }
 
-    func testUpdateWithoutPasswordChangesNothing() throws {
-        _ = try plugin().updateUser(UpdateUserRequest(username: "anyone"))
-    }
-
     /// The configured user rotates its own password with only the ACL rights Vault's README asks for.
     func testRootRotationChangesTheConfiguredUsersPassword() throws {
         let root = unique("root")

@@ -146,9 +146,7 @@ public final class MySQLPlugin: DatabasePlugin {
     // MARK: updateUser
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
-        guard request.password != nil || request.expiration != nil else {
-            throw PluginError(.invalidConfiguration, "no change requested")
-        }
+        try request.requireChanges()
         if let change = request.password {
             guard !request.username.isEmpty, !change.newPassword.isEmpty else {
                 throw PluginError(.invalidConfiguration, "failed to change password: must provide both username and password")

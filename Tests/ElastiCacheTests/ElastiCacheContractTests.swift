@@ -1,0 +1,28 @@
+import ElastiCachePlugin
+import Foundation
+import TestSupport
+import XCTest
+
+/// The plugin contract every plugin keeps, against the local ElastiCache endpoint (every request's
+/// signature checked by botocore) and the redis-server behind it, witnessed by `redis-cli`. The
+/// plugin has static roles only: creating and deleting users are refused as unsupported.
+final class ElastiCacheContractTests: XCTestCase {
+    func testThePluginContract() throws {
+        let server = try ElastiCacheTestServer.fromEnvironment()
+        try server.resetFailures()
+        PluginContract.verify(PluginContract.Subject(
+            makePlugin: {
+                let plugin = ElastiCachePlugin(environment: ["HOME": "/nonexistent"])
+                _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
+                return plugin
+            },
+            creationStatements: nil,
+            createUser: { password in
+                let id = ElastiCacheTestServer.uniqueUserID("contract")
+                try server.createUser(id, password: password)
+                return id
+            },
+            canLogIn: { try server.redisLogin($0, $1) },
+            dropUser: { _ in }))
+    }
+}
