@@ -72,7 +72,7 @@ public enum CommandLineTool {
         } catch let failure as CommandFailure {
             if !failure.message.isEmpty {
                 let text = Self.visible(failure.message, keepingNewlines: failure.kind == .usage) + "\n"
-                terminal.err(failure.kind == .engine ? ResponsePrinter(terminal: terminal, format: .table).colored(text, code: "31") : text)
+                terminal.err(failure.kind == .engine ? terminal.coloredForStderr(text, code: "31") : text)
             }
             if failure.showHelp { terminal.err("\n" + HelpText.forCommand(command, subcommands: subcommands)) }
             return failure.exitCode

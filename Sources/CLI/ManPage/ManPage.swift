@@ -16,7 +16,7 @@ enum ManPage {
         ("DBSECRETS_FORMAT", "The output format (table, json, yaml, or raw for read), when -format is not given."),
         ("VAULT_FORMAT", "Read as DBSECRETS_FORMAT when that is not set, so scripts written for vault keep their format."),
         ("DBSECRETS_DISPLAY_NAME", "The display name that username templates see as {{.DisplayName}}. The default is root, as for Vault's root token."),
-        ("NO_COLOR", "When set to anything but the empty string, errors and warnings are never coloured. Colour is only used when standard output is a terminal and TERM is not dumb."),
+        ("NO_COLOR", "When set to anything but the empty string, errors and warnings are never coloured. Colour is only used when standard error, where they go, is a terminal and TERM is not dumb. Neither changes output bytes: -field ends with a newline exactly when standard output is a terminal."),
         ("DBSECRETS_MAX_REVOKE_ATTEMPTS", "Failed revocations of one lease before it is marked irrevocable: kept and shown by lease list, no longer retried (revoke it with lease revoke -force -prefix). The default is 6, as in Vault."),
         ("DBSECRETS_PLUGIN_DIR", "A folder searched first for plugin executables (dbsecrets-elasticache-plugin); then the folder of the dbsecrets binary, then ../libexec/dbsecrets from it."),
         ("HOME", "Used for the default state directory."),
