@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"]),
         .testTarget(name: "UsernameTemplateTests", dependencies: ["Basics", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "PasswordPolicyTests", dependencies: ["Basics", "PasswordPolicy", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "TestSupport"], exclude: ["StateFixtures"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "RedisTests", dependencies: ["Basics", "RedisPlugin", "TestSupport"]),
