@@ -17,11 +17,12 @@ public enum BuiltinPlugins {
                                     executableName: "dbsecrets-elasticache-plugin", type: "redisElastiCache"),
     ])
 
-    static func environment(state: StateDirectory, terminal: Terminal, plugins: PluginCatalog) -> EngineEnvironment {
+    static func environment(state: StateDirectory, terminal: Terminal, plugins: PluginCatalog, mounts: [Mount]) -> EngineEnvironment {
         EngineEnvironment(
             state: state, plugins: plugins,
             displayName: terminal.environment["DBSECRETS_DISPLAY_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "root",
             maximumRevokeAttempts: terminal.environment["DBSECRETS_MAX_REVOKE_ATTEMPTS"].flatMap { Int($0) }
-                ?? Engine.defaultMaximumRevokeAttempts)
+                ?? Engine.defaultMaximumRevokeAttempts,
+            mounts: mounts)
     }
 }

@@ -25,6 +25,25 @@ public struct FieldDeclaration: Sendable {
     }
 }
 
+extension FieldDeclaration {
+    /// The description with what the declaration adds to it, as `path-help` and the man page print
+    /// it: the default, and that the value is secret.
+    public var helpText: String {
+        var text = description.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let value = defaultValue { text += " Default: \(Self.text(of: value))." }
+        if isSecret { text += " Never returned by a read." }
+        return text
+    }
+
+    private static func text(of value: JSONValue) -> String {
+        switch value {
+        case .string(let s): return s.isEmpty ? "\"\"" : s
+        case .array(let items): return "[" + items.compactMap(\.textValue).joined(separator: ", ") + "]"
+        default: return value.textValue ?? "\(value)"
+        }
+    }
+}
+
 /// Values completion offers for a field.
 public enum FieldSuggestions: Sendable, Equatable {
     case none

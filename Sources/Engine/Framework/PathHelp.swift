@@ -24,7 +24,7 @@ extension Engine {
             text += "## PARAMETERS\n"
             for field in fields {
                 text += "\n" + indent(4, field.name) + " (\(field.type.vaultName))\n\n"
-                text += indent(8, orPlaceholder(describe(field), "<no description>")) + "\n"
+                text += indent(8, orPlaceholder(field.helpText, "<no description>")) + "\n"
             }
         }
         text += "\n## DESCRIPTION\n\n" + orPlaceholder(declaration.description, "<no description>")
@@ -47,22 +47,6 @@ extension Engine {
             text += indent(4, declaration.routePattern) + "\n" + indent(8, declaration.synopsis) + "\n\n"
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
-    }
-
-    /// A field's description with what the declaration adds: its default, and that it is secret.
-    static func describe(_ field: FieldDeclaration) -> String {
-        var text = field.description.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let value = field.defaultValue { text += " Default: \(defaultText(value))." }
-        if field.isSecret { text += " Never returned by a read." }
-        return text
-    }
-
-    static func defaultText(_ value: JSONValue) -> String {
-        switch value {
-        case .string(let s): return s.isEmpty ? "\"\"" : s
-        case .array(let items): return "[" + items.compactMap(\.textValue).joined(separator: ", ") + "]"
-        default: return value.textValue ?? "\(value)"
-        }
     }
 
     private static func orPlaceholder(_ text: String, _ placeholder: String) -> String {

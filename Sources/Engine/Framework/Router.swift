@@ -6,7 +6,9 @@ import DBPlugin
 /// the keys the declaration does not know.
 extension Engine {
     /// The engine's mounts when none are given: the database secrets engine at `database/`, and
-    /// the `sys/` paths for leases and password policies.
+    /// the `sys/` paths for leases and password policies. Each backend's list is the table of
+    /// contents of its paths, in the order the documentation shows them; each declaration sits
+    /// in its path family's file, beside its handlers.
     public static let builtinMounts = [
         Mount(path: "database/", backend: databaseBackend),
         Mount(path: "sys/", backend: systemBackend),
@@ -19,12 +21,19 @@ extension Engine {
         passwords of existing users (static roles) and of its own connection user (the root). \
         After mounting it, configure a connection with config/, then roles/ or static-roles/.
         """,
-        paths: connectionPaths + rolePaths + credsPaths + rotationPaths)
+        paths: [
+            connectionListPath, connectionPath, resetPath, rotateRootPath,
+            roleListPath, rolePath, credsPath,
+            staticRoleListPath, staticRolePath, staticCredsPath, rotateRolePath,
+        ])
 
     static let systemBackend = Backend(
         name: "system",
         help: "The system paths dbsecrets serves beside the engine: leases, and password policies.",
-        paths: leasePaths + passwordPolicyPaths)
+        paths: [
+            passwordPolicyListPath, passwordPolicyPath, passwordGeneratePath,
+            leaseLookupPath, leaseRenewPath, leaseRevokePath, leaseRevokePrefixPath, leaseRevokeForcePath,
+        ])
 
     public func handle(_ request: EngineRequest) throws -> EngineResponse? {
         guard let (mount, relative) = mount(of: request.path),
@@ -93,7 +102,7 @@ extension Engine {
         return rest.isEmpty ? captures : nil
     }
 
-    private static func parentIsListable(_ declaration: PathDeclaration, in backend: Backend) -> Bool {
+    static func parentIsListable(_ declaration: PathDeclaration, in backend: Backend) -> Bool {
         guard case .name? = declaration.pattern.last else { return false }
         let parent = Array(declaration.pattern.dropLast())
         return backend.paths.contains { $0.pattern == parent && $0.handlers[.list] != nil }
@@ -112,5 +121,12 @@ extension Engine {
     static func printable(_ s: String) -> String {
         let clipped = s.count > 80 ? String(s.prefix(80)) + "…" : s
         return clipped.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    }
+}
+
+extension Backend {
+    /// The declaration that serves `path` (relative to the mount), as the router finds it.
+    public func declaration(matching path: String) -> PathDeclaration? {
+        Engine.route(path, in: self)?.0
     }
 }

@@ -5,56 +5,56 @@ import Foundation
 extension Engine {
     static let connectionName = PathSegment.name(field: "name", of: .connection, description: "Name of this database connection.")
 
-    static let connectionPaths: [PathDeclaration] = [
-        PathDeclaration(
-            [.literal("config")],
-            synopsis: "List the configured database connections.",
-            description: "Lists the names of the connections configured at config/NAME.",
-            operations: [.list: { engine, _ in try engine.listConnections() }]),
-        PathDeclaration(
-            [.literal("config"), connectionName],
-            synopsis: "Configure connection details to a database plugin.",
-            description: """
-            A connection: which plugin speaks to the database, how to reach it and log in, and which roles \
-            may use it. Every key besides the fields below is a connection parameter of the plugin (see the \
-            plugin's documentation) and is stored in connection_details; a write of an existing connection \
-            changes only what it gives. The plugin is initialized with the result, which connects and logs \
-            in unless verify_connection is false. The password is never returned by a read.
-            """,
-            fields: [
-                FieldDeclaration("plugin_name", .string,
-                                 "The plugin that speaks to the database, e.g. postgresql-database-plugin. Required when the connection is created.",
-                                 suggestions: .pluginNames),
-                FieldDeclaration("plugin_version", .string, default: "",
-                                 "The version of the plugin. Plugins are built in, so only the empty version is accepted."),
-                FieldDeclaration("verify_connection", .bool, default: true,
-                                 "Whether to connect and log in with the connection details before storing them."),
-                FieldDeclaration("allowed_roles", .commaList, default: [],
-                                 "Comma-separated names (or a list) of the roles that may use this connection; * allows every role, a glob such as app-* allows those it matches. Empty allows none."),
-                FieldDeclaration("root_rotation_statements", .list, default: [],
-                                 "The statements that rotate-root runs to change the connection user's password; the plugin's default when empty."),
-                FieldDeclaration("password_policy", .string, default: "",
-                                 "The password policy (sys/policies/password/NAME) for the passwords this connection's roles get, unless a role names its own.",
-                                 suggestions: .objects(.passwordPolicy)),
-                FieldDeclaration("connection_url", .json,
-                                 "For the SQL plugins: how to reach the database, with {{username}} and {{password}} templates so that the password stays out of it."),
-                FieldDeclaration("username", .json, "The user the plugin logs in as (the root user, which rotate-root rotates)."),
-                FieldDeclaration("password", .json, "The password of that user. Pass it as password=- or password=@file.", secret: true),
-                FieldDeclaration("username_template", .json,
-                                 "How the plugin names the users it creates, in Vault's template language; each plugin has its default."),
-            ],
-            takesArbitraryInput: true,
-            operations: [
-                .write: { engine, request in try engine.writeConnection(request.name, request.fields) },
-                .read: { engine, request in try engine.readConnection(request.name) },
-                .delete: { engine, request in try engine.deleteConnection(request.name) },
-            ]),
-        PathDeclaration(
-            [.literal("reset"), connectionName],
-            synopsis: "Resets a database plugin.",
-            description: "Connects and logs in again with the stored configuration of the connection, as Vault's reset re-initializes the plugin from storage.",
-            operations: [.write: { engine, request in try engine.resetConnection(request.name) }]),
-    ]
+    static let connectionListPath = PathDeclaration(
+        [.literal("config")],
+        synopsis: "List the configured database connections.",
+        description: "Lists the names of the connections configured at config/NAME.",
+        operations: [.list: { engine, _ in try engine.listConnections() }])
+
+    static let connectionPath = PathDeclaration(
+        [.literal("config"), connectionName],
+        synopsis: "Configure connection details to a database plugin.",
+        description: """
+        A connection: which plugin speaks to the database, how to reach it and log in, and which roles \
+        may use it. Every key besides the fields below is a connection parameter of the plugin (see the \
+        plugin's documentation) and is stored in connection_details; a write of an existing connection \
+        changes only what it gives. The plugin is initialized with the result, which connects and logs \
+        in unless verify_connection is false. The password is never returned by a read.
+        """,
+        fields: [
+            FieldDeclaration("plugin_name", .string,
+                             "The plugin that speaks to the database, e.g. postgresql-database-plugin. Required when the connection is created.",
+                             suggestions: .pluginNames),
+            FieldDeclaration("plugin_version", .string, default: "",
+                             "The version of the plugin. Plugins are built in, so only the empty version is accepted."),
+            FieldDeclaration("verify_connection", .bool, default: true,
+                             "Whether to connect and log in with the connection details before storing them."),
+            FieldDeclaration("allowed_roles", .commaList, default: [],
+                             "Comma-separated names (or a list) of the roles that may use this connection; * allows every role, a glob such as app-* allows those it matches. Empty allows none."),
+            FieldDeclaration("root_rotation_statements", .list, default: [],
+                             "The statements that rotate-root runs to change the connection user's password; the plugin's default when empty."),
+            FieldDeclaration("password_policy", .string, default: "",
+                             "The password policy (sys/policies/password/NAME) for the passwords this connection's roles get, unless a role names its own.",
+                             suggestions: .objects(.passwordPolicy)),
+            FieldDeclaration("connection_url", .json,
+                             "For the SQL plugins: how to reach the database, with {{username}} and {{password}} templates so that the password stays out of it."),
+            FieldDeclaration("username", .json, "The user the plugin logs in as (the root user, which rotate-root rotates)."),
+            FieldDeclaration("password", .json, "The password of that user. Pass it as password=- or password=@file.", secret: true),
+            FieldDeclaration("username_template", .json,
+                             "How the plugin names the users it creates, in Vault's template language; each plugin has its default."),
+        ],
+        takesArbitraryInput: true,
+        operations: [
+            .write: { engine, request in try engine.writeConnection(request.name, request.fields) },
+            .read: { engine, request in try engine.readConnection(request.name) },
+            .delete: { engine, request in try engine.deleteConnection(request.name) },
+        ])
+
+    static let resetPath = PathDeclaration(
+        [.literal("reset"), connectionName],
+        synopsis: "Resets a database plugin.",
+        description: "Connects and logs in again with the stored configuration of the connection, as Vault's reset re-initializes the plugin from storage.",
+        operations: [.write: { engine, request in try engine.resetConnection(request.name) }])
 
     /// Verifying a connection is a network call, and no lock is held across one except while
     /// rotating: the new configuration is built and verified from a snapshot, then stored under

@@ -4,25 +4,24 @@ import Foundation
 
 /// `database/creds/:name` (dynamic credentials with a lease) and `database/static-creds/:name`.
 extension Engine {
-    static let credsPaths: [PathDeclaration] = [
-        PathDeclaration(
-            [.literal("creds"), .name(field: "name", of: .role, description: "Name of the role.")],
-            synopsis: "Request database credentials for a certain role.",
-            description: """
-            Creates a database user with the role's creation statements and returns its username and \
-            password with a lease of the role's default_ttl. Renew the lease with sys/leases/renew; when it \
-            ends, the user is dropped.
-            """,
-            operations: [.read: { engine, request in try engine.createCredentials(request.name) }]),
-        PathDeclaration(
-            [.literal("static-creds"), .name(field: "name", of: .staticRole, description: "Name of the static role.")],
-            synopsis: "Request database credentials for a certain static role. These credentials are rotated periodically.",
-            description: """
-            Returns the static role's username and current password, the time of the last rotation and the \
-            seconds until the next (ttl). A password whose rotation is due is rotated first.
-            """,
-            operations: [.read: { engine, request in try engine.readStaticCredentials(request.name) }]),
-    ]
+    static let credsPath = PathDeclaration(
+        [.literal("creds"), .name(field: "name", of: .role, description: "Name of the role.")],
+        synopsis: "Request database credentials for a certain role.",
+        description: """
+        Creates a database user with the role's creation statements and returns its username and \
+        password with a lease of the role's default_ttl. Renew the lease with sys/leases/renew; when it \
+        ends, the user is dropped.
+        """,
+        operations: [.read: { engine, request in try engine.createCredentials(request.name) }])
+
+    static let staticCredsPath = PathDeclaration(
+        [.literal("static-creds"), .name(field: "name", of: .staticRole, description: "Name of the static role.")],
+        synopsis: "Request database credentials for a certain static role. These credentials are rotated periodically.",
+        description: """
+        Returns the static role's username and current password, the time of the last rotation and the \
+        seconds until the next (ttl). A password whose rotation is due is rotated first.
+        """,
+        operations: [.read: { engine, request in try engine.readStaticCredentials(request.name) }])
 
     func createCredentials(_ roleName: String) throws -> EngineResponse? {
         guard let role = try roles.read(roleName) else { throw EngineError.invalid("unknown role: \(roleName)") }

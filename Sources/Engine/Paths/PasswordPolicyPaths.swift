@@ -6,34 +6,34 @@ import PasswordPolicy
 extension Engine {
     static let policyName = PathSegment.name(field: "name", of: .passwordPolicy, description: "The name of the password policy.")
 
-    static let passwordPolicyPaths: [PathDeclaration] = [
-        PathDeclaration(
-            [.literal("policies/password")],
-            synopsis: "List the existing password policies.",
-            description: "Lists the names of the password policies at policies/password/NAME.",
-            operations: [.list: { engine, _ in try engine.listPasswordPolicies() }]),
-        PathDeclaration(
-            [.literal("policies/password"), policyName],
-            synopsis: "Read, write and delete password policies.",
-            description: """
-            A password policy in Vault's HCL form: length = N and one or more rule "charset" blocks with \\
-            charset and min-chars. Connections and roles name it in password_policy; the passwords they \\
-            generate follow it.
-            """,
-            fields: [
-                FieldDeclaration("policy", .string, "The policy's HCL text, or that text base64-encoded."),
-            ],
-            operations: [
-                .write: { engine, request in try engine.writePasswordPolicy(request.name, request.fields) },
-                .read: { engine, request in try engine.readPasswordPolicy(request.name) },
-                .delete: { engine, request in try engine.deletePasswordPolicy(request.name) },
-            ]),
-        PathDeclaration(
-            [.literal("policies/password"), policyName, .literal("/generate")],
-            synopsis: "Generate a password from an existing password policy.",
-            description: "Returns a password made by the policy, as the engine would generate one.",
-            operations: [.read: { engine, request in try engine.generateFromPolicy(request.name) }]),
-    ]
+    static let passwordPolicyListPath = PathDeclaration(
+        [.literal("policies/password")],
+        synopsis: "List the existing password policies.",
+        description: "Lists the names of the password policies at policies/password/NAME.",
+        operations: [.list: { engine, _ in try engine.listPasswordPolicies() }])
+
+    static let passwordPolicyPath = PathDeclaration(
+        [.literal("policies/password"), policyName],
+        synopsis: "Read, write and delete password policies.",
+        description: """
+        A password policy in Vault's HCL form: length = N and one or more rule "charset" blocks with \
+        charset and min-chars. Connections and roles name it in password_policy; the passwords they \
+        generate follow it.
+        """,
+        fields: [
+            FieldDeclaration("policy", .string, "The policy's HCL text, or that text base64-encoded."),
+        ],
+        operations: [
+            .write: { engine, request in try engine.writePasswordPolicy(request.name, request.fields) },
+            .read: { engine, request in try engine.readPasswordPolicy(request.name) },
+            .delete: { engine, request in try engine.deletePasswordPolicy(request.name) },
+        ])
+
+    static let passwordGeneratePath = PathDeclaration(
+        [.literal("policies/password"), policyName, .literal("/generate")],
+        synopsis: "Generate a password from an existing password policy.",
+        description: "Returns a password made by the policy, as the engine would generate one.",
+        operations: [.read: { engine, request in try engine.generateFromPolicy(request.name) }])
 
     func listPasswordPolicies() throws -> EngineResponse? {
         .list(try passwordPolicies.list())

@@ -3,72 +3,73 @@ import Foundation
 
 /// `database/roles/:name` and `database/static-roles/:name` (create, update, read, delete, list).
 extension Engine {
-    static let rolePaths: [PathDeclaration] = [
-        PathDeclaration(
-            [.literal("roles")],
-            synopsis: "List the dynamic roles.",
-            description: "Lists the names of the roles at roles/NAME.",
-            operations: [.list: { engine, _ in try engine.listRoles() }]),
-        PathDeclaration(
-            [.literal("roles"), .name(field: "name", of: .role, description: "Name of the role.")],
-            synopsis: "Manage the roles that can be created with this backend.",
-            description: """
-            A dynamic role: the statements that create a database user for each creds/NAME request and \
-            drop it when its lease ends, and how long the lease lasts. In the statements, {{name}} is the \
-            generated username, {{password}} its password and {{expiration}} the time the lease ends; for \
-            Redis they are a JSON list of ACL rules. A write of an existing role changes only what it gives.
-            """,
-            fields: [dbNameField] + [
-                FieldDeclaration("creation_statements", .list, default: [],
-                                 "The statements that create and configure a user; the plugin's default when it has one."),
-                FieldDeclaration("revocation_statements", .list, default: [],
-                                 "The statements that revoke the user when its lease ends; the plugin's default (drop the user and what it was granted) when empty."),
-                FieldDeclaration("rollback_statements", .list, default: [],
-                                 "The statements that undo a creation that failed part-way, where the plugin supports it."),
-                FieldDeclaration("renew_statements", .list, default: [],
-                                 "The statements that move the user's expiry when its lease is renewed; the plugin's default when empty."),
-                FieldDeclaration("default_ttl", .duration, default: 0,
-                                 "How long a lease lasts unless renewed; 0 means the system default of 768h."),
-                FieldDeclaration("max_ttl", .duration, default: 0,
-                                 "How long a lease may last with renewals, from its issue; 0 means the system maximum of 768h."),
-            ] + credentialFields,
-            operations: [
-                .write: { engine, request in try engine.writeRole(request.name, request.fields) },
-                .read: { engine, request in try engine.readRole(request.name) },
-                .delete: { engine, request in try engine.deleteRole(request.name) },
-            ]),
-        PathDeclaration(
-            [.literal("static-roles")],
-            synopsis: "List the static roles.",
-            description: "Lists the names of the static roles at static-roles/NAME.",
-            operations: [.list: { engine, _ in try engine.listStaticRoles() }]),
-        PathDeclaration(
-            [.literal("static-roles"), .name(field: "name", of: .staticRole, description: "Name of the static role.")],
-            synopsis: "Manage the static roles that can be created with this backend.",
-            description: """
-            A static role: one existing database user whose password the engine rotates every \
-            rotation_period, or on rotation_schedule within rotation_window. Creating it rotates the \
-            password at once, so that the engine knows it; static-creds/NAME returns it. An update \
-            never rotates; the username cannot change. Deleting the role leaves the user in the database.
-            """,
-            fields: [dbNameField] + [
-                FieldDeclaration("username", .string,
-                                 "The existing database user whose password is rotated. Required when the role is created."),
-                FieldDeclaration("rotation_period", .duration,
-                                 "How often the password is rotated, 5 seconds or more. One of rotation_period and rotation_schedule is required."),
-                FieldDeclaration("rotation_schedule", .string,
-                                 "When the password is rotated, as a five-field cron expression in UTC (minute hour day month weekday)."),
-                FieldDeclaration("rotation_window", .duration,
-                                 "With rotation_schedule: how long after each scheduled time a rotation may still start, 1h or more; a rotation missed by longer waits for the next."),
-                FieldDeclaration("rotation_statements", .list, default: [],
-                                 "The statements that change the user's password, with {{name}} and {{password}}; the plugin's default when empty."),
-            ] + credentialFields,
-            operations: [
-                .write: { engine, request in try engine.writeStaticRole(request.name, request.fields) },
-                .read: { engine, request in try engine.readStaticRole(request.name) },
-                .delete: { engine, request in try engine.deleteStaticRole(request.name) },
-            ]),
-    ]
+    static let roleListPath = PathDeclaration(
+        [.literal("roles")],
+        synopsis: "List the dynamic roles.",
+        description: "Lists the names of the roles at roles/NAME.",
+        operations: [.list: { engine, _ in try engine.listRoles() }])
+
+    static let rolePath = PathDeclaration(
+        [.literal("roles"), .name(field: "name", of: .role, description: "Name of the role.")],
+        synopsis: "Manage the roles that can be created with this backend.",
+        description: """
+        A dynamic role: the statements that create a database user for each creds/NAME request and \
+        drop it when its lease ends, and how long the lease lasts. In the statements, {{name}} is the \
+        generated username, {{password}} its password and {{expiration}} the time the lease ends; for \
+        Redis they are a JSON list of ACL rules. A write of an existing role changes only what it gives.
+        """,
+        fields: [dbNameField] + [
+            FieldDeclaration("creation_statements", .list, default: [],
+                             "The statements that create and configure a user; the plugin's default when it has one."),
+            FieldDeclaration("revocation_statements", .list, default: [],
+                             "The statements that revoke the user when its lease ends; the plugin's default (drop the user and what it was granted) when empty."),
+            FieldDeclaration("rollback_statements", .list, default: [],
+                             "The statements that undo a creation that failed part-way, where the plugin supports it."),
+            FieldDeclaration("renew_statements", .list, default: [],
+                             "The statements that move the user's expiry when its lease is renewed; the plugin's default when empty."),
+            FieldDeclaration("default_ttl", .duration, default: 0,
+                             "How long a lease lasts unless renewed; 0 means the system default of 768h."),
+            FieldDeclaration("max_ttl", .duration, default: 0,
+                             "How long a lease may last with renewals, from its issue; 0 means the system maximum of 768h."),
+        ] + credentialFields,
+        operations: [
+            .write: { engine, request in try engine.writeRole(request.name, request.fields) },
+            .read: { engine, request in try engine.readRole(request.name) },
+            .delete: { engine, request in try engine.deleteRole(request.name) },
+        ])
+
+    static let staticRoleListPath = PathDeclaration(
+        [.literal("static-roles")],
+        synopsis: "List the static roles.",
+        description: "Lists the names of the static roles at static-roles/NAME.",
+        operations: [.list: { engine, _ in try engine.listStaticRoles() }])
+
+    static let staticRolePath = PathDeclaration(
+        [.literal("static-roles"), .name(field: "name", of: .staticRole, description: "Name of the static role.")],
+        synopsis: "Manage the static roles that can be created with this backend.",
+        description: """
+        A static role: one existing database user whose password the engine rotates every \
+        rotation_period, or on rotation_schedule within rotation_window. Creating it rotates the \
+        password at once, so that the engine knows it; static-creds/NAME returns it. An update \
+        never rotates; the username cannot change. Deleting the role leaves the user in the database.
+        """,
+        fields: [dbNameField] + [
+            FieldDeclaration("username", .string,
+                             "The existing database user whose password is rotated. Required when the role is created."),
+            FieldDeclaration("rotation_period", .duration,
+                             "How often the password is rotated, 5 seconds or more. One of rotation_period and rotation_schedule is required."),
+            FieldDeclaration("rotation_schedule", .string,
+                             "When the password is rotated, as a five-field cron expression in UTC (minute hour day month weekday)."),
+            FieldDeclaration("rotation_window", .duration,
+                             "With rotation_schedule: how long after each scheduled time a rotation may still start, 1h or more; a rotation missed by longer waits for the next."),
+            FieldDeclaration("rotation_statements", .list, default: [],
+                             "The statements that change the user's password, with {{name}} and {{password}}; the plugin's default when empty."),
+        ] + credentialFields,
+        operations: [
+            .write: { engine, request in try engine.writeStaticRole(request.name, request.fields) },
+            .read: { engine, request in try engine.readStaticRole(request.name) },
+            .delete: { engine, request in try engine.deleteStaticRole(request.name) },
+        ])
 
     static let dbNameField = FieldDeclaration(
         "db_name", .string, "The connection (config/NAME) the role uses. Required when the role is created.",
