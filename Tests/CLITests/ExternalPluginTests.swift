@@ -47,20 +47,11 @@ final class ExternalPluginTests: XCTestCase {
         let server = try ElastiCacheTestServer.fromEnvironment()
         try server.resetFailures()
         XCTAssertTrue(BuiltinPlugins.catalog.makePlugin(named: "redis-elasticache-database-plugin") is ExternalPlugin)
-        PluginContract.verify(PluginContract.Subject(
-            makePlugin: {
-                let plugin = try XCTUnwrap(BuiltinPlugins.catalog.makePlugin(named: "redis-elasticache-database-plugin"))
-                _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
-                return plugin
-            },
-            creationStatements: nil,
-            createUser: { password in
-                let id = ElastiCacheTestServer.uniqueUserID("contract")
-                try server.createUser(id, password: password)
-                return id
-            },
-            canLogIn: { try server.redisLogin($0, $1) },
-            dropUser: { _ in }))
+        PluginContract.verify(server.contractSubject {
+            let plugin = try XCTUnwrap(BuiltinPlugins.catalog.makePlugin(named: "redis-elasticache-database-plugin"))
+            _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
+            return plugin
+        })
     }
 
     func testAMissingExecutableIsAClearError() {

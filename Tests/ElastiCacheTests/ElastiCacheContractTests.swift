@@ -10,19 +10,10 @@ final class ElastiCacheContractTests: XCTestCase {
     func testThePluginContract() throws {
         let server = try ElastiCacheTestServer.fromEnvironment()
         try server.resetFailures()
-        PluginContract.verify(PluginContract.Subject(
-            makePlugin: {
-                let plugin = ElastiCachePlugin(environment: ["HOME": "/nonexistent"])
-                _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
-                return plugin
-            },
-            creationStatements: nil,
-            createUser: { password in
-                let id = ElastiCacheTestServer.uniqueUserID("contract")
-                try server.createUser(id, password: password)
-                return id
-            },
-            canLogIn: { try server.redisLogin($0, $1) },
-            dropUser: { _ in }))
+        PluginContract.verify(server.contractSubject {
+            let plugin = ElastiCachePlugin(environment: ["HOME": "/nonexistent"])
+            _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
+            return plugin
+        })
     }
 }

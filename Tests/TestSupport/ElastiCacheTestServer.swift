@@ -61,6 +61,21 @@ public struct ElastiCacheTestServer: Sendable {
                                           "Passwords.member.1": password, "Status": status])
     }
 
+    /// The plugin contract's subject for an ElastiCache plugin made by `makePlugin` against this
+    /// endpoint: users are made with TestCreateUser and witnessed by logging in to its Redis.
+    public func contractSubject(makePlugin: @escaping () throws -> DatabasePlugin) -> PluginContract.Subject {
+        PluginContract.Subject(
+            makePlugin: makePlugin,
+            creationStatements: nil,
+            createUser: { password in
+                let id = Self.uniqueUserID("contract")
+                try self.createUser(id, password: password)
+                return id
+            },
+            canLogIn: { try self.redisLogin($0, $1) },
+            dropUser: { _ in })
+    }
+
     public func setStatus(_ userID: String, _ status: String) throws {
         try testAction("TestSetStatus", ["UserId": userID, "Status": status])
     }
