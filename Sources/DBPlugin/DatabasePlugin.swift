@@ -9,12 +9,16 @@ import Foundation
 /// Contracts the engine relies on:
 /// - `initialize` validates the configuration and, when `verifyConnection` is true, connects
 ///   and authenticates. It returns the configuration the engine stores as `connection_details`.
+/// - `generateUsername` renders the connection's username template and checks the result against
+///   what the database allows; the engine calls it first and records the name in its intent
+///   before `newUser` creates the user, so a crash in between can never leave a user nobody knows.
 /// - `newUser` creates the user in one transaction where the database has them: on failure no
-///   half-made user remains.
+///   half-made user remains. It uses `username` when given (the engine always gives it).
 /// - `updateUser` of a user that does not exist fails, and does not create it. An update that
 ///   changes nothing (neither a password nor an expiration) is refused with
 ///   `UpdateUserRequest.noChanges`, as Vault's plugin client refuses it; plugins check it first
 ///   with `requireChanges()`. An expiration change a database cannot express succeeds unchanged.
+/// - A failed change says what it left behind (`PluginError.outcome`).
 /// - `deleteUser` succeeds when the user is already gone.
 /// - A plugin that cannot do an operation at all (ElastiCache creating users) says so with
 ///   `PluginError.Kind.unsupported`, before any call to the database.
@@ -25,11 +29,21 @@ public protocol DatabasePlugin: AnyObject {
     /// A short name of the client, for diagnostics only (e.g. "pgx", "mysql", "redis").
     var type: String { get }
     func initialize(_ request: InitializeRequest) throws -> InitializeResponse
+    func generateUsername(_ metadata: UsernameMetadata) throws -> String
     func newUser(_ request: NewUserRequest) throws -> NewUserResponse
     func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse
     func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse
+    /// Whether `password` is the one the database holds for `username` now: true when a login
+    /// with it succeeds, false when the database refuses that password, nil when this plugin
+    /// cannot tell (no way to log in as the user, or a refusal for another reason). Recovery asks
+    /// this to learn which of the passwords an interrupted rotation may have set is the real one.
+    func checkPassword(username: String, password: String) throws -> Bool?
     /// Releases connections. Must be safe to call more than once.
     func close()
+}
+
+extension DatabasePlugin {
+    public func checkPassword(username: String, password: String) throws -> Bool? { nil }
 }
 
 public struct InitializeRequest: Sendable {
@@ -64,14 +78,17 @@ public struct UsernameMetadata: Sendable, Equatable {
 
 public struct NewUserRequest: Sendable {
     public var usernameConfig: UsernameMetadata
+    /// The name to create, from `generateUsername`; nil lets the plugin generate one.
+    public var username: String?
     /// Creation statements; empty means the plugin's default, where it has one.
     public var statements: [String]
     public var rollbackStatements: [String]
     public var password: String
     public var expiration: Date
-    public init(usernameConfig: UsernameMetadata, statements: [String], rollbackStatements: [String] = [],
-                password: String, expiration: Date) {
+    public init(usernameConfig: UsernameMetadata, username: String? = nil, statements: [String],
+                rollbackStatements: [String] = [], password: String, expiration: Date) {
         self.usernameConfig = usernameConfig
+        self.username = username
         self.statements = statements
         self.rollbackStatements = rollbackStatements
         self.password = password

@@ -14,12 +14,33 @@ public struct PluginError: Error, Equatable, Sendable, CustomStringConvertible {
         case unsupported
     }
 
+    /// What a failed change left in the database. The engine's recovery depends on it: a change
+    /// known not to have happened needs no repair, any other may have happened in part.
+    public enum Outcome: Sendable, Equatable {
+        /// Nothing was changed: the request was refused before any statement ran, or the
+        /// database refused it and rolled back.
+        case unchanged
+        /// The change may have happened, whole or in part (a connection lost after a statement
+        /// was sent, a later statement failing after earlier ones committed).
+        case unknown
+    }
+
     public var kind: Kind
     public var message: String
+    public var outcome: Outcome
 
-    public init(_ kind: Kind, _ message: String) {
+    /// The outcome defaults from the kind: a configuration mistake or an unsupported call is
+    /// refused before anything runs, and a database's own refusal is a rolled-back transaction
+    /// or a single refused command. A plugin whose statements commit one by one says `.unknown`
+    /// where a later one fails; a lost connection is `.unknown` unless the plugin knows better.
+    public init(_ kind: Kind, _ message: String, outcome: Outcome? = nil) {
         self.kind = kind
         self.message = message
+        switch (outcome, kind) {
+        case (let given?, _): self.outcome = given
+        case (nil, .invalidConfiguration), (nil, .unsupported), (nil, .database): self.outcome = .unchanged
+        case (nil, .connection): self.outcome = .unknown
+        }
     }
 
     public var description: String { message }

@@ -77,9 +77,7 @@ public final class Engine: @unchecked Sendable {
     let roles: RecordStore<DynamicRole>
     let staticRoles: RecordStore<StaticRole>
     let passwordPolicies: RecordStore<StoredPasswordPolicy>
-    let rootIntents: RecordStore<RootRotationIntent>
-    let staticIntents: RecordStore<StaticRotationIntent>
-    let credsIntents: RecordStore<CredsIntent>
+    let intents: IntentStore
     let leases: LeaseStore
 
     public init(environment: EngineEnvironment) {
@@ -89,9 +87,7 @@ public final class Engine: @unchecked Sendable {
         roles = RecordStore(state: state, kind: .role)
         staticRoles = RecordStore(state: state, kind: .staticRole)
         passwordPolicies = RecordStore(state: state, kind: .passwordPolicy)
-        rootIntents = RecordStore(state: state, kind: .intent)
-        staticIntents = RecordStore(state: state, kind: .intent)
-        credsIntents = RecordStore(state: state, kind: .intent)
+        intents = IntentStore(state: state)
         leases = LeaseStore(state: state)
     }
 

@@ -105,8 +105,16 @@ public final class ExternalPlugin: DatabasePlugin {
         return InitializeResponse(config: response.config ?? request.config, warnings: response.warnings ?? [])
     }
 
+    public func generateUsername(_ metadata: UsernameMetadata) throws -> String {
+        var wire = PluginWireProtocol.Request(op: "generate_username")
+        wire.displayName = metadata.displayName
+        wire.roleName = metadata.roleName
+        return try perform(wire).username ?? ""
+    }
+
     public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
         var wire = PluginWireProtocol.Request(op: "new_user")
+        wire.username = request.username
         wire.displayName = request.usernameConfig.displayName
         wire.roleName = request.usernameConfig.roleName
         wire.statements = request.statements

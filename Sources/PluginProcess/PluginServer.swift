@@ -38,9 +38,14 @@ public enum PluginServer {
                 let response = try plugin.initialize(InitializeRequest(config: request.config ?? [:],
                                                                        verifyConnection: request.verifyConnection ?? true))
                 return (Response(ok: true, config: response.config, warnings: response.warnings), false)
+            case "generate_username":
+                let username = try plugin.generateUsername(
+                    UsernameMetadata(displayName: request.displayName ?? "", roleName: request.roleName ?? ""))
+                return (Response(ok: true, username: username), false)
             case "new_user":
                 let response = try plugin.newUser(NewUserRequest(
                     usernameConfig: UsernameMetadata(displayName: request.displayName ?? "", roleName: request.roleName ?? ""),
+                    username: request.username,
                     statements: request.statements ?? [], rollbackStatements: request.rollbackStatements ?? [],
                     password: request.password ?? "",
                     expiration: Date(timeIntervalSince1970: request.expiration ?? 0)))

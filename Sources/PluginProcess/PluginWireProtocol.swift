@@ -45,19 +45,23 @@ enum PluginWireProtocol {
         var username: String?
         var errorKind: String?
         var message: String?
+        /// `unchanged` or `unknown`: what a failed change left in the database.
+        var outcome: String?
 
         enum CodingKeys: String, CodingKey {
-            case ok, config, warnings, username, message
+            case ok, config, warnings, username, message, outcome
             case errorKind = "error_kind"
         }
 
         static func failure(_ error: Error) -> Response {
-            let pluginError = error as? PluginError ?? PluginError(.database, String(describing: error))
-            return Response(ok: false, errorKind: kindName(pluginError.kind), message: pluginError.message)
+            let pluginError = error as? PluginError ?? PluginError(.database, String(describing: error), outcome: .unknown)
+            return Response(ok: false, errorKind: kindName(pluginError.kind), message: pluginError.message,
+                            outcome: pluginError.outcome == .unchanged ? "unchanged" : "unknown")
         }
 
         var error: PluginError {
-            PluginError(kind(named: errorKind ?? ""), message ?? "the plugin failed without a message")
+            PluginError(kind(named: errorKind ?? ""), message ?? "the plugin failed without a message",
+                        outcome: outcome == "unchanged" ? .unchanged : .unknown)
         }
     }
 

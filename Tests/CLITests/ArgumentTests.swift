@@ -133,7 +133,7 @@ final class ArgumentTests: XCTestCase {
 }
 
 final class RevocationLimitTests: XCTestCase {
-    func testTheNumberOfRevocationAttemptsIsConfigurable() {
+    func testTheNumberOfRevocationAttemptsIsConfigurable() throws {
         let cli = CLIRunner()
         cli.configure()
         cli.environment["DBSECRETS_MAX_REVOKE_ATTEMPTS"] = "2"
@@ -142,6 +142,33 @@ final class RevocationLimitTests: XCTestCase {
         XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
         XCTAssertTrue(cli.run("lease", "list").stdout.contains("revoke failed x1"))
         XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
+        XCTAssertTrue(cli.run("lease", "list").stdout.contains("revoke failed x1"), "not before the backoff")
+        // The backoff passes: the retry time is now.
+        let file = cli.stateURL.appendingPathComponent("leases/" + id.split(separator: "/").suffix(2).joined(separator: ".") + ".json")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let retry = try XCTUnwrap(text.range(of: #""next_revoke_attempt" : "[^"]*""#, options: .regularExpression))
+        try text.replacingCharacters(in: retry, with: #""next_revoke_attempt" : "2020-01-01T00:00:00.000Z""#)
+            .write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(cli.run("lease", "revoke", id).code, 2)
         XCTAssertTrue(cli.run("lease", "list").stdout.contains("irrevocable"))
+    }
+}
+
+final class UnreadableLeaseListingTests: XCTestCase {
+    func testLeaseListShowsAnUnreadableLeaseAndGoesOn() throws {
+        let cli = CLIRunner()
+        cli.configure()
+        let id = cli.run("read", "-field=lease_id", "database/creds/ro").stdout
+        try Data("{".utf8).write(to: cli.stateURL.appendingPathComponent("leases/ro.Broken.json"))
+        let table = cli.run("lease", "list")
+        XCTAssertEqual(table.code, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains(id), table.stdout)
+        XCTAssertTrue(table.stdout.contains("database/creds/ro/Broken") && table.stdout.contains("unreadable: state file"), table.stdout)
+        let json = cli.run("lease", "list", "-format=json")
+        let items = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(items.count, 2)
+        XCTAssertEqual(items.first { $0["id"] as? String == "database/creds/ro/Broken" }?["unreadable"] as? Bool, true)
+        XCTAssertEqual(cli.run("lease", "revoke", "-force", "-prefix", "database/creds/ro/Broken").code, 0)
+        XCTAssertFalse(cli.run("lease", "list").stdout.contains("Broken"))
     }
 }

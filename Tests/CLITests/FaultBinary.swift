@@ -5,7 +5,7 @@ import XCTest
 
 /// The built `dbsecrets` binary on a private state directory, timing every run: fault and
 /// security tests watch real processes, exit codes and files, as an operator would.
-final class FaultBinary {
+final class FaultBinary: @unchecked Sendable {
     let folder: TemporaryFolder
     var extraEnvironment: [String: String] = [:]
 
@@ -43,6 +43,71 @@ final class FaultBinary {
 
     @discardableResult
     func run(_ args: String..., stdin: String? = nil) throws -> Run { try run(args, stdin: stdin) }
+
+    /// Starts a long-running command (an agent) in the background, its output discarded.
+    func start(_ args: [String]) throws -> Process {
+        var environment = ["DBSECRETS_STATE_DIR": state.path, "PATH": "/usr/bin:/bin", "HOME": folder.path]
+        environment.merge(extraEnvironment) { _, new in new }
+        let process = Process()
+        process.executableURL = PackageRoot.binary
+        process.arguments = args
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// As `run`, for a command that may run until stopped (the agent): still running after
+    /// `stopAfter` seconds, it gets SIGTERM, as systemd would stop it.
+    func run(_ args: [String], stdin: String?, stopAfter: TimeInterval?) throws -> Run {
+        guard let stopAfter else { return try run(args, stdin: stdin) }
+        return try runSignalled(args, stdin: stdin, after: stopAfter, signal: SIGTERM).run
+    }
+
+    /// Runs and kills the process with SIGKILL `delay` seconds after it started, if it has not
+    /// finished by then; says whether it was killed.
+    func runKilled(after delay: TimeInterval, _ args: [String], stdin: String?) throws -> Bool {
+        try runSignalled(args, stdin: stdin, after: delay, signal: SIGKILL).signalled
+    }
+
+    private func runSignalled(_ args: [String], stdin: String?, after delay: TimeInterval,
+                              signal: Int32) throws -> (run: Run, signalled: Bool) {
+        var environment = ["DBSECRETS_STATE_DIR": state.path, "PATH": "/usr/bin:/bin", "HOME": folder.path]
+        environment.merge(extraEnvironment) { _, new in new }
+        let scratch = TemporaryFolder("dbsecrets-signalled")
+        defer { scratch.remove() }
+        let outURL = scratch.url.appendingPathComponent("out"), errURL = scratch.url.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = PackageRoot.binary
+        process.arguments = args
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        if let stdin {
+            let inURL = scratch.url.appendingPathComponent("in")
+            try Data(stdin.utf8).write(to: inURL)
+            process.standardInput = try FileHandle(forReadingFrom: inURL)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        let started = Date()
+        try process.run()
+        let deadline = started.addingTimeInterval(delay)
+        while process.isRunning && Date() < deadline { usleep(1_000) }
+        let signalled = process.isRunning
+        if signalled { kill(process.processIdentifier, signal) }
+        let hardDeadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < hardDeadline { usleep(2_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let run = Run(status: process.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(started))
+        return (run, signalled)
+    }
 
     /// Every file under the state directory, relative, sorted (temp files included: none may be left).
     func stateFiles() -> [String] {

@@ -90,6 +90,26 @@ final class CredsAndLeaseTests: XCTestCase {
         XCTAssertEqual(engineError { try f.engine.lookupLease(creds.leaseID) }?.message, "invalid lease", "gone")
     }
 
+    /// Regression: manual revokes ignored the backoff, so repeating one against a database that is
+    /// down ran the attempt counter (and the retry time, into a five-digit year) away.
+    func testRevokingByHandWithinTheBackoffDoesNotCountAsAnAttempt() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        let creds = try XCTUnwrap(f.read("database/creds/ro"))
+        f.database.failures["deleteUser"] = 100
+        for _ in 0..<50 {
+            XCTAssertEqual(engineError { try f.engine.revokeLease(creds.leaseID) }?.message, "forced error")
+        }
+        let lease = try XCTUnwrap(f.engine.listLeases(prefix: "").first)
+        XCTAssertEqual(lease.revokeAttempts, 1, "the error is reported each time; the schedule stands")
+        XCTAssertFalse(lease.irrevocable)
+        for _ in 0..<40 {
+            f.clock.advance(3 * 86400)
+            _ = engineError { try f.engine.revokeLease(creds.leaseID) }
+        }
+        XCTAssertNotNil(try f.engine.lookupLease(creds.leaseID), "still readable: every time stays in range")
+    }
+
     func testFailedRevocationKeepsTheLeaseWithBackoffThenGivesUp() throws {
         let f = EngineFixture()
         try f.configureConnectionAndRole()
@@ -99,7 +119,10 @@ final class CredsAndLeaseTests: XCTestCase {
         var lease = try XCTUnwrap(f.engine.listLeases(prefix: "").first)
         XCTAssertEqual(lease.revokeAttempts, 1)
         XCTAssertEqual(lease.lastError, "forced error")
-        for _ in 2...Engine.defaultMaximumRevokeAttempts { _ = engineError { try f.engine.revokeLease(creds.leaseID) } }
+        for _ in 2...Engine.defaultMaximumRevokeAttempts {
+            f.clock.advance(2 * 86400)  // past any backoff
+            _ = engineError { try f.engine.revokeLease(creds.leaseID) }
+        }
         lease = try XCTUnwrap(f.engine.listLeases(prefix: "").first)
         XCTAssertTrue(lease.irrevocable, "kept and shown, never silently forgotten")
         XCTAssertEqual(engineError { try f.engine.renewLease(creds.leaseID, increment: 0) }?.message,

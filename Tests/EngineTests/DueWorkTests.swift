@@ -42,7 +42,7 @@ final class DueWorkTests: XCTestCase {
         XCTAssertEqual(try f.read("database/static-creds/app")?.data?["password"]?.stringValue, f.database.password(of: "app"))
     }
 
-    func testInterruptedRootRotationIsRolledBackWhenTheDatabaseChanged() throws {
+    func testInterruptedRootRotationIsRolledForwardWhenTheDatabaseChanged() throws {
         let f = EngineFixture()
         try f.configureConnectionAndRole()
         // Simulate a crash after the database changed but before the config was stored.
@@ -53,9 +53,9 @@ final class DueWorkTests: XCTestCase {
         """.utf8).write(to: intents.appendingPathComponent("root-db.json"))
         f.database.addUser("admin", password: "new-secret-1234")
         let items = try f.engine.runDueWork()
-        XCTAssertEqual(items.map(\.action), [.rootRotationRolledBack])
-        XCTAssertEqual(f.database.password(of: "admin"), "root-secret", "the old password is set back, matching storage")
-        XCTAssertNotNil(try f.read("database/creds/ro"), "the engine works again")
+        XCTAssertEqual(items.map(\.action), [.rootRotationCompleted])
+        XCTAssertEqual(f.database.password(of: "admin"), "new-secret-1234", "the database is not changed again")
+        XCTAssertNotNil(try f.read("database/creds/ro"), "the engine works again: the new password is stored")
         XCTAssertFalse(FileManager.default.fileExists(atPath: intents.appendingPathComponent("root-db.json").path))
     }
 
@@ -70,13 +70,24 @@ final class DueWorkTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: f.stateURL.appendingPathComponent("intents").path), [])
     }
 
-    func testFailedRootRotationKeepsTheIntentForTidy() throws {
+    func testRootRotationRefusedByTheDatabaseLeavesNothingToSettle() throws {
         let f = EngineFixture()
         try f.configureConnectionAndRole()
         f.database.failures["updateUser"] = 1
         XCTAssertEqual(engineError { try f.write("database/rotate-root/db") }?.message, "failed to update user: forced error")
-        f.clock.advance(61)
-        XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.rootRotationRolledBack], "the stored password still works")
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        XCTAssertEqual(f.database.password(of: "admin"), "root-secret")
+    }
+
+    func testRootRotationWhoseAnswerWasLostIsSettledAtOnce() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.failuresAfterChange["updateUser"] = 1
+        XCTAssertNotNil(engineError { try f.write("database/rotate-root/db") })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: f.stateURL.appendingPathComponent("intents").path), [],
+                       "the database was asked which password it has")
+        XCTAssertNotNil(try f.read("database/creds/ro"), "and the one it has is stored")
+        XCTAssertNotEqual(f.database.password(of: "admin"), "root-secret")
     }
 }
 
@@ -98,8 +109,156 @@ final class LeaseIndexTests: XCTestCase {
         try f.engine.revokeLease(b.leaseID)
         XCTAssertEqual(markers(f).count, 1)
         f.database.failures["deleteUser"] = 100
-        for _ in 0..<Engine.defaultMaximumRevokeAttempts { _ = engineError { try f.engine.revokeLease(a.leaseID) } }
+        for _ in 0..<Engine.defaultMaximumRevokeAttempts {
+            f.clock.advance(2 * 86400)  // past any backoff
+            _ = engineError { try f.engine.revokeLease(a.leaseID) }
+        }
         XCTAssertEqual(markers(f), [], "given up: no pass reads it again")
         XCTAssertEqual(try f.engine.listLeases(prefix: "").map(\.irrevocable), [true])
+    }
+}
+
+/// Regression: one lease or intent file that did not decode made `tidy`, `agent`, `lease list`
+/// and `lease revoke -prefix` fail, so nothing else was revoked or rotated, and the bad file could
+/// not even be forced away.
+final class UnreadableStateFileTests: XCTestCase {
+    func testTidyDoesEverythingElseAndReportsEachBadFile() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole(role: ["default_ttl": "1m", "max_ttl": "1h"])
+        let good = try XCTUnwrap(f.read("database/creds/ro"))
+        f.database.addUser("app", password: "initial")
+        try f.write("database/static-roles/app", ["db_name": "db", "username": "app", "rotation_period": "30s"])
+        let state = f.stateURL
+        // A lease from a newer dbsecrets, due in the same minute as the good one.
+        let goodFile = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent("leases").path).first)
+        let bucket = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent("lease-expiry").path).first)
+        try Data(#"{"format_version": 99}"#.utf8).write(to: state.appendingPathComponent("leases/ro.Newer.json"))
+        FileManager.default.createFile(atPath: state.appendingPathComponent("lease-expiry/\(bucket)/ro.Newer").path, contents: nil)
+        try Data("{".utf8).write(to: state.appendingPathComponent("intents/static-gone.json"))
+        try Data("{".utf8).write(to: state.appendingPathComponent("static-roles/broken.json"))
+        f.clock.advance(61)
+
+        let items = try f.engine.runDueWork()
+        XCTAssertTrue(items.contains(DueWorkItem(.leaseRevoked, good.leaseID, "user \(good.data!["username"]!.stringValue!)")), "\(items)")
+        XCTAssertTrue(items.contains { $0.action == .roleRotated && $0.subject == "app" }, "\(items)")
+        let problems = items.filter(\.action.isFailure)
+        XCTAssertEqual(problems.count, 3, "each bad file once: \(problems)")
+        for name in ["leases/ro.Newer.json", "intents/static-gone.json", "static-roles/broken.json"] {
+            XCTAssertTrue(problems.contains { $0.subject.hasSuffix(name) && !$0.detail.isEmpty }, "\(name) named with why: \(problems)")
+        }
+        XCTAssertNotEqual(goodFile, "ro.Newer.json")
+    }
+
+    func testAnUnreadableLeaseIsListedAndCanBeForcedAway() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        let good = try XCTUnwrap(f.read("database/creds/ro"))
+        try Data("{".utf8).write(to: f.stateURL.appendingPathComponent("leases/ro.Broken.json"))
+        let listed = try f.engine.listLeases(prefix: "")
+        XCTAssertEqual(Set(listed.map(\.id)), [good.leaseID, "database/creds/ro/Broken"])
+        XCTAssertEqual(listed.first { $0.unreadable }?.id, "database/creds/ro/Broken")
+        XCTAssertNotNil(engineError { try f.engine.revokeLeases(prefix: "database/creds/ro/", force: false) },
+                        "its user is unknown: a plain revoke reports it")
+        XCTAssertEqual(try f.engine.listLeases(prefix: "").map(\.id), ["database/creds/ro/Broken"], "and revokes the rest")
+        try f.engine.revokeLeases(prefix: "database/creds/ro/", force: true)
+        XCTAssertEqual(try f.engine.listLeases(prefix: ""), [])
+    }
+}
+
+/// The recovery rule at the next command, without a crash harness: intents as a dead process
+/// leaves them, and what the next command makes of them.
+final class SettlingAtTheNextCommandTests: XCTestCase {
+    private func writeIntent(_ f: EngineFixture, _ name: String, _ json: String) throws {
+        let intents = f.stateURL.appendingPathComponent("intents")
+        try FileManager.default.createDirectory(at: intents, withIntermediateDirectories: true)
+        try Data(json.utf8).write(to: intents.appendingPathComponent(name))
+    }
+
+    /// Regression: after a killed rotate-role, static-creds handed out the old password, which
+    /// the database refused, until a tidy ran 60 s later.
+    func testStaticCredsSettlesAnInterruptedRotationBeforeAnswering() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.addUser("app", password: "initial")
+        try f.write("database/static-roles/app", ["db_name": "db", "username": "app", "rotation_period": "1h"])
+        // Died after the database took the new password, before the role stored it.
+        try writeIntent(f, "static-app.json", """
+        {"role":"app","username":"app","new_password":"half-rotated-1","created_at":"2027-01-15T07:59:00Z","format_version":1}
+        """)
+        f.database.addUser("app", password: "half-rotated-1")
+        XCTAssertEqual(try f.read("database/static-creds/app")?.data?["password"]?.stringValue, "half-rotated-1")
+        XCTAssertEqual(try f.engine.runDueWork(), [], "nothing left for tidy")
+    }
+
+    /// Regression: a static-role creation killed after the database changed lost the only copy of
+    /// the new password: no role was stored, and tidy deleted the intent.
+    func testAnInterruptedStaticRoleCreationKeepsItsPassword() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.addUser("app", password: "half-created-1")
+        try writeIntent(f, "static-app.json", """
+        {"role":"app","username":"app","new_password":"half-created-1","created_at":"2027-01-15T07:59:00Z",
+         "creation":{"db_name":"db","username":"app","rotation_statements":[],"rotation_period":3600,"rotation_schedule":"",
+                     "rotation_window":0,"credential_type":"password","credential_config":{},"password":"","failed_attempts":0},
+         "format_version":1}
+        """)
+        XCTAssertEqual(try f.read("database/static-creds/app")?.data?["password"]?.stringValue, "half-created-1")
+        XCTAssertEqual(try f.list("database/static-roles"), ["app"], "the role is stored")
+    }
+
+    func testAnInterruptedCreationWhoseDatabaseCannotBeReachedStoresTheRoleUnconfirmed() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.addUser("app", password: "half-created-2")
+        try writeIntent(f, "static-app.json", """
+        {"role":"app","username":"app","new_password":"half-created-2","created_at":"2027-01-15T07:59:00Z",
+         "creation":{"db_name":"db","username":"app","rotation_statements":[],"rotation_period":3600,"rotation_schedule":"",
+                     "rotation_window":0,"credential_type":"password","credential_config":{},"password":"","failed_attempts":0},
+         "format_version":1}
+        """)
+        f.database.failures["initialize"] = 10
+        XCTAssertNotNil(engineError { try f.read("database/static-creds/app") }, "no password that is not confirmed")
+        XCTAssertEqual(try f.list("database/static-roles"), ["app"], "stored with the only password that may work")
+        f.database.failures = [:]
+        XCTAssertEqual(try f.read("database/static-creds/app")?.data?["password"]?.stringValue, "half-created-2")
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+    }
+
+    /// Regression: after a killed rotate-root and an operator's new password, tidy "rolled back"
+    /// to the intent's old password, overwriting the operator's.
+    func testRootRecoveryNeverOverwritesAPasswordWrittenSince() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try writeIntent(f, "root-db.json", """
+        {"connection":"db","username":"admin","old_password":"root-secret","new_password":"never-reached-db","created_at":"2027-01-15T07:00:00Z","format_version":1}
+        """)
+        f.database.addUser("admin", password: "operator-chosen")
+        try f.write("database/config/db", ["password": "operator-chosen"])
+        XCTAssertEqual(try f.engine.runDueWork(), [], "the write settled it, keeping the password it wrote")
+        XCTAssertNotNil(try f.read("database/creds/ro"), "the operator's password is the one stored")
+        XCTAssertEqual(f.database.password(of: "admin"), "operator-chosen")
+    }
+
+    /// Regression: creds killed between creating the user and storing its lease left a live
+    /// user; tidy only said "possibly orphaned", without the username, and dropped nothing.
+    func testAnInterruptedCredsIsDroppedByTheNextCredsOfTheRole() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.addUser("v-root-ro-orphan", password: "x")
+        try writeIntent(f, "creds-ro.Orphan1.json", """
+        {"lease_id":"database/creds/ro/Orphan1","role":"ro","db_name":"db","username":"v-root-ro-orphan","created_at":"2027-01-15T07:00:00Z","format_version":1}
+        """)
+        XCTAssertNotNil(try f.read("database/creds/ro"))
+        XCTAssertNil(f.database.users["v-root-ro-orphan"], "dropped")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: f.stateURL.appendingPathComponent("intents").path), [])
+    }
+
+    func testACredsWhoseLeaseCannotBeStoredDropsItsUser() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        f.database.failuresAfterChange["newUser"] = 1
+        XCTAssertNotNil(engineError { try f.read("database/creds/ro") })
+        XCTAssertEqual(f.database.users.keys.filter { $0.hasPrefix("v-") }, [], "no user without a lease")
+        XCTAssertEqual(try f.engine.listLeases(prefix: ""), [])
     }
 }

@@ -15,7 +15,10 @@ final class StateFixtureTests: XCTestCase {
         let state = folder.url.appendingPathComponent("state")
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(fixture), to: state)
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000 + 120))
+        // The users the fixture's records name, with the passwords they hold.
         let database = FakeDatabase()
+        database.addUser("app", password: "3bgye2qnkkg6r5t7cf4xbu2k")
+        database.addUser("sched", password: "88clyql2wzfq7nsawv6i4in7")
         let engine = Engine(environment: EngineEnvironment(state: StateDirectory(root: state), plugins: database.catalog(),
                                                            now: { clock.now }))
         return (engine, state, folder)
@@ -64,14 +67,19 @@ final class StateFixtureTests: XCTestCase {
             issueTime: try date("2027-01-15T08:01:00.000Z"), expireTime: try date("2027-01-15T09:01:00.000Z"),
             revokeAttempts: 1, lastError: "forced error", nextRevokeAttempt: try date("2027-01-15T08:01:15.416Z")))
         // The expiry index of format 1 still finds the lease whose retry is due.
-        XCTAssertEqual(try engine.leases.due(at: try date("2027-01-15T08:02:00.000Z")).map(\.id), [failed])
+        let due = engine.leases.dueMarkers(at: try date("2027-01-15T08:02:00.000Z"))
+        XCTAssertEqual(due.map(\.file), ["ro.sAeg8Etgr3Rpt8aYTPFJjw2i"])
+        XCTAssertEqual(try engine.leases.claim(file: due[0].file, bucket: due[0].bucket, at: try date("2027-01-15T08:02:00.000Z"))?.id, failed)
 
+        // Intents written before their later fields existed read with those fields absent.
         let created = try date("2027-01-15T08:01:00.000Z")
-        XCTAssertEqual(try engine.rootIntents.read("root-db"), RootRotationIntent(
+        XCTAssertEqual(try engine.intents.list().map { "\($0.kind.rawValue) \($0.object)" },
+                       ["creds ro.PendingLeaseIdentifier01", "root db", "static app"])
+        XCTAssertEqual(try engine.intents.read(RootRotationIntent.self, "db"), RootRotationIntent(
             connection: "db", username: "admin", oldPassword: "root-secret", newPassword: "root-next-secret", createdAt: created))
-        XCTAssertEqual(try engine.staticIntents.read("static-app"), StaticRotationIntent(
+        XCTAssertEqual(try engine.intents.read(StaticRotationIntent.self, "app"), StaticRotationIntent(
             role: "app", username: "app", newPassword: "app-next-secret", createdAt: created))
-        XCTAssertEqual(try engine.credsIntents.read("creds-ro.PendingLeaseIdentifier01"), CredsIntent(
+        XCTAssertEqual(try engine.intents.read(CredsIntent.self, "ro.PendingLeaseIdentifier01"), CredsIntent(
             leaseID: "database/creds/ro/PendingLeaseIdentifier01", role: "ro", dbName: "db", createdAt: created))
     }
 

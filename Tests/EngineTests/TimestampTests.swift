@@ -67,4 +67,13 @@ final class TimestampTests: XCTestCase {
             XCTAssertNil(Timestamp.parse(text), text)
         }
     }
+
+    /// Regression: a retry time pushed past year 9999 was written with five digits, which the
+    /// parser refused, so the lease file could no longer be read.
+    func testTimesPastYear9999AreWrittenAsTheLastOneThatReadsBack() {
+        let far = Date(timeIntervalSince1970: 1e12)
+        let text = Timestamp.format(far)
+        XCTAssertEqual(text, "9999-12-31T23:59:59.999Z")
+        XCTAssertNotNil(Timestamp.parse(text))
+    }
 }

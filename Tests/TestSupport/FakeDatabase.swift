@@ -17,6 +17,10 @@ public final class FakeDatabase: @unchecked Sendable {
     /// Fail the next N calls of a kind ("initialize", "newUser", "updateUser", "deleteUser").
     public var failures: [String: Int] = [:]
     public var failureMessage = "forced error"
+    /// What a forced failure of a change reports (`.unknown`: as if the connection was lost).
+    public var failureOutcome: PluginError.Outcome = .unchanged
+    /// Apply the change, then fail the next N calls of a kind anyway (a lost answer).
+    public var failuresAfterChange: [String: Int] = [:]
     /// Runs once, inside the next `initialize` (e.g. to change state while a write is verifying).
     public var duringNextInitialize: (() -> Void)?
 
@@ -39,7 +43,17 @@ public final class FakeDatabase: @unchecked Sendable {
             let kind = String(call.prefix { $0 != " " })
             if let n = failures[kind], n > 0 {
                 failures[kind] = n - 1
-                throw PluginError(.database, failureMessage)
+                throw PluginError(.database, failureMessage, outcome: failureOutcome)
+            }
+        }
+    }
+
+    /// After a change was applied: fails it anyway when `failuresAfterChange` asks to.
+    func answer(_ kind: String) throws {
+        try lock.withLock {
+            if let n = failuresAfterChange[kind], n > 0 {
+                failuresAfterChange[kind] = n - 1
+                throw PluginError(.connection, "connection lost after the change", outcome: .unknown)
             }
         }
     }
@@ -83,11 +97,21 @@ public final class FakeDatabasePlugin: DatabasePlugin {
         return InitializeResponse(config: request.config)
     }
 
+    public func generateUsername(_ metadata: UsernameMetadata) throws -> String {
+        "v-\(metadata.displayName)-\(metadata.roleName)-\(UUID().uuidString.prefix(8))"
+    }
+
     public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
         try database.record("newUser \(request.usernameConfig.roleName)")
-        let name = "v-\(request.usernameConfig.displayName)-\(request.usernameConfig.roleName)-\(UUID().uuidString.prefix(8))"
+        let name = try request.username ?? generateUsername(request.usernameConfig)
         database.mutate { $0[name] = FakeDatabase.User(password: request.password, expiration: request.expiration) }
+        try database.answer("newUser")
         return NewUserResponse(username: name)
+    }
+
+    public func checkPassword(username: String, password: String) throws -> Bool? {
+        try database.record("checkPassword \(username)")
+        return database.password(of: username) == password
     }
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
@@ -101,6 +125,7 @@ public final class FakeDatabasePlugin: DatabasePlugin {
             if let change = request.expiration { user.expiration = change.newExpiration }
             users[request.username] = user
         }
+        try database.answer("updateUser")
         return UpdateUserResponse()
     }
 

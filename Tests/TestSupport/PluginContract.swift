@@ -37,6 +37,8 @@ public struct PluginContract {
         let contract = PluginContract(subject: subject)
         let clauses: [(String, () throws -> Void)] = [
             ("new user logs in with its password", contract.newUserLogsIn),
+            ("new user takes the name generateUsername gave", contract.newUserTakesTheGeneratedName),
+            ("checkPassword never contradicts the database", contract.checkPasswordNeverContradictsTheDatabase),
             ("update password replaces the old one", contract.updatePasswordReplacesTheOldOne),
             ("update expiration keeps the user working", contract.updateExpirationKeepsTheUserWorking),
             ("delete is idempotent", contract.deleteIsIdempotent),
@@ -107,6 +109,42 @@ public struct PluginContract {
             defer { subject.dropUser(username) }
             try expect(!username.isEmpty, "the username is empty")
             try expect(try subject.canLogIn(username, password), "\(username) cannot log in with its password")
+        }
+    }
+
+    /// The engine records the name in its intent before the user exists, then asks for that name.
+    func newUserTakesTheGeneratedName() throws {
+        try withPlugin { plugin in
+            let metadata = UsernameMetadata(displayName: "contract", roleName: "contract")
+            guard let statements = subject.creationStatements else {
+                let error = pluginError { _ = try plugin.generateUsername(metadata) }
+                try expect(error?.kind == .unsupported, "generateUsername should be unsupported, got \(String(describing: error))")
+                return
+            }
+            let name = try plugin.generateUsername(metadata)
+            defer { subject.dropUser(name) }
+            try expect(!name.isEmpty, "the generated name is empty")
+            try expect(!(try subject.canLogIn(name, "anything")), "\(name) exists before newUser")
+            let password = password()
+            let made = try plugin.newUser(NewUserRequest(usernameConfig: metadata, username: name, statements: statements,
+                                                         password: password, expiration: Date().addingTimeInterval(3600))).username
+            try expect(made == name, "newUser made \(made), not the name it was given, \(name)")
+            try expect(try subject.canLogIn(name, password), "\(name) cannot log in with its password")
+        }
+    }
+
+    /// Recovery asks `checkPassword` which password the database holds: an answer may be nil (the
+    /// plugin cannot tell), never wrong.
+    func checkPasswordNeverContradictsTheDatabase() throws {
+        try withPlugin { plugin in
+            let right = password()
+            let username = try someUser(plugin, password: right)
+            defer { subject.dropUser(username) }
+            let yes = try plugin.checkPassword(username: username, password: right)
+            let no = try plugin.checkPassword(username: username, password: password())
+            try expect(yes != false, "checkPassword says the password \(username) logs in with is wrong")
+            try expect(no != true, "checkPassword says a wrong password of \(username) is right")
+            try expect(try plugin.checkPassword(username: uniqueName(), password: right) != true, "checkPassword accepts a user that does not exist")
         }
     }
 

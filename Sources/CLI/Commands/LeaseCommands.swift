@@ -127,6 +127,7 @@ enum LeaseCommands {
                     return 0
                 }
                 let rows = leases.map { lease -> [String] in
+                    if lease.unreadable { return [lease.id, lease.role, "", "", "", "unreadable: \(lease.lastError ?? "")"] }
                     let status = lease.irrevocable ? "irrevocable" : lease.revokeAttempts > 0 ? "revoke failed x\(lease.revokeAttempts)" : "active"
                     return [lease.id, lease.role, lease.username, Timestamp.format(lease.issueTime),
                             Timestamp.format(lease.expireTime), status]
@@ -139,7 +140,11 @@ enum LeaseCommands {
         })
 
     static func jsonItem(_ lease: LeaseSummary) -> JSONValue {
-        [
+        if lease.unreadable {
+            return ["id": .string(lease.id), "role": .string(lease.role), "unreadable": true,
+                    "last_error": .string(lease.lastError ?? "")]
+        }
+        return [
             "id": .string(lease.id), "role": .string(lease.role), "username": .string(lease.username),
             "issue_time": .string(Timestamp.format(lease.issueTime)),
             "expire_time": .string(Timestamp.format(lease.expireTime)),

@@ -27,7 +27,7 @@ enum SchedulerCommands {
                 throw CommandFailure.engine("Error running due work: ", error)
             }
             printItems(items, inv)
-            return items.contains(where: isFailure) ? 2 : 0
+            return items.contains(where: \.action.isFailure) ? 2 : 0
         })
 
     static let interval = FlagSpec(name: "interval", kind: .duration, group: "Command Options",
@@ -67,9 +67,6 @@ enum SchedulerCommands {
 
     static let all = [tidy, agent]
 
-    static func isFailure(_ item: DueWorkItem) -> Bool {
-        [.leaseRevokeFailed, .leaseIrrevocable, .roleRotationFailed, .rootRotationStuck].contains(item.action)
-    }
 
     static func printItems(_ items: [DueWorkItem], _ inv: Invocation) {
         switch inv.format {
@@ -82,7 +79,7 @@ enum SchedulerCommands {
         case .table, .raw:
             for item in items {
                 let line = "\(item.action.rawValue): \(item.subject)" + (item.detail.isEmpty ? "" : " (\(item.detail))")
-                if isFailure(item) { inv.terminal.err(line + "\n") } else { inv.terminal.out(line + "\n") }
+                if item.action.isFailure { inv.terminal.err(line + "\n") } else { inv.terminal.out(line + "\n") }
             }
         }
     }

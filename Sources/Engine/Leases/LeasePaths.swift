@@ -4,9 +4,6 @@ import Foundation
 /// `sys/leases/*`: lookup, renew, revoke (one, by prefix, forced), and list. Vault's lease
 /// manager lives in its core; here it is the engine's, since there is no server.
 extension Engine {
-    /// Vault's `maxRevokeAttempts`: the default of `EngineEnvironment.maximumRevokeAttempts`.
-    public static let defaultMaximumRevokeAttempts = 6
-
     static let leaseLookupPath = PathDeclaration(
         [.literal("leases/lookup"), .rest(field: "prefix", placeholder: "PREFIX", optional: true,
                                            description: "With list: the lease id prefix whose next segment to list.")],
@@ -113,8 +110,10 @@ extension Engine {
     public func renewLease(_ rawID: String, increment: Int) throws -> EngineResponse? {
         let id = rawID.trimmingCharacters(in: .whitespaces)
         guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("lease not found") }
-        let lock = try state.lock(.lease, file)
-        defer { withExtendedLifetime(lock) {} }
+        return try withLock(.lease, file) { try renewLocked(id, increment: increment) }
+    }
+
+    private func renewLocked(_ id: String, increment: Int) throws -> EngineResponse? {
         guard let lease = try leases.read(id: id) else { throw EngineError.invalid("lease not found") }
         let current = now
         if lease.irrevocable {
@@ -126,15 +125,17 @@ extension Engine {
         }
         let ttl = try LeaseTTL.calculate(increment: increment, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
                                          start: lease.issueTime, now: current)
-        let (_, plugin, sanitizer) = try openConnection(role.dbName)
-        defer { plugin.close() }
-        do {
-            _ = try plugin.updateUser(UpdateUserRequest(
-                username: lease.username,
-                expiration: ExpirationChange(newExpiration: current.addingTimeInterval(TimeInterval(ttl.ttl + 5)),
-                                             statements: role.renewStatements)))
-        } catch {
-            throw EngineError.failed(sanitizer.clean(error))
+        // No intent: a renewal that dies after the database moved the user's expiry leaves the
+        // lease's own (earlier) expiry in force, and the user is revoked then.
+        try withPlugin(connection: role.dbName) { session in
+            do {
+                _ = try session.plugin.updateUser(UpdateUserRequest(
+                    username: lease.username,
+                    expiration: ExpirationChange(newExpiration: current.addingTimeInterval(TimeInterval(ttl.ttl + 5)),
+                                                 statements: role.renewStatements)))
+            } catch {
+                throw session.failure(error)
+            }
         }
         var renewed = lease
         renewed.expireTime = current.addingTimeInterval(TimeInterval(ttl.ttl))
@@ -142,78 +143,6 @@ extension Engine {
         try leases.write(renewed, previous: lease)
         return EngineResponse(data: nil, warnings: ttl.warning.map { [$0] } ?? [],
                               leaseID: id, leaseDuration: ttl.ttl, renewable: true)
-    }
-
-    public func revokeLease(_ rawID: String) throws {
-        let id = rawID.trimmingCharacters(in: .whitespaces)
-        guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("invalid lease ID") }
-        let lock = try state.lock(.lease, file)
-        defer { withExtendedLifetime(lock) {} }
-        // Revoking a lease that is already gone is success, as in Vault.
-        guard let lease = try leases.read(id: id) else { return }
-        try revokeLocked(lease, force: false)
-    }
-
-    public func revokeLeases(prefix: String, force: Bool) throws {
-        let matching = try leases.all(prefix: prefix)
-        var failures: [String] = []
-        for candidate in matching {
-            guard let file = Lease.fileName(forID: candidate.id) else { continue }
-            let lock = try state.lock(.lease, file)
-            defer { withExtendedLifetime(lock) {} }
-            guard let lease = try leases.read(id: candidate.id) else { continue }
-            do {
-                try revokeLocked(lease, force: force)
-            } catch let error as EngineError {
-                failures.append("\(lease.id): \(error.message)")
-            }
-        }
-        if !failures.isEmpty {
-            throw EngineError.failed("failed to revoke \(failures.count) of \(matching.count) leases: \(failures.joined(separator: "; "))")
-        }
-    }
-
-    /// Deletes the user, then the lease. A failure keeps the lease with its attempt count, last
-    /// error and an exponential-backoff retry time; `force` drops the record regardless.
-    func revokeLocked(_ lease: Lease, force: Bool) throws {
-        do {
-            try deleteDatabaseUser(of: lease)
-        } catch let error as EngineError {
-            if force {
-                try leases.delete(lease)
-                return
-            }
-            var failed = lease
-            // Saturating: the count comes from a state file that may have been edited by hand.
-            failed.revokeAttempts = failed.revokeAttempts.addingReportingOverflow(1).overflow ? Int.max : failed.revokeAttempts + 1
-            failed.lastError = error.message
-            if failed.revokeAttempts >= environment.maximumRevokeAttempts {
-                failed.irrevocable = true
-                failed.nextRevokeAttempt = nil
-            } else {
-                // Vault's backoff: 2^attempt × 10 s, jittered ±50% so that many failures spread out.
-                let base = pow(2.0, Double(failed.revokeAttempts)) * 10
-                failed.nextRevokeAttempt = now.addingTimeInterval(base * Double.random(in: 0.5...1.5))
-            }
-            try leases.write(failed, previous: lease)
-            throw error
-        }
-        try leases.delete(lease)
-    }
-
-    /// Uses the role's current `db_name` and revocation statements if the role still exists,
-    /// else what the lease embedded when it was issued.
-    func deleteDatabaseUser(of lease: Lease) throws {
-        let role = try roles.read(lease.role)
-        let dbName = role?.dbName ?? lease.dbName
-        let statements = role.map(\.revocationStatements) ?? lease.revocationStatements ?? []
-        let (_, plugin, sanitizer) = try openConnection(dbName)
-        defer { plugin.close() }
-        do {
-            _ = try plugin.deleteUser(DeleteUserRequest(username: lease.username, statements: statements))
-        } catch {
-            throw EngineError.failed(sanitizer.clean(error))
-        }
     }
 
     /// Lease ids starting with `prefix`, without reading the leases (for completion).
@@ -229,9 +158,20 @@ extension Engine {
     }
 
     /// Every lease in id order, one at a time, so a listing of 100,000 leases never holds them all.
+    /// A lease file that cannot be read is listed as such, with why, instead of ending the listing.
     public func forEachLease(prefix: String, _ body: (LeaseSummary) throws -> Void) throws {
         for id in try leases.ids(prefix: prefix) {
-            guard let lease = try leases.read(id: id) else { continue }
+            let lease: Lease?
+            do {
+                lease = try leases.read(id: id)
+            } catch let error as EngineError {
+                let role = id.split(separator: "/").dropFirst(2).first.map(String.init) ?? ""
+                try body(LeaseSummary(id: id, role: role, username: "", issueTime: Date(timeIntervalSince1970: 0),
+                                      expireTime: Date(timeIntervalSince1970: 0), revokeAttempts: 0,
+                                      lastError: error.message, irrevocable: false, unreadable: true))
+                continue
+            }
+            guard let lease else { continue }
             try body(LeaseSummary(id: lease.id, role: lease.role, username: lease.username, issueTime: lease.issueTime,
                                   expireTime: lease.expireTime, revokeAttempts: lease.revokeAttempts,
                                   lastError: lease.lastError, irrevocable: lease.irrevocable))
@@ -248,4 +188,6 @@ public struct LeaseSummary: Sendable, Equatable {
     public var revokeAttempts: Int
     public var lastError: String?
     public var irrevocable: Bool
+    /// The lease file could not be read (`lastError` says why); only `id` and `role` are known.
+    public var unreadable = false
 }

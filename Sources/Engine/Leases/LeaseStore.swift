@@ -8,8 +8,12 @@ import Glibc
 /// minute the lease expires (or its next revocation attempt is due). A pass lists the bucket
 /// names, opens only the buckets already past, and reads only the leases they name.
 ///
-/// Markers are written before the lease and removed after it, so a crash can leave a marker
-/// without a lease (swept by the next pass) but never a lease that no pass would find.
+/// Invariant: a lease that exists has a marker in the bucket of its next due time (an
+/// irrevocable lease has no next due time, and no marker). It holds because
+/// - every change to a lease happens under the lease's lock, and adds the new marker before the
+///   lease file and removes the old one after it: a crash leaves an extra marker, never none;
+/// - a marker is removed only under the lease's lock, after re-reading the lease (`claim`), never
+///   on the strength of an unlocked listing, which may see a marker a moment before its lease.
 struct LeaseStore: Sendable {
     let records: RecordStore<Lease>
     let state: StateDirectory
@@ -21,12 +25,16 @@ struct LeaseStore: Sendable {
 
     func read(id: String) throws -> Lease? {
         guard let file = Lease.fileName(forID: id) else { return nil }
-        guard let lease = try records.read(file), lease.id == id else { return nil }
+        return try read(file: file)
+    }
+
+    func read(file: String) throws -> Lease? {
+        guard let lease = try records.read(file), Lease.fileName(forID: lease.id) == file else { return nil }
         return lease
     }
 
-    /// Stores a new or changed lease and moves its marker to the bucket of `dueAt(lease)`. An
-    /// irrevocable lease has no marker: no pass will try it again, `lease list` still shows it.
+    /// Stores a new or changed lease and moves its marker to the bucket of `dueAt(lease)`. The
+    /// caller holds the lease's lock.
     func write(_ lease: Lease, previous: Lease? = nil) throws {
         guard let file = Lease.fileName(forID: lease.id) else {
             throw EngineError.failed("invalid lease id \(lease.id)")
@@ -34,14 +42,21 @@ struct LeaseStore: Sendable {
         if !lease.irrevocable { try addMarker(file, at: Self.dueAt(lease)) }
         try records.write(file, lease)
         if let previous, lease.irrevocable || Self.bucket(Self.dueAt(previous)) != Self.bucket(Self.dueAt(lease)) {
-            removeMarker(file, at: Self.dueAt(previous))
+            try removeMarker(file, bucket: Self.bucket(Self.dueAt(previous)))
         }
     }
 
+    /// The caller holds the lease's lock.
     func delete(_ lease: Lease) throws {
         guard let file = Lease.fileName(forID: lease.id) else { return }
         try records.delete(file)
-        removeMarker(file, at: Self.dueAt(lease))
+        try removeMarker(file, bucket: Self.bucket(Self.dueAt(lease)))
+    }
+
+    /// Removes a lease file that cannot be read (for `revoke -force`); its marker, wherever it is,
+    /// is found without its lease by the next pass and removed then.
+    func deleteUnreadable(file: String) throws {
+        try records.delete(file)
     }
 
     /// Lease ids starting with `prefix`, from file names alone.
@@ -49,35 +64,35 @@ struct LeaseStore: Sendable {
         try records.list().compactMap(Lease.id(forFileName:)).filter { $0.hasPrefix(prefix) }
     }
 
-    /// The leases whose ids start with `prefix`; only those files are read.
-    func all(prefix: String = "") throws -> [Lease] {
-        try ids(prefix: prefix).compactMap { try read(id: $0) }
-    }
-
-    /// Leases whose expiry or retry time is at or before `now`, found through the index.
-    func due(at now: Date) throws -> [Lease] {
+    /// Markers in buckets up to `now`'s: the leases that may be due. Only a hint; each is checked
+    /// under its lease's lock by `claim`.
+    func dueMarkers(at now: Date) -> [(bucket: String, file: String)] {
         let root = state.folder(.leaseExpiry)
         let nowBucket = Self.bucket(now)
         guard let buckets = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return [] }
-        var due: [Lease] = []
+        var due: [(bucket: String, file: String)] = []
         for bucket in buckets.sorted() where !bucket.hasPrefix(".") && bucket <= nowBucket {
             let folder = root.appendingPathComponent(bucket)
             let markers = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            for file in markers.sorted() where !file.hasPrefix(".") {
-                guard let lease = try records.read(file) else {
-                    // A marker whose lease is gone: a crash between the two writes, or a revoke.
-                    unlink(folder.appendingPathComponent(file).path)
-                    continue
-                }
-                if Self.bucket(Self.dueAt(lease)) != bucket {
-                    unlink(folder.appendingPathComponent(file).path)
-                    continue
-                }
-                if !lease.irrevocable && Self.dueAt(lease) <= now { due.append(lease) }
-            }
-            if markers.isEmpty { rmdir(folder.path) }
+            // An empty past bucket goes; a writer adding to it meanwhile makes it again (`addMarker`).
+            if markers.isEmpty && bucket < nowBucket { rmdir(folder.path) }
+            due += markers.sorted().filter { !$0.hasPrefix(".") }.map { (bucket: bucket, file: $0) }
         }
         return due
+    }
+
+    /// The lease a marker names, if it is due; the caller holds the lease's lock. A marker whose
+    /// lease is gone, or has moved to another bucket, is removed here, and only here.
+    func claim(file: String, bucket: String, at now: Date) throws -> Lease? {
+        guard let lease = try read(file: file) else {
+            try removeMarker(file, bucket: bucket)
+            return nil
+        }
+        if lease.irrevocable || Self.bucket(Self.dueAt(lease)) != bucket {
+            try removeMarker(file, bucket: bucket)
+            return nil
+        }
+        return Self.dueAt(lease) <= now ? lease : nil
     }
 
     static func dueAt(_ lease: Lease) -> Date {
@@ -94,16 +109,25 @@ struct LeaseStore: Sendable {
     private func addMarker(_ file: String, at date: Date) throws {
         let root = try state.prepareFolder(.leaseExpiry)
         let folder = root.appendingPathComponent(Self.bucket(date))
-        try state.makePrivateFolder(folder)
-        let path = folder.appendingPathComponent(file).path
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateError.io("cannot create \(path)", errno) }
-        close(fd)
-        AtomicFile.syncFolder(folder.path)
+        try stepBoundary("add expiry marker")
+        // A pass may remove an empty past bucket between our mkdir and create: make it again.
+        for _ in 0..<3 {
+            try state.makePrivateFolder(folder)
+            let path = folder.appendingPathComponent(file).path
+            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                close(fd)
+                AtomicFile.syncFolder(folder.path)
+                return
+            }
+            guard errno == ENOENT else { throw StateError.io("cannot create \(path)", errno) }
+        }
+        throw StateError.io("cannot create a marker in \(folder.path)", ENOENT)
     }
 
-    private func removeMarker(_ file: String, at date: Date) {
-        let folder = state.folder(.leaseExpiry).appendingPathComponent(Self.bucket(date))
+    private func removeMarker(_ file: String, bucket: String) throws {
+        try stepBoundary("remove expiry marker")
+        let folder = state.folder(.leaseExpiry).appendingPathComponent(bucket)
         unlink(folder.appendingPathComponent(file).path)
     }
 }

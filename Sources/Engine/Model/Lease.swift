@@ -49,53 +49,6 @@ struct Lease: Codable, Equatable {
     }
 }
 
-/// Written before a root password changes in the database, removed after the new one is
-/// stored: a crash in between leaves enough to roll forward or back.
-struct RootRotationIntent: Codable, Equatable {
-    var connection: String
-    var username: String
-    var oldPassword: String
-    var newPassword: String
-    var createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case connection, username
-        case oldPassword = "old_password"
-        case newPassword = "new_password"
-        case createdAt = "created_at"
-    }
-}
-
-/// Written before a static role's password changes in the database.
-struct StaticRotationIntent: Codable, Equatable {
-    var role: String
-    var username: String
-    var newPassword: String
-    var createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case role, username
-        case newPassword = "new_password"
-        case createdAt = "created_at"
-    }
-}
-
-/// Written before a dynamic user is created, removed once its lease is stored: if the process
-/// dies in between, `tidy` reports the possibly orphaned user instead of forgetting it.
-struct CredsIntent: Codable, Equatable {
-    var leaseID: String
-    var role: String
-    var dbName: String
-    var createdAt: Date
-
-    enum CodingKeys: String, CodingKey {
-        case role
-        case leaseID = "lease_id"
-        case dbName = "db_name"
-        case createdAt = "created_at"
-    }
-}
-
 /// A named password policy, kept as the HCL text the user wrote.
 struct StoredPasswordPolicy: Codable, Equatable {
     var policy: String

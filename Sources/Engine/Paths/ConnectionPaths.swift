@@ -60,20 +60,41 @@ extension Engine {
     /// rotating: the new configuration is built and verified from a snapshot, then stored under
     /// the lock only if nobody changed the connection meanwhile (else built again from theirs).
     func writeConnection(_ name: String, _ fields: FieldData) throws -> EngineResponse? {
+        // A write touches the connection: an interrupted root rotation on it is settled first, so
+        // a password written now is never overwritten by that rotation's recovery later. If it
+        // cannot be settled yet, the write still applies (it may be the fix: a password that works)
+        // and settling is tried again with it.
+        var unsettled: String?
+        if intents.exists(.rootRotation, name) {
+            unsettled = settleRootRotationReportingFailure(name)
+        }
         for _ in 0..<3 {
             let existing = try connections.read(name)
             let (config, pluginWarnings) = try verifiedConnection(fields, existing: existing)
-            let lock = try state.lock(.connection, name)
-            defer { withExtendedLifetime(lock) {} }
-            guard try connections.read(name) == existing else { continue }
-            try connections.write(name, config)
-            var warnings = pluginWarnings
+            let stored = try withLock(.connection, name) { () -> Bool in
+                guard try connections.read(name) == existing else { return false }
+                try connections.write(name, config)
+                return true
+            }
+            guard stored else { continue }
+            if unsettled != nil { unsettled = settleRootRotationReportingFailure(name) }
+            var warnings = (unsettled.map { [$0] } ?? []) + pluginWarnings
             if let url = config.connectionDetails["connection_url"]?.textValue, ConnectionURL.literalPassword(in: url) != nil {
                 warnings.insert("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information.", at: 0)
             }
             return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
         }
         throw EngineError.failed("connection \"\(name)\" kept changing while it was being written; try again")
+    }
+
+    /// Settles an interrupted root rotation of `name`; nil when done, else why not.
+    private func settleRootRotationReportingFailure(_ name: String) -> String? {
+        do {
+            try withLock(.connection, name) { try settleIntent(.rootRotation, name, mode: .recovery) }
+            return nil
+        } catch {
+            return SecretSanitizer.message(of: error)
+        }
     }
 
     /// Applies a write's fields to the stored connection (create: defaults; update: only what is
@@ -137,11 +158,13 @@ extension Engine {
         ])
     }
 
+    /// Deleting a connection forgets it, passwords of an interrupted root rotation included.
     func deleteConnection(_ name: String) throws -> EngineResponse? {
-        let lock = try state.lock(.connection, name)
-        defer { withExtendedLifetime(lock) {} }
-        try connections.delete(name)
-        return nil
+        try withLock(.connection, name) {
+            try connections.delete(name)
+            try intents.delete(.rootRotation, name)
+            return nil
+        }
     }
 
     func listConnections() throws -> EngineResponse? {
@@ -151,33 +174,7 @@ extension Engine {
     /// Vault closes the cached plugin and re-initializes it from storage with verification; with
     /// no long-lived process, that is a verified connect with the stored configuration.
     func resetConnection(_ name: String) throws -> EngineResponse? {
-        let (_, plugin, _) = try openConnection(name)
-        plugin.close()
-        return nil
-    }
-
-    /// Loads a connection and initializes its plugin with verification, as Vault's
-    /// `GetConnection` does. The caller closes the plugin.
-    func openConnection(_ name: String) throws -> (DatabaseConfig, DatabasePlugin, SecretSanitizer) {
-        guard let config = try connections.read(name) else {
-            throw EngineError.failed("failed to find entry for connection with name: \"\(name)\"")
-        }
-        return try open(config)
-    }
-
-    func open(_ config: DatabaseConfig) throws -> (DatabaseConfig, DatabasePlugin, SecretSanitizer) {
-        guard let plugin = environment.plugins.makePlugin(named: config.pluginName) else {
-            throw EngineError.failed("error creating database object: plugin not found in the catalog: \(config.pluginName)")
-        }
-        var sanitizer = SecretSanitizer()
-        sanitizer.add(connection: config.connectionDetails)
-        do {
-            _ = try plugin.initialize(InitializeRequest(config: config.connectionDetails, verifyConnection: true))
-        } catch {
-            plugin.close()
-            throw EngineError.failed(sanitizer.clean(error))
-        }
-        return (config, plugin, sanitizer)
+        try withPlugin(connection: name) { _ in nil }
     }
 
     static func isSemanticVersion(_ text: String) -> Bool {

@@ -23,78 +23,100 @@ extension Engine {
         """,
         operations: [.read: { engine, request in try engine.readStaticCredentials(request.name) }])
 
+    /// A new database user and its lease, under the one rule: the intent names the user before it
+    /// exists, the lease is stored after, and a failure of either step drops the user again.
     func createCredentials(_ roleName: String) throws -> EngineResponse? {
         guard let role = try roles.read(roleName) else { throw EngineError.invalid("unknown role: \(roleName)") }
-        guard let config = try connections.read(role.dbName) else {
-            throw EngineError.failed("failed to find entry for connection with name: \"\(role.dbName)\"")
-        }
+        let config = try settledConnection(role.dbName)
         guard Glob.isAllowed(role: roleName, by: config.allowedRoles) else {
             throw EngineError.failed("\"\(roleName)\" is not an allowed role")
         }
         guard role.credentialType == .password else {
             throw EngineError.invalid("unsupported credential_type: \"\(role.credentialType.rawValue)\"")
         }
+        settleAbandonedCreds(ofRole: roleName)
         let issued = now
         let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
                                          start: issued, now: issued)
         let password = try generatePassword(rolePolicy: Self.rolePasswordPolicy(role.credentialConfig), config: config)
         let leaseID = "database/creds/\(roleName)/\(SecureRandom.base62(24))"
+        let leaseFile = Lease.fileName(forID: leaseID)!
 
-        let (_, plugin, baseSanitizer) = try open(config)
-        defer { plugin.close() }
-        var sanitizer = baseSanitizer
-        sanitizer.add(password)
-
-        // Recorded before the user exists, removed once the lease is stored: a crash in between
-        // is reported by `tidy` instead of leaving a user nobody knows about.
-        let intentName = "creds-" + Lease.fileName(forID: leaseID)!
-        try credsIntents.write(intentName, CredsIntent(leaseID: leaseID, role: roleName, dbName: role.dbName, createdAt: issued))
-        let username: String
-        do {
-            username = try plugin.newUser(NewUserRequest(
-                usernameConfig: UsernameMetadata(displayName: environment.displayName, roleName: roleName),
-                statements: role.creationStatements,
-                rollbackStatements: role.rollbackStatements,
-                password: password,
-                expiration: issued.addingTimeInterval(TimeInterval(ttl.ttl + 5)))).username
-        } catch {
-            try? credsIntents.delete(intentName)
-            throw EngineError.failed(sanitizer.clean(error))
+        return try withLock(.lease, leaseFile) {
+            try withPlugin(config: config) { session in
+                var sanitizer = session.sanitizer
+                sanitizer.add(password)
+                let username: String
+                do {
+                    username = try session.plugin.generateUsername(
+                        UsernameMetadata(displayName: environment.displayName, roleName: roleName))
+                } catch {
+                    throw EngineError.failed(sanitizer.clean(error))
+                }
+                let revocationStatements = role.revocationStatements.isEmpty ? nil : role.revocationStatements
+                let lease = Lease(id: leaseID, role: roleName, dbName: role.dbName, username: username,
+                                  revocationStatements: revocationStatements,
+                                  issueTime: issued, expireTime: issued.addingTimeInterval(TimeInterval(ttl.ttl)))
+                try changeDatabase(
+                    recording: CredsIntent(leaseID: leaseID, role: roleName, dbName: role.dbName, username: username,
+                                           revocationStatements: revocationStatements, createdAt: issued),
+                    replacing: nil,
+                    change: {
+                        _ = try session.plugin.newUser(NewUserRequest(
+                            usernameConfig: UsernameMetadata(displayName: environment.displayName, roleName: roleName),
+                            username: username,
+                            statements: role.creationStatements,
+                            rollbackStatements: role.rollbackStatements,
+                            password: password,
+                            expiration: issued.addingTimeInterval(TimeInterval(ttl.ttl + 5))))
+                    },
+                    store: { try leases.write(lease) },
+                    describe: { EngineError.failed(sanitizer.clean($0)) })
+                return EngineResponse(data: ["username": .string(username), "password": .string(password)],
+                                      warnings: ttl.warning.map { [$0] } ?? [],
+                                      leaseID: leaseID, leaseDuration: ttl.ttl, renewable: true)
+            }
         }
-        let lease = Lease(id: leaseID, role: roleName, dbName: role.dbName, username: username,
-                          revocationStatements: role.revocationStatements.isEmpty ? nil : role.revocationStatements,
-                          issueTime: issued, expireTime: issued.addingTimeInterval(TimeInterval(ttl.ttl)))
-        try leases.write(lease)
-        try credsIntents.delete(intentName)
-        return EngineResponse(data: ["username": .string(username), "password": .string(password)],
-                              warnings: ttl.warning.map { [$0] } ?? [],
-                              leaseID: leaseID, leaseDuration: ttl.ttl, renewable: true)
     }
 
     func readStaticCredentials(_ roleName: String) throws -> EngineResponse? {
-        guard var role = try staticRoles.read(roleName) else { throw EngineError.invalid("unknown role: \(roleName)") }
-        guard let config = try connections.read(role.dbName) else {
-            throw EngineError.failed("failed to find entry for connection with name: \"\(role.dbName)\"")
+        var role = try staticRoles.read(roleName)
+        let unsettled = intents.exists(.staticRotation, roleName)
+        guard role != nil || unsettled else { throw EngineError.invalid("unknown role: \(roleName)") }
+        // Never hand out a password the database may refuse (an interrupted rotation) or one past
+        // its rotation time: settle and rotate first, under the role's lock, re-reading the role
+        // once the lock is ours in case another process just did. A failure here is an error,
+        // not the stale password.
+        if unsettled || plannedRotation(of: role!) <= now {
+            role = try withLock(.staticRole, roleName) {
+                var current = try settledStaticRole(roleName)
+                if plannedRotation(of: current) <= now {
+                    if isInsideRotationWindow(current, at: now) {
+                        current = try rotateStaticAccount(roleName, current, isCreate: false)
+                    } else {
+                        current.nextVaultRotation = nextRotation(of: current, after: now)
+                        try staticRoles.write(roleName, current)
+                    }
+                }
+                return current
+            }
         }
+        return try staticCredentials(roleName, role!)
+    }
+
+    /// The static role after settling an interrupted rotation on it (the caller holds its lock):
+    /// until settled, its stored password may be one the database refuses, so it is never handed
+    /// out; a rotation that cannot be settled now is an error.
+    func settledStaticRole(_ name: String) throws -> StaticRole {
+        try settleIntent(.staticRotation, name, mode: .recovery)
+        guard let role = try staticRoles.read(name) else { throw EngineError.invalid("unknown role: \(name)") }
+        return role
+    }
+
+    private func staticCredentials(_ roleName: String, _ role: StaticRole) throws -> EngineResponse? {
+        guard let config = try connections.read(role.dbName) else { throw Self.missingConnection(role.dbName) }
         guard Glob.isAllowed(role: roleName, by: config.allowedRoles) else {
             throw EngineError.failed("\"\(roleName)\" is not an allowed role")
-        }
-        // Never hand out a password past its rotation time: rotate first, under the role's lock,
-        // re-reading the role once the lock is ours in case another process just rotated it. A
-        // rotation that fails here is an error, not the stale password.
-        if plannedRotation(of: role) <= now {
-            let lock = try state.lock(.staticRole, roleName)
-            defer { withExtendedLifetime(lock) {} }
-            guard let current = try staticRoles.read(roleName) else { throw EngineError.invalid("unknown role: \(roleName)") }
-            role = current
-            if plannedRotation(of: role) <= now {
-                if isInsideRotationWindow(role, at: now) {
-                    role = try rotateStaticAccount(roleName, role, isCreate: false)
-                } else {
-                    role.nextVaultRotation = nextRotation(of: role, after: now)
-                    try staticRoles.write(roleName, role)
-                }
-            }
         }
         let current = now
         var data: [String: JSONValue] = [

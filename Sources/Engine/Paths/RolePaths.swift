@@ -149,6 +149,14 @@ extension Engine {
         if try roles.read(name) != nil {
             throw EngineError.invalid("Role and Static Role names must be unique")
         }
+        // A write touches the role: an interrupted rotation (or creation) on it is settled first.
+        // If it cannot be yet, the write still applies and the intent stays for the next command.
+        var warnings: [String] = []
+        do {
+            try settleIntent(.staticRotation, name, mode: .recovery)
+        } catch let error as EngineError {
+            warnings.append(error.message)
+        }
         let existing = try staticRoles.read(name)
         var role = existing ?? StaticRole(dbName: "", username: "")
         if let db = fields.string("db_name") { role.dbName = db }
@@ -223,7 +231,7 @@ extension Engine {
             // only if that succeeds.
             role = try rotateStaticAccount(name, role, isCreate: true)
         }
-        return nil
+        return EngineResponse(data: nil, warnings: warnings)
     }
 
     func readStaticRole(_ name: String) throws -> EngineResponse? {
@@ -256,7 +264,8 @@ extension Engine {
         let roleLock = try state.lock(.staticRole, name)
         defer { withExtendedLifetime(roleLock) {} }
         try staticRoles.delete(name)
-        try staticIntents.delete(Self.staticIntentName(name))
+        // Deleting a role forgets it, passwords of an interrupted rotation included.
+        try intents.delete(.staticRotation, name)
         return nil
     }
 

@@ -20,60 +20,61 @@ extension Engine {
         operations: [.write: { engine, request in try engine.rotateRole(request.name) }])
 
     func rotateRole(_ name: String) throws -> EngineResponse? {
-        let lock = try state.lock(.staticRole, name)
-        defer { withExtendedLifetime(lock) {} }
-        guard let role = try staticRoles.read(name) else {
-            throw EngineError.invalid("no static role found for role name")
+        try withLock(.staticRole, name) {
+            // An interrupted rotation is settled first where it can be; if it cannot, this
+            // rotation carries its passwords along and settles it by succeeding.
+            _ = try? settleIntent(.staticRotation, name, mode: .afterFailure)
+            let stored = try staticRoles.read(name)
+            guard let role = try stored ?? intents.read(StaticRotationIntent.self, name)?.creation else {
+                throw EngineError.invalid("no static role found for role name")
+            }
+            do {
+                try rotateStaticAccount(name, role, isCreate: stored == nil)
+            } catch let error as EngineError where error.kind == .operationFailed {
+                throw EngineError.failed("unable to finish rotating credentials; retries will continue in the background but it is also safe to retry manually: \(error.message)")
+            }
+            return nil
         }
-        do {
-            try rotateStaticAccount(name, role, isCreate: false)
-        } catch let error as EngineError where error.kind == .operationFailed {
-            throw EngineError.failed("unable to finish rotating credentials; retries will continue in the background but it is also safe to retry manually: \(error.message)")
-        }
-        return nil
     }
 
-    /// Rotates the engine's own database credential. The intent record (old and new password)
-    /// is written before the database changes and removed after the new password is stored, so
-    /// `tidy` can roll an interrupted rotation forward or back.
+    /// Rotates the engine's own database credential under the one rule: the intent (old and new
+    /// password) is written before the database changes and removed after the new password is
+    /// stored.
     func rotateRoot(_ name: String) throws -> EngineResponse? {
-        let lock = try state.lock(.connection, name)
-        defer { withExtendedLifetime(lock) {} }
-        guard var config = try connections.read(name) else {
-            throw EngineError.failed("failed to find entry for connection with name: \"\(name)\"")
+        try withLock(.connection, name) {
+            let earlier = try intents.read(RootRotationIntent.self, name)
+            if earlier != nil { try settleIntent(.rootRotation, name, mode: .recovery) }
+            guard var config = try connections.read(name) else { throw Self.missingConnection(name) }
+            guard let username = config.connectionDetails["username"]?.textValue, !username.isEmpty else {
+                throw EngineError.failed("unable to rotate root credentials: no username in configuration")
+            }
+            guard let oldPassword = config.connectionDetails["password"]?.textValue, !oldPassword.isEmpty else {
+                throw EngineError.failed("unable to rotate root credentials: no password in configuration")
+            }
+            let newPassword = try generatePassword(rolePolicy: nil, config: config)
+            try withPlugin(config: config) { session in
+                var sanitizer = session.sanitizer
+                sanitizer.add(newPassword)
+                try changeDatabase(
+                    recording: RootRotationIntent(connection: name, username: username, oldPassword: oldPassword,
+                                                  newPassword: newPassword, createdAt: now),
+                    replacing: nil,
+                    change: {
+                        _ = try session.plugin.updateUser(UpdateUserRequest(
+                            username: username,
+                            password: PasswordChange(newPassword: newPassword, statements: config.rootRotationStatements),
+                            isRootRotation: true))
+                    },
+                    store: {
+                        config.connectionDetails["password"] = .string(newPassword)
+                        try connections.write(name, config)
+                    },
+                    describe: { error in
+                        if (error as? PluginError)?.kind == .unsupported { return EngineError.invalid(sanitizer.clean(error)) }
+                        return EngineError.failed("failed to update user: \(sanitizer.clean(error))")
+                    })
+            }
+            return nil
         }
-        guard let username = config.connectionDetails["username"]?.textValue, !username.isEmpty else {
-            throw EngineError.failed("unable to rotate root credentials: no username in configuration")
-        }
-        guard let oldPassword = config.connectionDetails["password"]?.textValue, !oldPassword.isEmpty else {
-            throw EngineError.failed("unable to rotate root credentials: no password in configuration")
-        }
-        let newPassword = try generatePassword(rolePolicy: nil, config: config)
-        let (_, plugin, baseSanitizer) = try open(config)
-        defer { plugin.close() }
-        var sanitizer = baseSanitizer
-        sanitizer.add(newPassword)
-
-        let intentName = Self.rootIntentName(name)
-        try rootIntents.write(intentName, RootRotationIntent(connection: name, username: username, oldPassword: oldPassword,
-                                                             newPassword: newPassword, createdAt: now))
-        do {
-            _ = try plugin.updateUser(UpdateUserRequest(
-                username: username,
-                password: PasswordChange(newPassword: newPassword, statements: config.rootRotationStatements),
-                isRootRotation: true))
-        } catch let error as PluginError where error.kind == .unsupported {
-            try rootIntents.delete(intentName)
-            throw EngineError.invalid(sanitizer.clean(error))
-        } catch {
-            // Nothing changed that we know of; the intent stays for `tidy` to settle, as Vault's WAL.
-            throw EngineError.failed("failed to update user: \(sanitizer.clean(error))")
-        }
-        config.connectionDetails["password"] = .string(newPassword)
-        try connections.write(name, config)
-        try rootIntents.delete(intentName)
-        return nil
     }
-
-    static func rootIntentName(_ connection: String) -> String { "root-" + connection }
 }

@@ -17,8 +17,24 @@ public struct DueWorkItem: Sendable, Equatable {
         case roleWindowMissed = "static role rotation window missed"
         case rootRotationCompleted = "root rotation completed"
         case rootRotationRolledBack = "root rotation rolled back"
-        case rootRotationStuck = "root rotation recovery failed"
+        case interruptedRotationSettled = "interrupted static rotation settled"
+        case interruptedCredsFinished = "interrupted creds finished"
+        case interruptedCredsDropped = "interrupted creds: user dropped"
+        case interruptedCredsKept = "interrupted creds: user kept as an expired lease"
+        case intentUnsettled = "interrupted change not settled"
         case orphanedUser = "possibly orphaned database user"
+        case unreadableFile = "unreadable state file"
+
+        /// Whether the item is something that went wrong (and stays due, or needs an operator).
+        public var isFailure: Bool {
+            switch self {
+            case .leaseRevokeFailed, .leaseIrrevocable, .roleRotationFailed, .intentUnsettled, .interruptedCredsKept,
+                 .orphanedUser, .unreadableFile:
+                return true
+            default:
+                return false
+            }
+        }
     }
 
     public var action: Action
@@ -33,13 +49,11 @@ public struct DueWorkItem: Sendable, Equatable {
 }
 
 extension Engine {
-    /// An interrupted root rotation or creds call is only touched once its intent is this old,
-    /// so a rotation still in flight in another process is left alone.
-    public static let intentRecoveryAge: TimeInterval = 60
-
+    /// One pass. An item that fails, or a file that cannot be read, is reported and the pass goes
+    /// on: one bad item never stops the others.
     public func runDueWork(shouldStop: () -> Bool = { false }) throws -> [DueWorkItem] {
         var done: [DueWorkItem] = []
-        try recoverIntents(into: &done, shouldStop: shouldStop)
+        try settleAbandonedIntents(into: &done, shouldStop: shouldStop)
         if shouldStop() { return done }
         try revokeExpiredLeases(into: &done, shouldStop: shouldStop)
         if shouldStop() { return done }
@@ -48,22 +62,26 @@ extension Engine {
     }
 
     func revokeExpiredLeases(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
-        for candidate in try leases.due(at: now) {
+        for (bucket, file) in leases.dueMarkers(at: now) {
             if shouldStop() { return }
-            guard let file = Lease.fileName(forID: candidate.id), let lock = try state.tryLock(.lease, file) else { continue }
-            defer { withExtendedLifetime(lock) {} }
-            guard let lease = try leases.read(id: candidate.id), !lease.irrevocable, LeaseStore.dueAt(lease) <= now else { continue }
             do {
-                try revokeLocked(lease, force: false)
-                done.append(DueWorkItem(.leaseRevoked, lease.id, "user \(lease.username)"))
-            } catch let error as EngineError {
-                let after = try leases.read(id: lease.id)
-                if after?.irrevocable == true {
-                    done.append(DueWorkItem(.leaseIrrevocable, lease.id, "gave up after \(environment.maximumRevokeAttempts) attempts: \(error.message)"))
-                } else {
-                    let retry = after?.nextRevokeAttempt.map { " (retry at \(Timestamp.format($0)))" } ?? ""
-                    done.append(DueWorkItem(.leaseRevokeFailed, lease.id, error.message + retry))
+                let item = try withLockIfFree(.lease, file) { () -> DueWorkItem? in
+                    guard let lease = try leases.claim(file: file, bucket: bucket, at: now) else { return nil }
+                    do {
+                        try revokeLocked(lease, force: false)
+                        return DueWorkItem(.leaseRevoked, lease.id, "user \(lease.username)")
+                    } catch let error as EngineError {
+                        let after = try leases.read(id: lease.id)
+                        if after?.irrevocable == true {
+                            return DueWorkItem(.leaseIrrevocable, lease.id, "gave up after \(environment.maximumRevokeAttempts) attempts: \(error.message)")
+                        }
+                        let retry = after?.nextRevokeAttempt.map { " (retry at \(Timestamp.format($0)))" } ?? ""
+                        return DueWorkItem(.leaseRevokeFailed, lease.id, error.message + retry)
+                    }
                 }
+                if let item = item ?? nil { done.append(item) }
+            } catch let error as EngineError {
+                done.append(DueWorkItem(.unreadableFile, leases.records.url(file).path, error.message))
             }
         }
     }
@@ -71,97 +89,27 @@ extension Engine {
     func rotateDueStaticRoles(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
         for name in try staticRoles.list() {
             if shouldStop() { return }
-            guard let peek = try staticRoles.read(name), dueTime(of: peek) <= now else { continue }
-            guard let lock = try state.tryLock(.staticRole, name) else { continue }
-            defer { withExtendedLifetime(lock) {} }
-            guard var role = try staticRoles.read(name), dueTime(of: role) <= now else { continue }
-            if role.retryAt == nil && !isInsideRotationWindow(role, at: now) {
-                // Vault skips to the next slot when the window passed (the engine was not running).
-                role.nextVaultRotation = nextRotation(of: role, after: now)
-                try staticRoles.write(name, role)
-                done.append(DueWorkItem(.roleWindowMissed, name, "next rotation \(Timestamp.format(role.nextVaultRotation!))"))
-                continue
-            }
             do {
-                let rotated = try rotateStaticAccount(name, role, isCreate: false)
-                done.append(DueWorkItem(.roleRotated, name, "next rotation \(Timestamp.format(rotated.nextVaultRotation ?? now))"))
+                guard let peek = try staticRoles.read(name), dueTime(of: peek) <= now else { continue }
+                let item = try withLockIfFree(.staticRole, name) { () -> DueWorkItem? in
+                    guard var role = try staticRoles.read(name), dueTime(of: role) <= now else { return nil }
+                    if role.retryAt == nil && !isInsideRotationWindow(role, at: now) {
+                        // Vault skips to the next slot when the window passed (the engine was not running).
+                        role.nextVaultRotation = nextRotation(of: role, after: now)
+                        try staticRoles.write(name, role)
+                        return DueWorkItem(.roleWindowMissed, name, "next rotation \(Timestamp.format(role.nextVaultRotation!))")
+                    }
+                    do {
+                        let rotated = try rotateStaticAccount(name, role, isCreate: false)
+                        return DueWorkItem(.roleRotated, name, "next rotation \(Timestamp.format(rotated.nextVaultRotation ?? now))")
+                    } catch let error as EngineError {
+                        return DueWorkItem(.roleRotationFailed, name, error.message + " (retry in 10s)")
+                    }
+                }
+                if let item = item ?? nil { done.append(item) }
             } catch let error as EngineError {
-                done.append(DueWorkItem(.roleRotationFailed, name, error.message + " (retry in 10s)"))
+                done.append(DueWorkItem(.unreadableFile, staticRoles.url(name).path, error.message))
             }
         }
-    }
-
-    func recoverIntents(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
-        let cutoff = now.addingTimeInterval(-Self.intentRecoveryAge)
-        // All intents share one folder; their names say their kind.
-        for name in try rootIntents.list() {
-            if shouldStop() { return }
-            if name.hasPrefix("root-") {
-                try recoverRootRotation(connection: String(name.dropFirst(5)), cutoff: cutoff, into: &done)
-            } else if name.hasPrefix("static-") {
-                try recoverStaticRotation(role: String(name.dropFirst(7)), cutoff: cutoff)
-            } else if name.hasPrefix("creds-"), let intent = try credsIntents.read(name), intent.createdAt < cutoff {
-                done.append(DueWorkItem(.orphanedUser, intent.leaseID,
-                                        "creds for role \(intent.role) on \(intent.dbName) were interrupted at \(Timestamp.format(intent.createdAt)); a user may exist in the database without a lease"))
-                try credsIntents.delete(name)
-            }
-        }
-    }
-
-    /// Vault's WAL rollback for `rotate-root`: if the stored password is already the new one,
-    /// the rotation finished; if the stored (old) one still logs in, the database never changed;
-    /// otherwise log in with the new one and set the old one back.
-    func recoverRootRotation(connection: String, cutoff: Date, into done: inout [DueWorkItem]) throws {
-        let intentName = Self.rootIntentName(connection)
-        guard let lock = try state.tryLock(.connection, connection) else { return }
-        defer { withExtendedLifetime(lock) {} }
-        guard let intent = try rootIntents.read(intentName), intent.createdAt < cutoff else { return }
-        guard let config = try connections.read(connection) else {
-            try rootIntents.delete(intentName)
-            return
-        }
-        if config.connectionDetails["password"]?.textValue == intent.newPassword {
-            try rootIntents.delete(intentName)
-            done.append(DueWorkItem(.rootRotationCompleted, connection, "the new password was already stored"))
-            return
-        }
-        if let (_, plugin, _) = try? open(config) {
-            plugin.close()
-            try rootIntents.delete(intentName)
-            done.append(DueWorkItem(.rootRotationRolledBack, connection, "the database still accepts the stored password"))
-            return
-        }
-        var withNew = config
-        withNew.connectionDetails["password"] = .string(intent.newPassword)
-        var sanitizer = SecretSanitizer()
-        sanitizer.add(intent.newPassword)
-        sanitizer.add(intent.oldPassword)
-        do {
-            let (_, plugin, _) = try open(withNew)
-            defer { plugin.close() }
-            _ = try plugin.updateUser(UpdateUserRequest(
-                username: intent.username,
-                password: PasswordChange(newPassword: intent.oldPassword, statements: config.rootRotationStatements),
-                isRootRotation: true))
-            try rootIntents.delete(intentName)
-            done.append(DueWorkItem(.rootRotationRolledBack, connection, "the old password was set back in the database"))
-        } catch {
-            done.append(DueWorkItem(.rootRotationStuck, connection, sanitizer.clean(error)))
-        }
-    }
-
-    /// A static rotation that died mid-way: the database may hold the intent's password while
-    /// the role holds the old one. Make the role due now; the next rotation sets a fresh password
-    /// through the root connection, which works whichever password the user had.
-    func recoverStaticRotation(role name: String, cutoff: Date) throws {
-        let intentName = Self.staticIntentName(name)
-        guard let lock = try state.tryLock(.staticRole, name) else { return }
-        defer { withExtendedLifetime(lock) {} }
-        guard let intent = try staticIntents.read(intentName), intent.createdAt < cutoff else { return }
-        if var role = try staticRoles.read(name), role.password != intent.newPassword {
-            role.retryAt = now
-            try staticRoles.write(name, role)
-        }
-        try staticIntents.delete(intentName)
     }
 }

@@ -2,18 +2,14 @@ import DBPlugin
 import Foundation
 
 /// Vault's `setStaticAccount`: generate a password, record the intent, change it in the
-/// database, store it. Used by static role create, `rotate-role`, `static-creds` when due, and
-/// the scheduler. The caller holds the role's lock; it is the one lock held across a network call.
+/// database, store it. Used by static role create, `rotate-role`, `static-creds` when due, the
+/// scheduler and recovery. The caller holds the role's lock; it is held across the network call.
 extension Engine {
-    static func staticIntentName(_ role: String) -> String { "static-" + role }
-
     /// Rotates and stores the role; returns the stored role. On failure the role (if it already
     /// exists) records the error and a retry time 10 s out, and the error is thrown.
     @discardableResult
     func rotateStaticAccount(_ name: String, _ role: StaticRole, isCreate: Bool) throws -> StaticRole {
-        guard let config = try connections.read(role.dbName) else {
-            throw EngineError.failed("failed to find entry for connection with name: \"\(role.dbName)\"")
-        }
+        let config = try settledConnection(role.dbName)
         guard Glob.isAllowed(role: name, by: config.allowedRoles) else {
             throw EngineError.failed("\"\(name)\" is not an allowed role")
         }
@@ -22,45 +18,49 @@ extension Engine {
         }
         // A fresh password on every attempt, also after a failure: never retry one forever.
         let password = try generatePassword(rolePolicy: Self.rolePasswordPolicy(role.credentialConfig), config: config)
-        let intentName = Self.staticIntentName(name)
-        try staticIntents.write(intentName, StaticRotationIntent(role: name, username: role.username,
-                                                                  newPassword: password, createdAt: now))
-        var updated = role
+        // An earlier attempt whose outcome is unknown: its passwords stay candidates until this
+        // one is stored.
+        let earlier = try intents.read(StaticRotationIntent.self, name)
+        let earlierPasswords = Array((earlier?.passwords ?? []).prefix(StaticRotationIntent.maximumEarlierPasswords))
+        let intent = StaticRotationIntent(role: name, username: role.username, newPassword: password, createdAt: now,
+                                          earlierPasswords: earlierPasswords.isEmpty ? nil : earlierPasswords,
+                                          creation: isCreate ? role : nil)
+        var rotated = role
         do {
-            let (_, plugin, baseSanitizer) = try open(config)
-            defer { plugin.close() }
-            var sanitizer = baseSanitizer
-            sanitizer.add(password)
-            sanitizer.add(role.password)
-            do {
-                _ = try plugin.updateUser(UpdateUserRequest(
-                    username: role.username,
-                    password: PasswordChange(newPassword: password, statements: role.rotationStatements)))
-            } catch {
-                throw EngineError.failed("error setting credentials: \(sanitizer.clean(error))")
+            try withPlugin(config: config) { session in
+                var sanitizer = session.sanitizer
+                ([password, role.password] + earlierPasswords).forEach { sanitizer.add($0) }
+                try changeDatabase(
+                    recording: intent, replacing: earlier,
+                    change: {
+                        _ = try session.plugin.updateUser(UpdateUserRequest(
+                            username: role.username,
+                            password: PasswordChange(newPassword: password, statements: role.rotationStatements)))
+                    },
+                    store: {
+                        let rotatedAt = now
+                        rotated.password = password
+                        rotated.lastVaultRotation = rotatedAt
+                        rotated.nextVaultRotation = nextRotation(of: rotated, after: rotatedAt)
+                        rotated.retryAt = nil
+                        rotated.lastError = nil
+                        rotated.failedAttempts = 0
+                        try staticRoles.write(name, rotated)
+                    },
+                    describe: { EngineError.failed("error setting credentials: \(sanitizer.clean($0))") })
             }
         } catch let error as EngineError {
-            if isCreate {
-                try? staticIntents.delete(intentName)
-            } else {
+            // The role as it is now (settling may have stored another password meanwhile).
+            if !isCreate, var failed = try? staticRoles.read(name) {
                 // Saturating: the count comes from a state file that may have been edited by hand.
-                updated.failedAttempts = updated.failedAttempts.addingReportingOverflow(1).overflow ? Int.max : updated.failedAttempts + 1
-                updated.lastError = error.message
-                updated.retryAt = now.addingTimeInterval(10)
-                try staticRoles.write(name, updated)
+                failed.failedAttempts = failed.failedAttempts.addingReportingOverflow(1).overflow ? Int.max : failed.failedAttempts + 1
+                failed.lastError = error.message
+                failed.retryAt = now.addingTimeInterval(10)
+                try? staticRoles.write(name, failed)
             }
             throw error
         }
-        let rotatedAt = now
-        updated.password = password
-        updated.lastVaultRotation = rotatedAt
-        updated.nextVaultRotation = nextRotation(of: updated, after: rotatedAt)
-        updated.retryAt = nil
-        updated.lastError = nil
-        updated.failedAttempts = 0
-        try staticRoles.write(name, updated)
-        try staticIntents.delete(intentName)
-        return updated
+        return rotated
     }
 
     /// Period roles: last rotation + period. Schedule roles: the schedule's next slot.

@@ -34,12 +34,14 @@ enum AtomicFile {
         let syncResult = fsync(fd)
         close(fd)
         guard written == data.count, syncResult == 0 else { throw StateError.io("cannot write \(url.path)", errno) }
+        try stepBoundary("replace \(url.lastPathComponent)")
         guard rename(temp, url.path) == 0 else { throw StateError.io("cannot replace \(url.path)", errno) }
         ok = true
         syncFolder(folder)
     }
 
     static func remove(_ url: URL) throws {
+        try stepBoundary("remove \(url.lastPathComponent)")
         if unlink(url.path) != 0 && errno != ENOENT {
             throw StateError.io("cannot remove \(url.path)", errno)
         }

@@ -9,8 +9,12 @@ import Foundation
 /// ICU calendar (about 0.4 ms), and `lease list` formats and parses several times per lease,
 /// which made listing 100,000 leases take minutes. A cached formatter is not Sendable; this is.
 public enum Timestamp {
+    /// The last instant the format can write and `parse` read back (four-digit years).
+    static let latest = Date(timeIntervalSince1970: 253_402_300_799.999)
+
+    /// A later date is written as `latest`: every time written is one that reads back.
     public static func format(_ date: Date) -> String {
-        let exact = date.timeIntervalSince1970 * 1000
+        let exact = min(date.timeIntervalSince1970, latest.timeIntervalSince1970) * 1000
         var millis = Int64(exact.rounded())
         // Rounded to the nearest millisecond like Foundation, except that a time in the last half
         // millisecond of a minute stays in its minute: the expiry index files a lease under the

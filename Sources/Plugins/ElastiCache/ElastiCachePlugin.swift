@@ -70,6 +70,10 @@ public final class ElastiCachePlugin: DatabasePlugin {
         return InitializeResponse(config: request.config, warnings: ElastiCacheConfiguration.warnings(for: request.config))
     }
 
+    public func generateUsername(_ metadata: UsernameMetadata) throws -> String {
+        throw PluginError(.unsupported, "user creation not supported")
+    }
+
     public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
         throw PluginError(.unsupported, "user creation not supported")
     }

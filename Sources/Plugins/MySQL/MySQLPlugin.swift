@@ -18,6 +18,8 @@ public final class MySQLPlugin: DatabasePlugin {
     /// Values that must never appear in an error text.
     private var secrets: [String] = []
     private var connection: MySQLConnection?
+    /// Set when the last failed transaction had already run a statement (see `runInTransaction`).
+    private var partialChange = false
 
     public init(variant: Variant = .mysql) {
         self.variant = variant
@@ -87,7 +89,7 @@ public final class MySQLPlugin: DatabasePlugin {
         guard !request.statements.isEmpty else {
             throw PluginError(.invalidConfiguration, "empty creation statements")
         }
-        let username = try generateUsername(request.usernameConfig)
+        let username = try request.username ?? generateUsername(request.usernameConfig)
         let values = [
             "name": username, "username": username, "password": request.password,
             "expiration": StatementTemplate.expiration(request.expiration),
@@ -111,7 +113,7 @@ public final class MySQLPlugin: DatabasePlugin {
         return NewUserResponse(username: username)
     }
 
-    private func generateUsername(_ metadata: UsernameMetadata) throws -> String {
+    public func generateUsername(_ metadata: UsernameMetadata) throws -> String {
         guard let template = usernameTemplate else { throw notInitialized() }
         let username: String
         do {
@@ -218,14 +220,10 @@ public final class MySQLPlugin: DatabasePlugin {
     /// The plugin's single connection, opened on first use (and after a connection failure).
     private func session(secrets extra: [String] = []) throws -> MySQLConnection {
         if let connection { return connection }
-        guard let dsn else { throw notInitialized() }
-        let configuration = MySQLConnection.Configuration(
-            address: dsn.address, username: dsn.username, password: dsn.password,
-            database: dsn.database.isEmpty ? nil : dsn.database, connectTimeout: dsn.connectTimeout,
-            readTimeout: dsn.readTimeout, writeTimeout: dsn.writeTimeout)
+        let configuration = try connectionConfiguration()
         do {
             let conn = try MySQLConnection.connect(configuration)
-            for (name, value) in dsn.sessionVariables {
+            for (name, value) in dsn?.sessionVariables ?? [] {
                 try conn.execute("SET \(name)=\(value)")
             }
             connection = conn
@@ -235,25 +233,65 @@ public final class MySQLPlugin: DatabasePlugin {
         }
     }
 
+    private func connectionConfiguration() throws -> MySQLConnection.Configuration {
+        guard let dsn else { throw notInitialized() }
+        return MySQLConnection.Configuration(
+            address: dsn.address, username: dsn.username, password: dsn.password,
+            database: dsn.database.isEmpty ? nil : dsn.database, connectTimeout: dsn.connectTimeout,
+            readTimeout: dsn.readTimeout, writeTimeout: dsn.writeTimeout)
+    }
+
+    // MARK: checkPassword
+
+    /// A login as `username`, without a database (the account may have no right on the
+    /// connection's). Error 1045 is MySQL's answer to a wrong password, but also to a host the
+    /// account may not log in from; both mean the password cannot be confirmed this way.
+    public func checkPassword(username: String, password: String) throws -> Bool? {
+        var configuration = try connectionConfiguration()
+        configuration.username = username
+        configuration.password = password
+        configuration.database = nil
+        do {
+            try MySQLConnection.connect(configuration).close()
+            return true
+        } catch let error as MySQLError where error.kind == .server && error.code == MySQLErrorCode.accessDenied {
+            return false
+        } catch let error as MySQLError where error.kind == .connection {
+            throw pluginError(error, secrets: [password])
+        } catch {
+            return nil
+        }
+    }
+
     private func userExists(_ username: String, on conn: MySQLConnection) throws -> Bool {
         let rows = try conn.query("SELECT COUNT(*) FROM mysql.user WHERE User = '\(MySQLStatements.literal(username))'")
         return (rows.rows.first?.first ?? nil).flatMap { Int($0) }.map { $0 > 0 } ?? false
     }
 
     /// Runs the queries between START TRANSACTION and COMMIT; on an error not `tolerated`, rolls back.
+    /// MySQL commits account statements (CREATE USER, ALTER USER, GRANT) at once, whatever the
+    /// transaction: once one has run, a later failure leaves a change behind (`PartialChange`).
     private func runInTransaction(_ queries: [String], on conn: MySQLConnection,
                                   tolerating tolerated: (MySQLError) -> Bool = { _ in false }) throws {
+        var ran = 0
+        partialChange = false
         do {
             try conn.execute("START TRANSACTION")
             for query in queries {
+                // A crash between two statements leaves the first ones committed (crash tests).
+                if ran > 0, CrashPoint.reached("mysql statement \(ran + 1)") {
+                    throw PluginError(.database, "failure injected before statement \(ran + 1)")
+                }
                 do {
                     try conn.execute(query)
+                    ran += 1
                 } catch let error as MySQLError where tolerated(error) {
                     continue
                 }
             }
             try conn.execute("COMMIT")
         } catch {
+            partialChange = ran > 0
             if let error = error as? MySQLError, error.kind != .server {
                 // The connection is unusable (timeout, closed): drop it so the next call reconnects.
                 close()
@@ -270,6 +308,15 @@ public final class MySQLPlugin: DatabasePlugin {
 
     /// Maps a client error to the engine's kinds, with every secret replaced by `[password]`.
     private func pluginError(_ error: Error, secrets extra: [String] = [], prefix: String = "") -> PluginError {
+        var mapped = pluginErrorIgnoringOutcome(error, secrets: extra, prefix: prefix)
+        if partialChange {
+            mapped.outcome = .unknown
+            partialChange = false
+        }
+        return mapped
+    }
+
+    private func pluginErrorIgnoringOutcome(_ error: Error, secrets extra: [String], prefix: String) -> PluginError {
         if let error = error as? PluginError {
             return PluginError(error.kind, (prefix + error.message).redacting(secrets + extra))
         }

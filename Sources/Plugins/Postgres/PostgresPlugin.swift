@@ -117,15 +117,7 @@ public final class PostgresPlugin: DatabasePlugin {
         guard !request.statements.isEmpty else {
             throw PluginError(.invalidConfiguration, "empty creation statements")
         }
-        let template = try initializedTemplate()
-        let username: String
-        do {
-            username = try template.render(displayName: request.usernameConfig.displayName,
-                                           roleName: request.usernameConfig.roleName)
-        } catch {
-            throw PluginError(.invalidConfiguration, "unable to generate username: \(error)")
-        }
-        try Self.checkUsernameLength(username)
+        let username = try request.username ?? generateUsername(request.usernameConfig)
         let values = [
             "name": username,
             "username": username,
@@ -146,6 +138,18 @@ public final class PostgresPlugin: DatabasePlugin {
             }
         }
         return NewUserResponse(username: username)
+    }
+
+    public func generateUsername(_ metadata: UsernameMetadata) throws -> String {
+        let template = try initializedTemplate()
+        let username: String
+        do {
+            username = try template.render(displayName: metadata.displayName, roleName: metadata.roleName)
+        } catch {
+            throw PluginError(.invalidConfiguration, "unable to generate username: \(error)")
+        }
+        try Self.checkUsernameLength(username)
+        return username
     }
 
     // MARK: updateUser
@@ -267,6 +271,30 @@ public final class PostgresPlugin: DatabasePlugin {
         try execute("DROP ROLE IF EXISTS \(role);", on: connection, failure: "", secrets: [])
     }
 
+    // MARK: checkPassword
+
+    /// A login as `username` with the connection's other settings. PostgreSQL answers a wrong
+    /// password (and an unknown user) with SQLSTATE 28P01; any other refusal (no pg_hba entry, no
+    /// CONNECT right) says nothing about the password. A server out of reach is an error.
+    public func checkPassword(username: String, password: String) throws -> Bool? {
+        guard let settings else {
+            throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
+        }
+        var configuration = settings.configuration()
+        configuration.user = username
+        configuration.password = password
+        do {
+            try PostgresConnection.connect(configuration).close()
+            return true
+        } catch let error as PostgresClientError {
+            if error.serverError?.sqlState == "28P01" { return false }
+            if [.connect, .timeout, .io].contains(error.kind) {
+                throw PluginError(.connection, error.message.redacting(secrets + [password]))
+            }
+            return nil
+        }
+    }
+
     // MARK: close
 
     public func close() {
@@ -334,6 +362,10 @@ public final class PostgresPlugin: DatabasePlugin {
         try execute("BEGIN;", on: connection, failure: "unable to start transaction: ", secrets: [])
         do {
             try body()
+            // A crash before COMMIT leaves nothing: the server rolls back (crash tests).
+            if CrashPoint.reached("postgres commit") {
+                throw PluginError(.database, "failure injected before COMMIT")
+            }
             try execute("COMMIT;", on: connection, failure: "", secrets: extra)
         } catch {
             if connection.isOpen { _ = try? connection.simpleQuery("ROLLBACK;") }

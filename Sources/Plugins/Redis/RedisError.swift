@@ -22,11 +22,14 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The first word of the server's error reply, when there was one.
     public var code: String?
+    /// The failure came after the change itself took effect (e.g. persisting it failed).
+    public var afterChange: Bool
 
-    public init(_ kind: Kind, _ message: String, code: String? = nil) {
+    public init(_ kind: Kind, _ message: String, code: String? = nil, afterChange: Bool = false) {
         self.kind = kind
         self.message = message
         self.code = code
+        self.afterChange = afterChange
     }
 
     public var description: String { message }

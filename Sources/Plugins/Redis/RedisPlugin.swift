@@ -59,7 +59,7 @@ public final class RedisPlugin: DatabasePlugin {
     public func newUser(_ request: NewUserRequest) throws -> NewUserResponse {
         let configuration = try configured()
         let rules = try RedisACLRules.parse(request.statements)
-        let username = try makeUsername(request.usernameConfig, configuration)
+        let username = try request.username ?? generateUsername(request.usernameConfig)
         try withConnection(doing: "create user \"\(username)\"", secret: request.password) { redis throws(RedisError) in
             // ACL SETUSER on an existing name would silently widen that user: refuse instead.
             if try !redis.command(["ACL", "GETUSER", username]).isNull {
@@ -119,6 +119,24 @@ public final class RedisPlugin: DatabasePlugin {
         return DeleteUserResponse()
     }
 
+    /// A fresh login as `username`: `WRONGPASS` is Redis's answer to a wrong password (and to an
+    /// unknown or disabled user, which an interrupted rotation cannot have caused).
+    public func checkPassword(username: String, password: String) throws -> Bool? {
+        let configuration = try configured()
+        do {
+            try RedisConnection.connect(host: configuration.host, port: configuration.port, username: username,
+                                        password: password, connectTimeout: configuration.connectTimeout,
+                                        readTimeout: configuration.commandTimeout).close()
+            return true
+        } catch {
+            if error.code == "WRONGPASS" { return false }
+            if error.kind == .connection || error.kind == .timeout {
+                throw PluginError(.connection, error.message.redacting([password, configuration.password]))
+            }
+            return nil
+        }
+    }
+
     public func close() {
         connection?.close()
         connection = nil
@@ -131,7 +149,8 @@ public final class RedisPlugin: DatabasePlugin {
         return configuration
     }
 
-    private func makeUsername(_ metadata: UsernameMetadata, _ configuration: RedisConfiguration) throws(PluginError) -> String {
+    public func generateUsername(_ metadata: UsernameMetadata) throws -> String {
+        let configuration = try configured()
         guard let template = configuration.usernameTemplate else { return RedisUsername.generate(metadata) }
         do {
             return try template.render(displayName: metadata.displayName, roleName: metadata.roleName)
@@ -145,7 +164,8 @@ public final class RedisPlugin: DatabasePlugin {
         do {
             try redis.command(command)
         } catch {
-            throw RedisError(error.kind, "the change is live but persistence_mode \(configuration.persistence.rawValue) failed: \(error.message)", code: error.code)
+            throw RedisError(error.kind, "the change is live but persistence_mode \(configuration.persistence.rawValue) failed: \(error.message)",
+                             code: error.code, afterChange: true)
         }
     }
 
@@ -176,7 +196,8 @@ public final class RedisPlugin: DatabasePlugin {
             case .permission, .server: kind = .database
             }
             let message = (action.map { "failed to \($0): " } ?? "") + error.message
-            throw PluginError(kind, message.redacting([secret, configuration.password]))
+            throw PluginError(kind, message.redacting([secret, configuration.password]),
+                              outcome: error.afterChange ? .unknown : nil)
         }
     }
 }

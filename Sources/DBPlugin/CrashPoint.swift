@@ -1,0 +1,41 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The boundaries between the steps of every operation that changes a database or the state,
+/// numbered as a process passes them: in the engine (intent, database change, state write,
+/// intent removal, each file replaced) and inside plugins (between the statements of one
+/// change). Crash tests set `DBSECRETS_TEST_CRASH_AT=N` to have the process killed (SIGKILL: no
+/// cleanup, no flush) on reaching the N-th boundary, and `DBSECRETS_TEST_FAIL_AT=N` to have the
+/// N-th boundary fail (as a full disk, or a refused statement, would), so every partial state an
+/// operation can leave is reachable deterministically. Unset, a boundary costs one comparison.
+///
+/// This is the only place that reads these variables.
+public enum CrashPoint {
+    private struct Plan {
+        var crashAt: Int
+        var failAt: Int
+        var trace: Bool
+    }
+
+    private nonisolated(unsafe) static var passed = 0
+    private static let plan: Plan? = {
+        let environment = ProcessInfo.processInfo.environment
+        let crashAt = environment["DBSECRETS_TEST_CRASH_AT"].flatMap { Int($0) } ?? 0
+        let failAt = environment["DBSECRETS_TEST_FAIL_AT"].flatMap { Int($0) } ?? 0
+        let trace = environment["DBSECRETS_TEST_TRACE_STEPS"] == "1"
+        return crashAt > 0 || failAt > 0 || trace ? Plan(crashAt: crashAt, failAt: failAt, trace: trace) : nil
+    }()
+
+    /// Marks a step boundary; `label` names it for the trace (`DBSECRETS_TEST_TRACE_STEPS=1`
+    /// prints each boundary's number and label on stderr). Returns true when this boundary is to
+    /// fail: the caller throws its own error for it.
+    public static func reached(_ label: @autoclosure () -> String) -> Bool {
+        guard let plan else { return false }
+        passed += 1
+        if plan.trace { FileHandle.standardError.write(Data("dbsecrets-step \(passed) \(label())\n".utf8)) }
+        if passed == plan.crashAt { kill(getpid(), SIGKILL) }
+        return passed == plan.failAt
+    }
+}

@@ -1,0 +1,105 @@
+import DBPlugin
+import Foundation
+
+/// Revoking leases: one (`sys/leases/revoke`), by prefix (`revoke-prefix`), forced
+/// (`revoke-force`), and as due work. A lease's lock is held across the database call: it is the
+/// claim that makes two passes never revoke one lease twice, and it never blocks other leases.
+///
+/// No intent is needed: the user is dropped first and the lease removed after, so a crash in
+/// between leaves a lease whose user is gone, and revoking it again succeeds (dropping a user
+/// that does not exist is a success, as in Vault).
+extension Engine {
+    /// Vault's `maxRevokeAttempts`: the default of `EngineEnvironment.maximumRevokeAttempts`.
+    public static let defaultMaximumRevokeAttempts = 6
+
+    /// The longest wait between two revocation attempts, however many failed: the backoff
+    /// doubles up to here, so a retry time stays within what a state file can say.
+    static let maximumRevokeBackoff: TimeInterval = 24 * 3600
+
+    public func revokeLease(_ rawID: String) throws {
+        let id = rawID.trimmingCharacters(in: .whitespaces)
+        guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("invalid lease ID") }
+        try withLock(.lease, file) {
+            // Revoking a lease that is already gone is success, as in Vault.
+            guard let lease = try leases.read(id: id) else { return }
+            try revokeLocked(lease, force: false)
+        }
+    }
+
+    /// Every lease under `prefix`, one at a time under its lock. A lease file that cannot be read
+    /// is a failure listed with the others (its user is unknown), and `force` removes it.
+    public func revokeLeases(prefix: String, force: Bool) throws {
+        let ids = try leases.ids(prefix: prefix)
+        var failures: [String] = []
+        for id in ids {
+            guard let file = Lease.fileName(forID: id) else { continue }
+            do {
+                try withLock(.lease, file) {
+                    let lease: Lease?
+                    do {
+                        lease = try leases.read(id: id)
+                    } catch where force {
+                        try leases.deleteUnreadable(file: file)
+                        return
+                    }
+                    guard let lease else { return }
+                    try revokeLocked(lease, force: force)
+                }
+            } catch let error as EngineError {
+                failures.append("\(id): \(error.message)")
+            }
+        }
+        if !failures.isEmpty {
+            throw EngineError.failed("failed to revoke \(failures.count) of \(ids.count) leases: \(failures.joined(separator: "; "))")
+        }
+    }
+
+    /// Deletes the user, then the lease. A failure keeps the lease with its attempt count, last
+    /// error and an exponential-backoff retry time; `force` drops the record regardless.
+    ///
+    /// Only attempts at or after the scheduled retry count towards giving up: revoking by hand
+    /// again and again against a database that is down reports the error each time without
+    /// running the counter (or the retry time) away.
+    func revokeLocked(_ lease: Lease, force: Bool) throws {
+        do {
+            try deleteDatabaseUser(of: lease)
+        } catch let error as EngineError {
+            if force {
+                try leases.delete(lease)
+                return
+            }
+            let current = now
+            if let scheduled = lease.nextRevokeAttempt, current < scheduled { throw error }
+            var failed = lease
+            // Saturating: the count comes from a state file that may have been edited by hand.
+            failed.revokeAttempts = failed.revokeAttempts.addingReportingOverflow(1).overflow ? Int.max : failed.revokeAttempts + 1
+            failed.lastError = error.message
+            if failed.revokeAttempts >= environment.maximumRevokeAttempts {
+                failed.irrevocable = true
+                failed.nextRevokeAttempt = nil
+            } else {
+                // Vault's backoff: 2^attempt × 10 s, jittered ±50% so that many failures spread out.
+                let base = min(pow(2.0, Double(min(failed.revokeAttempts, 32))) * 10, Self.maximumRevokeBackoff)
+                failed.nextRevokeAttempt = current.addingTimeInterval(base * Double.random(in: 0.5...1.5))
+            }
+            try leases.write(failed, previous: lease)
+            throw error
+        }
+        try leases.delete(lease)
+    }
+
+    /// Uses the role's current `db_name` and revocation statements if the role still exists,
+    /// else what the lease embedded when it was issued.
+    func deleteDatabaseUser(of lease: Lease) throws {
+        let role = try roles.read(lease.role)
+        let dbName = role?.dbName ?? lease.dbName
+        let statements = role.map(\.revocationStatements) ?? lease.revocationStatements ?? []
+        try withPlugin(connection: dbName) { session in
+            do {
+                _ = try session.plugin.deleteUser(DeleteUserRequest(username: lease.username, statements: statements))
+            } catch {
+                throw session.failure(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import DBPlugin
+import Foundation
+
+/// Written before a static role's password changes in the database (also when a static role is
+/// created, which sets its first password). It holds every password the database may have for
+/// the account until the change is stored: the new one, and those of earlier attempts whose
+/// outcome is unknown. The role's own stored password is the remaining candidate.
+struct StaticRotationIntent: Intent {
+    static let kind = IntentKind.staticRotation
+
+    var role: String
+    var username: String
+    var newPassword: String
+    var createdAt: Date
+    /// Passwords of earlier attempts that may have reached the database (newest first).
+    var earlierPasswords: [String]?
+    /// For a role being created: the whole role, since no role file exists until it is stored.
+    var creation: StaticRole?
+    /// Set once recovery stored a created role with `newPassword` before it could confirm that
+    /// the database has it: the role exists, but its password is still in doubt.
+    var storedUnconfirmed: Bool?
+
+    var object: String { role }
+
+    /// At most this many earlier passwords are kept: each is an attempt whose answer was lost.
+    static let maximumEarlierPasswords = 16
+
+    /// Every password the database may hold, newest first.
+    var passwords: [String] { [newPassword] + (earlierPasswords ?? []) }
+
+    enum CodingKeys: String, CodingKey {
+        case role, username, creation
+        case newPassword = "new_password"
+        case createdAt = "created_at"
+        case earlierPasswords = "earlier_passwords"
+        case storedUnconfirmed = "stored_unconfirmed"
+    }
+}
+
+extension Engine {
+    /// A static rotation stopped somewhere between its intent and its end. Which password does
+    /// the database hold? Each candidate is tried by logging in as the account; the one that works
+    /// is stored. When none works (or the plugin cannot tell), recovery rotates again through the
+    /// root credential, which sets a known password whatever the account had.
+    func settle(_ intent: StaticRotationIntent, mode: SettleMode) throws -> DueWorkItem {
+        let name = intent.role
+        let role = try staticRoles.read(name)
+        if let role, role.password == intent.newPassword, intent.storedUnconfirmed != true {
+            try intents.delete(.staticRotation, name)
+            return DueWorkItem(.interruptedRotationSettled, name, "the new password was already stored")
+        }
+        guard let definition = role ?? intent.creation else {
+            // The role was deleted since: forgetting its passwords is what deleting it asked for.
+            try intents.delete(.staticRotation, name)
+            return DueWorkItem(.interruptedRotationSettled, name, "the role no longer exists")
+        }
+        do {
+            let candidates = unique(intent.passwords + [role?.password ?? ""])
+            let config = try settledConnection(definition.dbName)
+            let accepted = try withPlugin(config: config) { session -> String? in
+                for candidate in candidates {
+                    do {
+                        if try session.plugin.checkPassword(username: definition.username, password: candidate) == true {
+                            return candidate
+                        }
+                    } catch {
+                        throw session.failure(error, "cannot check the password of \(definition.username): ")
+                    }
+                }
+                return nil
+            }
+            if let accepted {
+                var settled = definition
+                settled.password = accepted
+                if accepted == intent.newPassword {
+                    settled.lastVaultRotation = intent.createdAt
+                    settled.nextVaultRotation = nextRotation(of: settled, after: intent.createdAt)
+                }
+                try staticRoles.write(name, settled)
+                try intents.delete(.staticRotation, name)
+                let which = accepted == intent.newPassword ? "the new password" : accepted == role?.password ? "the stored password" : "an earlier attempt's password"
+                return DueWorkItem(.interruptedRotationSettled, name, "the database has \(which); it is stored")
+            }
+            guard mode == .recovery else {
+                throw EngineError.failed("the database accepts none of the passwords the rotation may have set")
+            }
+            let rotated = try rotateStaticAccount(name, definition, isCreate: role == nil)
+            return DueWorkItem(.interruptedRotationSettled, name,
+                               "no known password logs in; rotated again, next rotation \(Timestamp.format(rotated.nextVaultRotation ?? now))")
+        } catch let error as EngineError {
+            if role == nil, intent.storedUnconfirmed != true, mode == .recovery {
+                // A creation whose outcome cannot be learned now: the account's first password is
+                // unknown to the engine, so the intent's is the only one that may work. The role is
+                // stored with it (so it is listed and can be read), and stays in doubt until settled.
+                var marked = intent
+                marked.storedUnconfirmed = true
+                try intents.write(marked)
+                var stored = definition
+                stored.password = intent.newPassword
+                try staticRoles.write(name, stored)
+                throw EngineError.failed("the creation of static role \(name) was interrupted; the role is stored with the password it may have set, not yet confirmed: \(error.message)")
+            }
+            throw EngineError(error.kind, "the last rotation of static role \(name) was interrupted and is not settled yet: \(error.message)")
+        }
+    }
+
+    private func unique(_ passwords: [String]) -> [String] {
+        var seen: Set<String> = []
+        return passwords.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,364 @@
+import Engine
+import Foundation
+import TestSupport
+import XCTest
+
+/// The one intent-and-recovery rule, tested as a crash would test it. Every operation that
+/// changes a database is killed (SIGKILL, through `DBSECRETS_TEST_CRASH_AT=N`) at each of its step
+/// boundaries in turn, against the real PostgreSQL, MariaDB and Redis. After the next command that
+/// touches the object, and again after `tidy`:
+///   - every user dbsecrets created in the database has a lease, or is gone;
+///   - every lease has a marker in the expiry index for its next due time;
+///   - the password `static-creds` returns logs in, and so does the root password in the state;
+///   - after `tidy`, no intent is left.
+final class CrashConsistencyTests: XCTestCase {
+    /// One operation to kill, what makes the state ready for it, and the next command to run.
+    struct Scenario: Sendable {
+        var name: String
+        var prepare: @Sendable (CrashRun) throws -> Void = { _ in }
+        var operation: @Sendable (CrashRun) -> (arguments: [String], stdin: String?)
+        /// The next command that touches the object; it must succeed.
+        var next: @Sendable (CrashRun) -> [String]
+        /// A long-running command (the agent): not killed within this many seconds, it is stopped.
+        var runsUntilStopped: TimeInterval? = nil
+    }
+
+    static let creds = Scenario(
+        name: "creds",
+        operation: { (["read", "database/creds/\($0.role)"], nil) },
+        next: { ["read", "database/creds/\($0.role)"] })
+
+    static let renew = Scenario(
+        name: "lease renew",
+        prepare: { try $0.makeLease() },
+        operation: { (["lease", "renew", "-increment=2h", $0.leaseID], nil) },
+        next: { ["lease", "renew", $0.leaseID] })
+
+    static let revoke = Scenario(
+        name: "lease revoke",
+        prepare: { try $0.makeLease() },
+        operation: { (["lease", "revoke", $0.leaseID], nil) },
+        next: { ["lease", "revoke", $0.leaseID] })
+
+    static let staticCreate = Scenario(
+        name: "static role create",
+        prepare: { try $0.makeStaticUser() },
+        operation: { (["write", "database/static-roles/st", "db_name=c", "username=\($0.staticUser)", "rotation_period=1h"], nil) },
+        next: { _ in ["read", "database/static-creds/st"] })
+
+    static let staticUpdate = Scenario(
+        name: "static role update",
+        prepare: { try $0.makeStaticRole() },
+        operation: { _ in (["write", "database/static-roles/st", "rotation_period=2h"], nil) },
+        next: { _ in ["read", "database/static-creds/st"] })
+
+    static let rotateRole = Scenario(
+        name: "rotate-role",
+        prepare: { try $0.makeStaticRole() },
+        operation: { _ in (["write", "-f", "database/rotate-role/st"], nil) },
+        next: { _ in ["read", "database/static-creds/st"] })
+
+    static let rotateRoot = Scenario(
+        name: "rotate-root",
+        operation: { _ in (["write", "-f", "database/rotate-root/c"], nil) },
+        next: { ["read", "database/creds/\($0.role)"] })
+
+    static let configWrite = Scenario(
+        name: "config write",
+        operation: { ($0.connectionArguments, $0.database.rootPassword) },
+        next: { ["read", "database/creds/\($0.role)"] })
+
+    static let tidy = Scenario(
+        name: "tidy",
+        prepare: { try $0.makeDueWork() },
+        operation: { _ in (["tidy"], nil) },
+        next: { _ in ["tidy"] })
+
+    static let agent = Scenario(
+        name: "agent",
+        prepare: { try $0.makeDueWork() },
+        operation: { _ in (["agent", "-interval=1s"], nil) },
+        next: { _ in ["tidy"] },
+        runsUntilStopped: 2.5)
+
+    static let everyOperation = [creds, renew, revoke, staticCreate, staticUpdate, rotateRole, rotateRoot, configWrite, tidy, agent]
+    /// What changes a database, where each plugin has its own way of changing it. Renewal,
+    /// configuration writes and the agent's loop do not depend on the plugin: PostgreSQL covers them.
+    static let databaseChanges = [creds, revoke, staticCreate, rotateRole, rotateRoot, tidy]
+
+    func testPostgresSurvivesAKillAtEveryStep() throws {
+        try killAtEveryStep(try CrashPostgres(), Self.everyOperation)
+    }
+
+    func testMariaDBSurvivesAKillAtEveryStep() throws {
+        try killAtEveryStep(try CrashMariaDB(), Self.databaseChanges)
+    }
+
+    func testRedisSurvivesAKillAtEveryStep() throws {
+        try killAtEveryStep(try CrashRedis(), Self.databaseChanges)
+    }
+
+    /// The same boundaries failing instead (`DBSECRETS_TEST_FAIL_AT`): a full disk at the intent,
+    /// at the lease or role write, at the intent's removal; a refused statement between two.
+    /// The command fails cleanly, and leaves no user without a lease and no password lost.
+    func testPostgresSurvivesAFailureAtEveryStep() throws {
+        try killAtEveryStep(try CrashPostgres(), [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot], failing: true)
+    }
+
+    func testMariaDBSurvivesAFailureAtEveryStep() throws {
+        try killAtEveryStep(try CrashMariaDB(), [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot], failing: true)
+    }
+
+    /// Kills at instants no step boundary chooses: `creds`, `rotate-role` and `rotate-root`
+    /// stopped after a random delay, a complement to the step-by-step kills above.
+    func testPostgresSurvivesKillsAtRandomInstants() throws {
+        let database = try CrashPostgres()
+        defer { try? database.dropRootUser() }
+        var generator = SystemRandomNumberGenerator()
+        for (index, scenario) in [Self.creds, Self.rotateRole, Self.rotateRoot].enumerated() {
+            for _ in 0..<4 {
+                let run = try CrashRun(database)
+                defer { run.remove() }
+                try scenario.prepare(run)
+                let (arguments, stdin) = scenario.operation(run)
+                let delay = Double.random(in: 0.002...0.06, using: &generator)
+                let killed = try run.tool.runKilled(after: delay, arguments, stdin: stdin)
+                try checkAfterNextCommand(run, scenario, context: "\(scenario.name) killed at \(Int(delay * 1000)) ms (killed: \(killed), #\(index))")
+            }
+        }
+    }
+
+    /// A real full disk: the state folder is a small tmpfs, filled up but for 0 to 5 pages, so
+    /// each write of `creds`, `rotate-role` and static-role creation in turn is the one that
+    /// meets ENOSPC. No user is left without a lease, no password is lost.
+    func testPostgresOnAFullDisk() throws {
+        try fillTheDisk(try CrashPostgres(), [Self.creds, Self.staticCreate, Self.rotateRole])
+    }
+
+    func testMariaDBOnAFullDisk() throws {
+        try fillTheDisk(try CrashMariaDB(), [Self.creds, Self.staticCreate, Self.rotateRole])
+    }
+
+    func fillTheDisk(_ database: CrashDatabase, _ scenarios: [Scenario]) throws {
+        defer { try? database.dropRootUser() }
+        for scenario in scenarios {
+            var sawFailure = false
+            for freePages in 0...5 {
+                let run = try CrashRun(database, stateOnTmpfs: true)
+                defer { run.remove() }
+                try scenario.prepare(run)
+                let (arguments, stdin) = scenario.operation(run)
+                try run.fillStateDisk(leavingPages: freePages)
+                let result = try run.tool.run(arguments, stdin: stdin)
+                try run.emptyStateDisk()
+                let context = "\(database.plugin): \(scenario.name) with \(freePages) pages free"
+                XCTAssertTrue([0, 2].contains(result.status), "\(context): \(result.stderr)")
+                if result.status == 2 {
+                    sawFailure = true
+                    XCTAssertTrue(result.stderr.contains("No space left on device"), "\(context): \(result.stderr)")
+                }
+                try checkAfterNextCommand(run, scenario, context: context)
+            }
+            XCTAssertTrue(sawFailure, "\(scenario.name) met a full disk")
+        }
+    }
+
+    // MARK: - The harness
+
+    func killAtEveryStep(_ database: CrashDatabase, _ scenarios: [Scenario], failing: Bool = false) throws {
+        let variable = failing ? "DBSECRETS_TEST_FAIL_AT" : "DBSECRETS_TEST_CRASH_AT"
+        defer { try? database.dropRootUser() }
+        for scenario in scenarios {
+            var step = 1
+            while true {
+                let run = try CrashRun(database)
+                defer { run.remove() }
+                try scenario.prepare(run)
+                let (arguments, stdin) = scenario.operation(run)
+                run.tool.extraEnvironment[variable] = String(step)
+                let result = try run.tool.run(arguments, stdin: stdin, stopAfter: scenario.runsUntilStopped)
+                run.tool.extraEnvironment[variable] = nil
+                let context = "\(database.plugin): \(scenario.name) \(failing ? "failing" : "killed") at step \(step)"
+                let killed: Bool
+                if failing {
+                    killed = result.stderr.contains("failure injected")
+                    XCTAssertEqual(result.status, killed ? 2 : 0, "\(context): a clean failure: \(result.stderr)")
+                    XCTAssertEqual(result.lines.count, killed ? 1 : 0, "\(context): one line: \(result.stderr)")
+                } else {
+                    killed = result.status == 9
+                    if !killed && scenario.runsUntilStopped == nil {
+                        XCTAssertEqual(result.status, 0, "\(scenario.name) ran to the end: \(result.stderr)")
+                    }
+                }
+                try checkAfterNextCommand(run, scenario, context: context)
+                if !killed { break }
+                step += 1
+                if step > 60 {
+                    XCTFail("\(scenario.name): more than 60 steps?")
+                    break
+                }
+            }
+            XCTAssertGreaterThan(step, 1, "\(database.plugin): \(scenario.name) has step boundaries")
+        }
+    }
+
+    func checkAfterNextCommand(_ run: CrashRun, _ scenario: Scenario, context: String) throws {
+        let next = try run.tool.run(scenario.next(run))
+        if scenario.name == "static role create" && next.status != 0 {
+            // Killed before anything was recorded: no role, and the account is untouched.
+            XCTAssertTrue(next.stderr.contains("unknown role"), "\(context): \(next.stderr)")
+            XCTAssertTrue(try run.database.canLogIn(run.staticUser, run.staticInitialPassword), "\(context): nothing lost")
+        } else {
+            XCTAssertEqual(next.status, 0, "\(context): the next command works: \(next.stderr)")
+        }
+        try assertInvariants(run, context + ", after the next command")
+        let tidy = try run.tool.run("tidy")
+        XCTAssertEqual(tidy.status, 0, "\(context): tidy has nothing left that fails: \(tidy.stdout) \(tidy.stderr)")
+        try assertInvariants(run, context + ", after tidy")
+        XCTAssertEqual(run.intentFiles(), [], "\(context): every intent settled")
+    }
+
+    func assertInvariants(_ run: CrashRun, _ context: String) throws {
+        let leases = try run.leaseFiles()
+        let leaseUsers = Set(leases.compactMap { $0.value["username"] as? String })
+        for user in try run.database.usersCreated(forRole: run.role) {
+            XCTAssertTrue(leaseUsers.contains(user), "\(context): user \(user) has no lease")
+        }
+        for (file, lease) in leases where lease["irrevocable"] as? Bool != true {
+            let due = (lease["next_revoke_attempt"] as? String ?? lease["expire_time"] as? String).flatMap(Timestamp.parse)
+            let bucket = String(format: "%012d", Int(((due?.timeIntervalSince1970 ?? 0) / 60).rounded(.down)))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run.tool.state.appendingPathComponent("lease-expiry/\(bucket)/\(file)").path),
+                          "\(context): lease \(file) has no marker in \(bucket): \(run.tool.stateFiles())")
+        }
+        let intents = run.intentFiles()
+        if let config = run.stateObject("config/c.json"), !intents.contains("intents/root-c.json") {
+            let password = (config["connection_details"] as? [String: Any])?["password"] as? String ?? ""
+            XCTAssertTrue(try run.database.canLogIn(run.database.rootUser, password), "\(context): the stored root password logs in")
+        }
+        // The stored static password is checked through what matters: static-creds hands out one
+        // that logs in (settling an interrupted rotation first if there is one).
+        if run.stateObject("static-roles/st.json") != nil {
+            let password = try run.tool.run("read", "-field=password", "database/static-creds/st")
+            XCTAssertEqual(password.status, 0, "\(context): \(password.stderr)")
+            XCTAssertTrue(try run.database.canLogIn(run.staticUser, password.stdout), "\(context): static-creds logs in")
+        }
+    }
+}
+
+/// One state folder against one database: a connection `c` whose root is the database's test
+/// root user, a dynamic role of a name unique to the run, and (when asked) a static account.
+final class CrashRun: @unchecked Sendable {
+    let database: CrashDatabase
+    let tool: FaultBinary
+    let role = crashTestName()
+    let staticUser = crashTestName("crst")
+    let staticInitialPassword = "initial-" + UUID().uuidString
+    var leaseID = ""
+
+    /// `stateOnTmpfs`: the state folder is a 1 MiB tmpfs of its own (root only), to fill up.
+    init(_ database: CrashDatabase, stateOnTmpfs: Bool = false) throws {
+        self.database = database
+        tool = try FaultBinary("dbsecrets-crash")
+        if stateOnTmpfs {
+            try FileManager.default.createDirectory(at: tool.state, withIntermediateDirectories: true)
+            let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", tool.state.path])
+            guard mount.status == 0 else {
+                tool.remove()
+                throw XCTSkip("cannot mount a tmpfs to fill (needs root): \(mount.stderr)")
+            }
+            mounted = true
+        }
+        try database.resetRootPassword()
+        try expectSuccess(tool.run(connectionArguments, stdin: database.rootPassword))
+        try expectSuccess(tool.run(["write", "database/roles/\(role)", "default_ttl=1h", "max_ttl=24h"] + database.roleData(connection: "c")))
+    }
+
+    var connectionArguments: [String] { ["write", "database/config/c"] + database.connectionData(allowedRoles: "*") }
+
+    private var mounted = false
+
+    func remove() {
+        try? database.dropUsers(role: role, staticUser: staticUser)
+        if mounted { _ = try? ProcessRunner.run("/bin/umount", [tool.state.path]) }
+        tool.remove()
+    }
+
+    private var filler: URL { tool.state.appendingPathComponent("filler") }
+
+    /// Fills the state's tmpfs, then frees `pages` pages of 4 KiB.
+    func fillStateDisk(leavingPages pages: Int) throws {
+        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: filler)
+        let chunk = Data(count: 4096)
+        var written: UInt64 = 0
+        while (try? handle.write(contentsOf: chunk)) != nil { written += 4096 }
+        try handle.truncate(atOffset: written >= UInt64(pages * 4096) ? written - UInt64(pages * 4096) : 0)
+        try handle.close()
+    }
+
+    func emptyStateDisk() throws {
+        try FileManager.default.removeItem(at: filler)
+    }
+
+    func makeLease() throws {
+        let result = try tool.run("read", "-field=lease_id", "database/creds/\(role)")
+        try expectSuccess(result)
+        leaseID = result.stdout
+    }
+
+    func makeStaticUser() throws {
+        try database.createStaticUser(staticUser, password: staticInitialPassword)
+    }
+
+    func makeStaticRole() throws {
+        try makeStaticUser()
+        try expectSuccess(tool.run("write", "database/static-roles/st", "db_name=c", "username=\(staticUser)", "rotation_period=1h"))
+    }
+
+    /// A lease past its expiry and a static role past its rotation time, as the clock would make them.
+    func makeDueWork() throws {
+        try makeLease()
+        try makeStaticRole()
+        let past = Timestamp.format(Date().addingTimeInterval(-120))
+        let file = leaseID.split(separator: "/").suffix(2).joined(separator: ".")
+        var lease = try tool.stateObject("leases/\(file).json")
+        let oldBucket = bucket(of: lease["expire_time"] as? String ?? "")
+        lease["expire_time"] = past
+        try JSONSerialization.data(withJSONObject: lease).write(to: tool.state.appendingPathComponent("leases/\(file).json"))
+        try FileManager.default.moveItem(at: tool.state.appendingPathComponent("lease-expiry/\(oldBucket)"),
+                                         to: tool.state.appendingPathComponent("lease-expiry/\(bucket(of: past))"))
+        var role = try tool.stateObject("static-roles/st.json")
+        role["next_vault_rotation"] = past
+        try JSONSerialization.data(withJSONObject: role).write(to: tool.state.appendingPathComponent("static-roles/st.json"))
+    }
+
+    private func bucket(of time: String) -> String {
+        String(format: "%012d", Int(((Timestamp.parse(time)?.timeIntervalSince1970 ?? 0) / 60).rounded(.down)))
+    }
+
+    /// Intent files (not the temp files of killed writes: the trust-boundary tests cover those).
+    func intentFiles() -> [String] {
+        tool.stateFiles().filter { $0.hasPrefix("intents/") && !$0.hasPrefix("intents/.") }
+    }
+
+    /// A state file as a JSON object, nil when there is none.
+    func stateObject(_ relativePath: String) -> [String: Any]? {
+        guard let data = try? Data(contentsOf: tool.state.appendingPathComponent(relativePath)) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
+    /// Every lease file, by file name.
+    func leaseFiles() throws -> [String: [String: Any]] {
+        let folder = tool.state.appendingPathComponent("leases")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var leases: [String: [String: Any]] = [:]
+        for name in names where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            leases[String(name.dropLast(5))] = try tool.stateObject("leases/\(name)")
+        }
+        return leases
+    }
+
+    private func expectSuccess(_ result: FaultBinary.Run, file: StaticString = #filePath, line: UInt = #line) throws {
+        if result.status != 0 { throw FaultSetupError("setup failed: \(result.stderr)") }
+    }
+}
