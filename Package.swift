@@ -31,13 +31,13 @@ let package = Package(
 
         // Runs a plugin as its own process, as Vault runs external plugins.
         .target(name: "PluginProcess", dependencies: ["DBPlugin"]),
-        .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["ElastiCachePlugin", "PluginProcess"]),
+        .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["DBPlugin", "ElastiCachePlugin", "PluginProcess"]),
 
         // The engine: paths, state directory, leases, rotation. No terminal in it.
         .target(name: "Engine", dependencies: ["Basics", "DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
         // Argument parsing and output formatting over the engine.
         .target(name: "CLI", dependencies: ["Engine", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
-        .executableTarget(name: "dbsecrets", dependencies: ["CLI"]),
+        .executableTarget(name: "dbsecrets", dependencies: ["CLI", "DBPlugin"]),
 
         .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),

@@ -1,3 +1,4 @@
+import DBPlugin
 import Engine
 
 /// Every way a command fails. Commands throw these; `CommandLineTool.run` prints them on stderr
@@ -29,6 +30,23 @@ struct CommandFailure: Error, CustomStringConvertible {
 
     static func noValue(_ message: String) -> CommandFailure {
         CommandFailure(kind: .noValue, message: message)
+    }
+
+    /// Any error as a failure to print. An engine error outside a command's prefix is shown as it
+    /// is; an error of any other type is named, never described: Foundation's errors describe the
+    /// values they failed on, which may be whole records with their passwords.
+    init(_ error: Error) {
+        switch error {
+        case let failure as CommandFailure: self = failure
+        case let error as EngineError: self.init(kind: .engine, message: error.message.replacingOccurrences(of: "\n", with: " "))
+        default: self.init(kind: .engine, message: ErrorText.of(error))
+        }
+    }
+
+    init(kind: Kind, message: String, showHelp: Bool = false) {
+        self.kind = kind
+        self.message = message
+        self.showHelp = showHelp
     }
 
     var exitCode: Int32 { kind == .usage ? 1 : 2 }

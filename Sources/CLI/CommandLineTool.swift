@@ -22,12 +22,12 @@ public enum CommandLineTool {
         if arguments.first == ToolCommands.complete.name {
             return ToolCommands.complete(Array(arguments.dropFirst()), terminal: terminal, mounts: mounts)
         }
+        let secrets = SecretRegistry()
         let preScan: PreScan
         do {
             preScan = try PreScan(arguments, environment: terminal.environment)
         } catch {
-            terminal.err("\(error)\n")
-            return 1
+            return report(error, help: nil, terminal: terminal, secrets: secrets)
         }
         guard let first = arguments.first else {
             terminal.err(HelpText.topLevel(commands))
@@ -69,22 +69,23 @@ public enum CommandLineTool {
             }
             let invocation = Invocation(command: command, arguments: parsed, terminal: terminal, format: format,
                                         stateDirectoryFlag: parsed.string("state-dir") ?? preScan.stateDir,
-                                        plugins: plugins, mounts: mounts)
+                                        plugins: plugins, secrets: secrets, mounts: mounts)
             return try command.run(invocation)
-        } catch let failure as CommandFailure {
-            if !failure.message.isEmpty {
-                let text = Self.visible(failure.message, keepingNewlines: failure.kind == .usage) + "\n"
-                terminal.err(failure.kind == .engine ? terminal.coloredForStderr(text, code: "31") : text)
-            }
-            if failure.showHelp { terminal.err("\n" + HelpText.forCommand(command, subcommands: subcommands)) }
-            return failure.exitCode
-        } catch let error as EngineError {
-            terminal.err(error.message + "\n")
-            return 2
         } catch {
-            terminal.err("\(error)\n")
-            return 2
+            return report(error, help: HelpText.forCommand(command, subcommands: subcommands), terminal: terminal, secrets: secrets)
         }
+    }
+
+    /// The one way out for every failure: one message on stderr, with every secret this process
+    /// has seen redacted and control characters made visible, and its exit code.
+    static func report(_ error: Error, help: String?, terminal: Terminal, secrets: SecretRegistry) -> Int32 {
+        let failure = CommandFailure(error)
+        if !failure.message.isEmpty {
+            let text = secrets.clean(Self.visible(failure.message, keepingNewlines: failure.kind == .usage)) + "\n"
+            terminal.err(failure.kind == .engine ? terminal.coloredForStderr(text, code: "31") : text)
+        }
+        if failure.showHelp, let help { terminal.err("\n" + help) }
+        return failure.exitCode
     }
 
     /// A message as it may reach a terminal: the user's own arguments are echoed in errors, and

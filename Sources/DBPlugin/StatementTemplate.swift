@@ -3,6 +3,7 @@ import Foundation
 
 /// Vault's `dbutil.QueryHelper`: literal `{{key}}` replacement in statements.
 public enum StatementTemplate {
+    /// Plain replacement, for text that is not SQL (a connection URL).
     public static func render(_ statement: String, _ values: [String: String]) -> String {
         var out = statement
         for (key, value) in values {

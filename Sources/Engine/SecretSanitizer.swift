@@ -1,4 +1,5 @@
 import DBPlugin
+import Foundation
 
 /// Replaces every known secret value in a text with a placeholder. Every error that leaves the
 /// engine after touching a plugin passes through here, as a second line of defence behind the
@@ -9,18 +10,27 @@ struct SecretSanitizer {
     init() {}
 
     mutating func add(_ value: String?, as placeholder: String = "[password]") {
-        // Very short values would mangle ordinary words; generated secrets are never that short.
-        guard let value, value.count >= 4 else { return }
+        guard let value, SecretRedaction.isRedactable(value), !secrets.contains(where: { $0.value == value }) else { return }
         secrets.append((value, placeholder))
         if let escaped = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics), escaped != value {
             secrets.append((escaped, placeholder))
         }
     }
 
-    /// Adds every secret-bearing parameter of a connection.
+    /// Adds every secret-bearing parameter of a connection, a password written into its URL too.
     mutating func add(connection details: [String: JSONValue]) {
         for key in DatabaseConfigSecrets.keys { add(details[key]?.textValue) }
         add(details["private_key"]?.textValue, as: "[private_key]")
+        if let url = details["connection_url"]?.textValue {
+            for password in ConnectionURL.literalPasswords(in: url) { add(password) }
+        }
+    }
+
+    var count: Int { secrets.count }
+
+    /// Keeps the `count` most recently added secrets.
+    mutating func keepLast(_ count: Int) {
+        if secrets.count > count { secrets.removeFirst(secrets.count - count) }
     }
 
     func clean(_ text: String) -> String {
@@ -32,21 +42,73 @@ struct SecretSanitizer {
     }
 
     func clean(_ error: Error) -> String {
-        clean(Self.message(of: error))
+        clean(ErrorText.of(error))
     }
+}
 
-    static func message(of error: Error) -> String {
-        switch error {
-        case let e as PluginError: return e.message
-        case let e as EngineError: return e.message
-        default: return String(describing: error)
+extension EngineError: UserFacingError {}
+
+/// Every secret one process has read from or written to its state folder, or received in a
+/// request: the CLI's one error path redacts them all, wherever they appear, whatever error
+/// carried them. Shared by the copies of a `StateDirectory`.
+public final class SecretRegistry: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known = SecretSanitizer()
+    /// An agent that runs for months rotates many passwords; the newest matter.
+    private static let capacity = 4096
+
+    public init() {}
+
+    public func add(_ value: String?) {
+        lock.withLock {
+            known.add(value)
+            known.keepLast(Self.capacity)
         }
     }
+
+    /// The secrets a request carries: a connection's password and keys, as written.
+    public func add(requestData data: [String: JSONValue]) {
+        lock.withLock {
+            known.add(connection: data)
+            known.keepLast(Self.capacity)
+        }
+    }
+
+    func learn(from record: Any) {
+        guard let record = record as? SecretBearing else { return }
+        for value in record.secretValues { add(value) }
+    }
+
+    public func clean(_ text: String) -> String {
+        lock.withLock { known.clean(text) }
+    }
+}
+
+/// A stored record that holds secrets, which the registry learns whenever it is read or written.
+protocol SecretBearing {
+    var secretValues: [String] { get }
+}
+
+extension DatabaseConfig: SecretBearing {
+    var secretValues: [String] {
+        let url = connectionDetails["connection_url"]?.textValue ?? ""
+        return DatabaseConfigSecrets.keys.compactMap { connectionDetails[$0]?.textValue } + ConnectionURL.literalPasswords(in: url)
+    }
+}
+
+extension StaticRole: SecretBearing {
+    var secretValues: [String] { [password] }
+}
+
+extension RootRotationIntent: SecretBearing {
+    var secretValues: [String] { [oldPassword, newPassword] + (earlierPasswords ?? []) }
+}
+
+extension StaticRotationIntent: SecretBearing {
+    var secretValues: [String] { passwords + [creation?.password ?? ""] }
 }
 
 /// Connection parameters that hold secrets: never returned by a read, never shown in errors.
 enum DatabaseConfigSecrets {
     static let keys = ["password", "private_key", "secret_access_key", "service_account_json"]
 }
-
-import Foundation

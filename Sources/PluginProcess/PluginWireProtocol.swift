@@ -54,7 +54,7 @@ enum PluginWireProtocol {
         }
 
         static func failure(_ error: Error) -> Response {
-            let pluginError = error as? PluginError ?? PluginError(.database, String(describing: error), outcome: .unknown)
+            let pluginError = error as? PluginError ?? PluginError(.database, ErrorText.of(error), outcome: .unknown)
             return Response(ok: false, errorKind: kindName(pluginError.kind), message: pluginError.message,
                             outcome: pluginError.outcome == .unchanged ? "unchanged" : "unknown")
         }

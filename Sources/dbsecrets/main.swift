@@ -1,4 +1,7 @@
 import CLI
+import DBPlugin
 import Foundation
+
+CoreDumps.disable()
 
 exit(CommandLineTool.run(Array(CommandLine.arguments.dropFirst()), terminal: .process()))

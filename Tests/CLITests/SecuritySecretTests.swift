@@ -58,7 +58,7 @@ final class SecuritySecretTests: XCTestCase {
             kinds.insert(String(relative.prefix { $0 != "/" }))
             checked += 1
         }
-        XCTAssertEqual(kinds, ["config", "roles", "static-roles", "password-policies", "leases", "lease-expiry", "intents", "locks"],
+        XCTAssertEqual(kinds, ["config", "roles", "static-roles", "password-policies", "leases", "lease-expiry", "intents", "locks", "tmp"],
                        "every kind of file was written and checked")
         XCTAssertGreaterThan(checked, 15)
     }
@@ -102,21 +102,66 @@ final class SecuritySecretTests: XCTestCase {
     func testALiteralPasswordInAConnectionURLIsNeverShown() throws {
         let port = try freePort()
         let literal = "literal-url-secret-9"
-        var r = try tool.run("write", "database/config/lit", "plugin_name=postgresql-database-plugin",
-                             "connection_url=postgresql://vault:\(literal)@127.0.0.1:\(port)/x?sslmode=disable", "verify_connection=false")
-        XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("Password found in connection_url"), r.stderr)
-        XCTAssertFalse((r.stdout + r.stderr).contains(literal))
-        for format in ["table", "json", "yaml"] {
-            r = try tool.run("read", "-format=\(format)", "database/config/lit")
-            XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertFalse(r.stdout.contains(literal), r.stdout)
-            XCTAssertTrue(r.stdout.contains("vault:xxxxx@127.0.0.1"), r.stdout)
+        let forms: [(plugin: String, url: String, shown: String)] = [
+            ("postgresql-database-plugin", "postgresql://vault:\(literal)@127.0.0.1:\(port)/x?sslmode=disable", "vault:xxxxx@127.0.0.1"),
+            ("postgresql-database-plugin", "postgresql://vault@127.0.0.1:\(port)/x?sslmode=disable&password=\(literal)", "sslmode=disable\\u0026password=xxxxx"),
+            ("postgresql-database-plugin", "postgres://127.0.0.1:\(port)/x?password=\(literal)&user=vault&sslmode=disable", "?password=xxxxx\\u0026user"),
+            ("postgresql-database-plugin", "host=127.0.0.1 port=\(port) user=vault password=\(literal) dbname=x sslmode=disable", " password=xxxxx dbname"),
+            ("postgresql-database-plugin", "host=127.0.0.1 port=\(port) user=vault password = '\(literal) x\\'y' sslmode=disable", "password = xxxxx sslmode"),
+            ("mysql-database-plugin", "vault:\(literal)@tcp(127.0.0.1:\(port))/", "vault:xxxxx@tcp("),
+            ("mysql-database-plugin", "vault:a@b:\(literal)@tcp(127.0.0.1:\(port))/db?timeout=1s", "vault:xxxxx@tcp("),
+        ]
+        for (index, form) in forms.enumerated() {
+            let name = "lit\(index)"
+            var r = try tool.run("write", "database/config/\(name)", "plugin_name=\(form.plugin)", "connection_url=\(form.url)",
+                                 "verify_connection=false")
+            XCTAssertEqual(r.status, 0, "\(form.url): \(r.stderr)")
+            let unwrapped = (r.stdout + r.stderr).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            XCTAssertTrue(unwrapped.contains("Password found in connection_url, use a templated url to enable root rotation and prevent read access to password information."),
+                          "\(form.url): \(r.stdout)\(r.stderr)")
+            XCTAssertFalse((r.stdout + r.stderr).contains(literal))
+            for format in ["table", "json", "yaml"] {
+                r = try tool.run("read", "-format=\(format)", "database/config/\(name)")
+                XCTAssertEqual(r.status, 0, r.stderr)
+                XCTAssertFalse(r.stdout.contains(literal), r.stdout)
+                XCTAssertFalse(r.stdout.contains("secret-9"), "no piece of it either: \(r.stdout)")
+                let shown = format == "json" ? form.shown : form.shown.replacingOccurrences(of: "\\u0026", with: "&")
+                XCTAssertTrue(r.stdout.contains(shown), "\(form.url) read back as \(r.stdout)")
+            }
+            r = try tool.run("write", "-f", "database/reset/\(name)")
+            XCTAssertEqual(r.status, 2)
+            XCTAssertTrue(r.stderr.contains("127.0.0.1:\(port)"), r.stderr)
+            XCTAssertFalse(r.stderr.contains(literal), r.stderr)
         }
-        r = try tool.run("write", "-f", "database/reset/lit")
-        XCTAssertEqual(r.status, 2)
-        XCTAssertTrue(r.stderr.contains("127.0.0.1:\(port)"), r.stderr)
-        XCTAssertFalse(r.stderr.contains(literal), r.stderr)
+        // A templated URL carries no password to warn about.
+        let r = try tool.run("write", "database/config/templated", "plugin_name=postgresql-database-plugin",
+                             "connection_url=host=127.0.0.1 port=\(port) user={{username}} password={{password}}", "username=u",
+                             "password=\(literal)", "verify_connection=false")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("Password found"), r.stderr)
+    }
+
+    /// A connection parameter nested just under the decoder's limit: the record cannot be stored,
+    /// and the failure names the file, never the record with its root password.
+    func testADeeplyNestedPayloadFailsWithoutPrintingTheRecord() throws {
+        let secret = "Root-Secret-Deep-510"
+        var nested = "\"bottom\""
+        for _ in 0..<510 { nested = "[" + nested + "]" }
+        let port = try freePort()
+        let payload = #"{"plugin_name": "postgresql-database-plugin", "connection_url": "postgresql://{{username}}:{{password}}@127.0.0.1:"#
+            + "\(port)" + #"/x?sslmode=disable", "username": "vault", "password": ""# + secret
+            + #"", "verify_connection": false, "nested": "# + nested + "}"
+        let file = tool.folder.url.appendingPathComponent("deep.json")
+        try Data(payload.utf8).write(to: file)
+        for args in [["write", "database/config/deep", "@" + file.path], ["write", "database/config/deep", "-"]] {
+            let r = try tool.run(args, stdin: args.last == "-" ? payload : nil)
+            XCTAssertNotEqual(r.status, 0, r.stdout)
+            XCTAssertEqual(r.lines.count, 1, r.stderr)
+            XCTAssertFalse((r.stdout + r.stderr).contains(secret), "the root password in \(r.stdout)\(r.stderr)")
+            XCTAssertFalse((r.stdout + r.stderr).contains("bottom"), "the record described: \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tool.state.path + "/config/deep.json"))
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: tool.state.path + "/tmp")) ?? [], [], "no temp file left")
     }
 
     /// Malformed connection URLs that carry a password: the refusal explains the URL without it.
@@ -175,5 +220,81 @@ final class SecuritySecretTests: XCTestCase {
                           || r.stderr.lowercased().contains("password"), r.stderr, file: file, line: line)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: tool.state.path + "/config/db.json"), "nothing stored", file: file, line: line)
+    }
+
+    /// A long-running process (an agent, the plugin waiting on its stdin) for /proc to look at.
+    private func startInBackground(_ executable: String, _ arguments: [String], state: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ["DBSECRETS_STATE_DIR": state, "PATH": "/usr/bin:/bin"]
+        process.standardInput = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Polls `/proc/PID/FILE` until `holds` is true of it or 10 s pass.
+    private func waitForProc(_ pid: pid_t, _ file: String, _ holds: (String) -> Bool) -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            text = (try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8)) ?? ""
+            if holds(text) { break }
+            usleep(20_000)
+        }
+        return text
+    }
+
+    private func coreLimit(_ limits: String) -> String {
+        limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }.map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2).joined(separator: " ")
+        } ?? "?"
+    }
+
+    /// A process started under `ulimit -c unlimited` turns core dumps off itself, before anything
+    /// else: passwords never reach a core file. Shown on a long-running agent and the plugin.
+    func testCoreDumpsAreOffInsideEveryProcess() throws {
+        let plugin = PackageRoot.binary.deletingLastPathComponent().appendingPathComponent("dbsecrets-elasticache-plugin").path
+        for command in [[PackageRoot.binary.path, "agent", "-interval=1h"], [plugin]] {
+            let process = try startInBackground("/bin/sh", ["-c", "ulimit -c unlimited; exec \"$@\"", "sh"] + command, state: tool.state.path)
+            defer {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            let pid = process.processIdentifier
+            let limits = waitForProc(pid, "limits") { coreLimit($0) == "0 0" }
+            XCTAssertEqual(coreLimit(limits), "0 0", "\(command[0]): soft and hard core limit")
+        }
+    }
+
+    /// Not dumpable either: /proc/PID of an unprivileged dbsecrets belongs to root, so other
+    /// processes of the same user cannot read its memory or attach to it.
+    func testAnUnprivilegedProcessIsNotDumpable() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv to start a process as another user")
+        }
+        let home = tool.folder.url.appendingPathComponent("nobody").path
+        XCTAssertEqual(mkdir(home, 0o700), 0)
+        XCTAssertEqual(chown(home, 65534, 65534), 0)
+        let process = try startInBackground("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                                                                 PackageRoot.binary.path, "agent", "-interval=1h"], state: home + "/state")
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let pid = process.processIdentifier
+        _ = waitForProc(pid, "status") { $0.contains("Uid:\t65534") }
+        var owner: uid_t = 65534
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            var status = stat()
+            if stat("/proc/\(pid)/environ", &status) == 0 { owner = status.st_uid }
+            if owner == 0 { break }
+            usleep(20_000)
+        }
+        XCTAssertTrue(waitForProc(pid, "status") { _ in true }.contains("Uid:\t65534"), "runs as nobody")
+        XCTAssertEqual(owner, 0, "/proc/\(pid) belongs to root: the process is not dumpable")
     }
 }

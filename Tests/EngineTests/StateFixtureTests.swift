@@ -67,8 +67,9 @@ final class StateFixtureTests: XCTestCase {
             issueTime: try date("2027-01-15T08:01:00.000Z"), expireTime: try date("2027-01-15T09:01:00.000Z"),
             revokeAttempts: 1, lastError: "forced error", nextRevokeAttempt: try date("2027-01-15T08:01:15.416Z")))
         // The expiry index of format 1 still finds the lease whose retry is due.
-        let due = engine.leases.dueMarkers(at: try date("2027-01-15T08:02:00.000Z"))
+        let (due, problems) = try engine.leases.dueMarkers(at: try date("2027-01-15T08:02:00.000Z"))
         XCTAssertEqual(due.map(\.file), ["ro.sAeg8Etgr3Rpt8aYTPFJjw2i"])
+        XCTAssertEqual(problems, [])
         XCTAssertEqual(try engine.leases.claim(file: due[0].file, bucket: due[0].bucket, at: try date("2027-01-15T08:02:00.000Z"))?.id, failed)
 
         // Intents written before their later fields existed read with those fields absent.

@@ -56,14 +56,28 @@ final class MySQLPacketTests: XCTestCase {
         XCTAssertEqual(Array(encoded[36..<40]), [3, 1, 2, 3])
     }
 
-    func testStatementsSplitLikeVault() {
-        XCTAssertEqual(MySQLStatements.queries(["CREATE USER '{{name}}'@'%';  GRANT SELECT ON *.* TO '{{name}}'@'%';"],
-                                               ["name": "v-x"]),
+    func testStatementsSplitLikeVault() throws {
+        func sql(_ statements: [String], _ values: [String: String]) throws -> [String] {
+            try MySQLStatements.queries(statements, values).map(\.sql)
+        }
+        XCTAssertEqual(try sql(["CREATE USER '{{name}}'@'%';  GRANT SELECT ON *.* TO '{{name}}'@'%';"], ["name": "v-x"]),
                        ["CREATE USER 'v-x'@'%'", "GRANT SELECT ON *.* TO 'v-x'@'%'"])
-        XCTAssertEqual(MySQLStatements.queries([#"["SELECT 1; SELECT 2", "SELECT 3"]"#], [:]),
-                       ["SELECT 1; SELECT 2", "SELECT 3"])
+        XCTAssertEqual(try sql([#"["SELECT 1; SELECT 2", "SELECT 3"]"#], [:]), ["SELECT 1; SELECT 2", "SELECT 3"])
         let base64 = Data("SELECT 1;SELECT 2".utf8).base64EncodedString()
-        XCTAssertEqual(MySQLStatements.queries([base64], [:]), ["SELECT 1", "SELECT 2"])
-        XCTAssertEqual(MySQLStatements.queries(["  ", ";;"], [:]), [])
+        XCTAssertEqual(try sql([base64], [:]), ["SELECT 1", "SELECT 2"])
+        XCTAssertEqual(try sql(["  ", ";;"], [:]), [])
+        let withPassword = try MySQLStatements.queries(["CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'; GRANT ALL ON *.* TO '{{name}}'"],
+                                                       ["name": "n", "password": "p'w"])
+        XCTAssertEqual(withPassword.map(\.holdsPassword), [true, false])
+        XCTAssertEqual(withPassword.first?.sql, "CREATE USER 'n'@'%' IDENTIFIED BY 'p''w'")
+    }
+
+    func testSQLModeFlags() {
+        let mode = MySQLStatements.SQLMode(reported: "REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ONLY_FULL_GROUP_BY,ANSI,NO_BACKSLASH_ESCAPES")
+        XCTAssertTrue(mode.ansiQuotes)
+        XCTAssertTrue(mode.noBackslashEscapes)
+        XCTAssertFalse(MySQLStatements.SQLMode(reported: "STRICT_TRANS_TABLES").ansiQuotes)
+        XCTAssertTrue(MySQLStatements.SQLMode.matters(["'{{password}}'"], ["password": "a\\b"]))
+        XCTAssertFalse(MySQLStatements.SQLMode.matters(["'{{password}}'"], ["password": "a'b"]))
     }
 }

@@ -202,8 +202,14 @@ final class PostgresPluginTests: XCTestCase {
 
     func testAStatementErrorQuotingThePasswordDoesNotShowIt() throws {
         let plugin = try makePlugin(["username_template": .string(uniqueName())])
+        assertPluginError(try newUser(plugin, password: "Hidden-Pass-9", statements: ["CREATE ROLE x PASSWORD '{{password}}' BOGUS"]),
+                          contains: "ERROR: syntax error (SQLSTATE 42601); the statement held the password") { message in
+            XCTAssertFalse(message.contains("Hidden-Pass-9"), message)
+            XCTAssertFalse(message.contains("BOGUS"), "the server's excerpt: \(message)")
+        }
+        // Outside quotes it cannot be written safely at all: refused before it reaches the server.
         assertPluginError(try newUser(plugin, password: "Hidden-Pass-9", statements: ["CREATE ROLE x PASSWORD {{password}}"]),
-                          contains: "SQLSTATE 42601") { message in
+                          contains: "cannot put the password into the statement: it is outside quotes") { message in
             XCTAssertFalse(message.contains("Hidden-Pass-9"), message)
         }
     }

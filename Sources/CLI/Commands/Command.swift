@@ -45,6 +45,8 @@ struct Invocation {
     let format: OutputFormat
     let stateDirectoryFlag: String?
     let plugins: PluginCatalog
+    /// The secrets this command has seen, redacted from every error it prints.
+    let secrets: SecretRegistry
     let mounts: [Mount]
 
     var positionals: [String] { arguments.positionals }
@@ -52,7 +54,7 @@ struct Invocation {
     var printer: ResponsePrinter { ResponsePrinter(terminal: terminal, format: format) }
 
     func makeEngine() -> Engine {
-        let state = StateDirectory.resolve(flag: stateDirectoryFlag, environment: terminal.environment)
+        let state = StateDirectory.resolve(flag: stateDirectoryFlag, environment: terminal.environment, secrets: secrets)
         return Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal, plugins: plugins, mounts: mounts))
     }
 

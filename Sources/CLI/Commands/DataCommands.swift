@@ -132,6 +132,7 @@ enum DataCommands {
 
     /// One request to the engine; its refusal becomes a failure with Vault's prefix for the verb.
     static func handle(_ inv: Invocation, _ request: EngineRequest, errorPrefix: String) throws -> EngineResponse? {
+        inv.secrets.add(requestData: request.data)
         do {
             return try inv.makeEngine().handle(request)
         } catch let error as EngineError {

@@ -54,7 +54,7 @@ enum SchedulerCommands {
                 do {
                     printItems(try engine.runDueWork(shouldStop: { StopSignal.requested }), inv)
                 } catch let error as EngineError {
-                    inv.terminal.err(CommandFailure.engine("Error running due work: ", error).message + "\n")
+                    inv.terminal.err(inv.secrets.clean(CommandFailure.engine("Error running due work: ", error).message) + "\n")
                 }
                 var waited = 0.0
                 while waited < Double(seconds) && !StopSignal.requested {
@@ -73,12 +73,12 @@ enum SchedulerCommands {
         case .json, .yaml:
             for item in items {
                 let object: JSONValue = ["time": .string(Timestamp.format(Date())), "action": .string(item.action.rawValue),
-                                         "subject": .string(item.subject), "detail": .string(item.detail)]
+                                         "subject": .string(item.subject), "detail": .string(inv.secrets.clean(item.detail))]
                 inv.terminal.out(GoJSON.compact(object) + "\n")
             }
         case .table, .raw:
             for item in items {
-                let line = "\(item.action.rawValue): \(item.subject)" + (item.detail.isEmpty ? "" : " (\(item.detail))")
+                let line = "\(item.action.rawValue): \(item.subject)" + (item.detail.isEmpty ? "" : " (\(inv.secrets.clean(item.detail)))")
                 if item.action.isFailure { inv.terminal.err(line + "\n") } else { inv.terminal.out(line + "\n") }
             }
         }

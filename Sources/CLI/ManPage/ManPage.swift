@@ -13,6 +13,7 @@ enum ManPage {
 
     static let environment: [(String, String)] = [
         ("DBSECRETS_STATE_DIR", "The state directory, when -state-dir is not given."),
+        ("DBSECRETS_ALLOW_INSECURE_PARENTS", "When 1, the folders above the state directory may belong to others or be writable by others. Without it they must belong to you or root and be writable by nobody else (a world-writable folder with the sticky bit, as /tmp, is fine). The state directory itself must always belong to you or root and be writable by nobody else."),
         ("XDG_STATE_HOME", "When neither -state-dir nor DBSECRETS_STATE_DIR is set, the state directory is $XDG_STATE_HOME/dbsecrets, else ~/.local/state/dbsecrets."),
         ("DBSECRETS_FORMAT", "The output format (table, json, yaml, or raw for read), when -format is not given."),
         ("VAULT_FORMAT", "Read as DBSECRETS_FORMAT when that is not set, so scripts written for vault keep their format."),
@@ -192,7 +193,8 @@ enum ManPage {
                      Roff.text("""
                      The paths that read, write, list and delete take, with the operations each \
                      supports and the fields of its data; path-help PATH prints the same. NAME is a \
-                     name of letters, digits, underscores, dashes and dots; ID is a lease id such as \
+                     name of letters, digits, underscores, dashes and dots, at most 180 bytes, \
+                     starting and ending with a letter, digit or underscore; ID is a lease id such as \
                      database/creds/ro/2f6a614c4aa27b1924b9ad94.
                      """),
                      ".Bl -tag -width Ds"]
@@ -236,6 +238,7 @@ enum ManPage {
             ("lease-expiry/MINUTE/ROLE.ID", "Empty markers by expiry minute: the index tidy reads to find due leases without reading every lease."),
             ("intents/KIND-NAME.json", "Records written before a change to a database, so an interrupted rotation can be finished or undone."),
             ("locks/KIND-NAME.lock", "Lock files, one per object, so that several dbsecrets processes can run at once."),
+            ("tmp/", "Temp files of writes in progress; those of killed writers are removed by the next write or delete of the same object and by tidy."),
         ]
         var lines = [".Sh FILES",
                      Roff.text("""
@@ -243,7 +246,9 @@ enum ManPage {
                      $XDG_STATE_HOME/dbsecrets, else ~/.local/state/dbsecrets. It is created with \
                      mode 0700 on first write and holds one pretty-printed JSON file per object, \
                      each with \"format_version\": 1. It contains passwords: keep it private and back \
-                     it up like a secret.
+                     it up like a secret. Every command refuses a state directory, or a folder above it, \
+                     that someone else owns or can write, and never follows a symbolic link, or opens \
+                     a FIFO or a device, inside it.
                      """),
                      ".Bl -tag -width Ds"]
         for (file, text) in layout {

@@ -1,7 +1,10 @@
 /// Vault's `framework.GenericNameRegex`: `\w(([\w-.]+)?\w)?`. Besides matching Vault, the rule is
 /// what keeps every name inside the state directory: no `/`, no NUL, and no name made only of dots.
 public enum ObjectName {
-    public static let maximumLength = 255
+    /// File names are built from names and may not exceed 255 bytes: the longest is the temp file
+    /// of a creds intent, `tmp/intents~creds-ROLE.ID.json~PID~RANDOM`, 61 bytes more than ROLE.
+    /// 180 leaves room for more, and every name `write` accepts works for every later command.
+    public static let maximumLength = 180
 
     public static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

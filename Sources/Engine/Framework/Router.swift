@@ -111,6 +111,9 @@ extension Engine {
     /// Names go through Vault's regex before any file is touched, which also keeps every name
     /// inside the state directory.
     func validName(_ name: String) throws -> String {
+        guard name.utf8.count <= ObjectName.maximumLength else {
+            throw EngineError.invalid("invalid name \"\(Self.printable(name))\": names are at most \(ObjectName.maximumLength) bytes long, this one has \(name.utf8.count)")
+        }
         guard ObjectName.isValid(name) else {
             throw EngineError.invalid("invalid name \"\(Self.printable(name))\": names must start and end with a letter, digit or underscore and contain only those, '-' and '.'")
         }

@@ -29,7 +29,8 @@ extension Engine {
     /// Every lease under `prefix`, one at a time under its lock. A lease file that cannot be read
     /// is a failure listed with the others (its user is unknown), and `force` removes it.
     public func revokeLeases(prefix: String, force: Bool) throws {
-        let ids = try leases.ids(prefix: prefix)
+        let selection = try LeasePrefix(prefix)
+        let ids = try leases.ids(prefix: selection.listingPrefix).filter(selection.selects)
         var failures: [String] = []
         for id in ids {
             guard let file = Lease.fileName(forID: id) else { continue }

@@ -65,20 +65,25 @@ struct LeaseStore: Sendable {
     }
 
     /// Markers in buckets up to `now`'s: the leases that may be due. Only a hint; each is checked
-    /// under its lease's lock by `claim`.
-    func dueMarkers(at now: Date) -> [(bucket: String, file: String)] {
-        let root = state.folder(.leaseExpiry)
+    /// under its lease's lock by `claim`. A bucket that cannot be listed (something planted in
+    /// the index) is one of the `problems`, and the other buckets are still listed.
+    func dueMarkers(at now: Date) throws -> (markers: [(bucket: String, file: String)], problems: [EngineError]) {
+        guard let root = try state.openFolder(.leaseExpiry, create: false) else { return ([], []) }
         let nowBucket = Self.bucket(now)
-        guard let buckets = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return [] }
         var due: [(bucket: String, file: String)] = []
-        for bucket in buckets.sorted() where !bucket.hasPrefix(".") && bucket <= nowBucket {
-            let folder = root.appendingPathComponent(bucket)
-            let markers = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            // An empty past bucket goes; a writer adding to it meanwhile makes it again (`addMarker`).
-            if markers.isEmpty && bucket < nowBucket { rmdir(folder.path) }
-            due += markers.sorted().filter { !$0.hasPrefix(".") }.map { (bucket: bucket, file: $0) }
+        var problems: [EngineError] = []
+        for bucket in try root.names().sorted() where !bucket.hasPrefix(".") && bucket <= nowBucket {
+            do {
+                guard let folder = try root.folder(bucket, create: false) else { continue }
+                let markers = try folder.names()
+                // An empty past bucket goes; a writer adding to it meanwhile makes it again (`addMarker`).
+                if markers.isEmpty && bucket < nowBucket { root.removeFolderIfEmpty(bucket) }
+                due += markers.sorted().filter { !$0.hasPrefix(".") }.map { (bucket: bucket, file: $0) }
+            } catch let error as EngineError {
+                problems.append(error)
+            }
         }
-        return due
+        return (due, problems)
     }
 
     /// The lease a marker names, if it is due; the caller holds the lease's lock. A marker whose
@@ -107,27 +112,24 @@ struct LeaseStore: Sendable {
     }
 
     private func addMarker(_ file: String, at date: Date) throws {
-        let root = try state.prepareFolder(.leaseExpiry)
-        let folder = root.appendingPathComponent(Self.bucket(date))
         try stepBoundary("add expiry marker")
-        // A pass may remove an empty past bucket between our mkdir and create: make it again.
+        let bucket = Self.bucket(date)
+        // A pass may remove an empty past bucket between our opening and creating: open it again.
         for _ in 0..<3 {
-            try state.makePrivateFolder(folder)
-            let path = folder.appendingPathComponent(file).path
-            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-            if fd >= 0 {
-                close(fd)
-                AtomicFile.syncFolder(folder.path)
+            guard let root = try state.openFolder(.leaseExpiry, create: true),
+                  let folder = try root.folder(bucket, create: true) else { break }
+            do {
+                try folder.createEmptyFile(file)
                 return
+            } catch where folder.isGone {
+                continue
             }
-            guard errno == ENOENT else { throw StateError.io("cannot create \(path)", errno) }
         }
-        throw StateError.io("cannot create a marker in \(folder.path)", ENOENT)
+        throw StateError.io("cannot create \(state.folder(.leaseExpiry).path)/\(bucket)/\(file)", ENOENT)
     }
 
     private func removeMarker(_ file: String, bucket: String) throws {
         try stepBoundary("remove expiry marker")
-        let folder = state.folder(.leaseExpiry).appendingPathComponent(bucket)
-        unlink(folder.appendingPathComponent(file).path)
+        try? state.openFolder(.leaseExpiry, create: false)?.folder(bucket, create: false)?.remove(file, durably: false)
     }
 }

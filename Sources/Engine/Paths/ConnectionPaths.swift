@@ -93,7 +93,7 @@ extension Engine {
             try withLock(.connection, name) { try settleIntent(.rootRotation, name, mode: .recovery) }
             return nil
         } catch {
-            return SecretSanitizer.message(of: error)
+            return ErrorText.of(error)
         }
     }
 
@@ -182,34 +182,5 @@ extension Engine {
         let main = core.split(separator: "-", maxSplits: 1).first.map(String.init) ?? core
         let numbers = main.split(separator: "+").first?.split(separator: ".") ?? []
         return (1...3).contains(numbers.count) && numbers.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
-    }
-}
-
-/// What the engine needs to know of a `connection_url` without understanding each plugin's form.
-enum ConnectionURL {
-    /// The password written literally in a URL's userinfo (not a `{{password}}` template), if any.
-    static func literalPassword(in url: String) -> String? {
-        guard let userinfo = userinfoRange(url) else { return nil }
-        let info = url[userinfo]
-        guard let colon = info.firstIndex(of: ":") else { return nil }
-        let password = info[info.index(after: colon)...]
-        if password.isEmpty || password.contains("{{") { return nil }
-        return String(password)
-    }
-
-    /// Vault's `url.Redacted()`: a literal password becomes `xxxxx`.
-    static func redacted(_ url: String) -> String {
-        guard let userinfo = userinfoRange(url), literalPassword(in: url) != nil,
-              let colon = url[userinfo].firstIndex(of: ":") else { return url }
-        return String(url[..<url.index(after: colon)]) + "xxxxx" + String(url[userinfo.upperBound...])
-    }
-
-    private static func userinfoRange(_ url: String) -> Range<String.Index>? {
-        guard let scheme = url.range(of: "://") else { return nil }
-        let afterScheme = url[scheme.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
-        let authority = afterScheme[..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@") else { return nil }
-        return authority.startIndex..<at
     }
 }

@@ -53,6 +53,7 @@ extension Engine {
     /// on: one bad item never stops the others.
     public func runDueWork(shouldStop: () -> Bool = { false }) throws -> [DueWorkItem] {
         var done: [DueWorkItem] = []
+        try state.removeLeftoverTemporaries()
         try settleAbandonedIntents(into: &done, shouldStop: shouldStop)
         if shouldStop() { return done }
         try revokeExpiredLeases(into: &done, shouldStop: shouldStop)
@@ -62,7 +63,11 @@ extension Engine {
     }
 
     func revokeExpiredLeases(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
-        for (bucket, file) in leases.dueMarkers(at: now) {
+        let (markers, problems) = try leases.dueMarkers(at: now)
+        for problem in problems {
+            done.append(DueWorkItem(.unreadableFile, state.folder(.leaseExpiry).path, problem.message))
+        }
+        for (bucket, file) in markers {
             if shouldStop() { return }
             do {
                 let item = try withLockIfFree(.lease, file) { () -> DueWorkItem? in

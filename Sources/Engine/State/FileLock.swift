@@ -8,25 +8,19 @@ import Glibc
 final class FileLock {
     private let fd: Int32
 
-    init(path: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateError.io("cannot open lock \(path)", errno) }
-        while flock(fd, LOCK_EX) != 0 {
+    /// Locks `name` in `folder` (creating it 0600), waiting for it when `wait`; nil when `wait`
+    /// is false and another process holds it. A link or a FIFO planted as the lock file is refused.
+    init?(in folder: StateFolder, _ name: String, wait: Bool) throws {
+        guard let fd = try folder.openRegularFile(name, flags: O_RDWR | O_CREAT) else {
+            throw StateError.io("cannot open lock \(folder.pathOf(name))", ENOENT)
+        }
+        fchmod(fd, 0o600)
+        while flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let code = errno
             close(fd)
-            throw StateError.io("cannot lock \(path)", code)
-        }
-        self.fd = fd
-    }
-
-    /// A lock taken only if free right now; nil when another process holds it.
-    init?(tryPath path: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateError.io("cannot open lock \(path)", errno) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            close(fd)
-            return nil
+            if !wait && code == EWOULDBLOCK { return nil }
+            throw StateError.io("cannot lock \(folder.pathOf(name))", code)
         }
         self.fd = fd
     }

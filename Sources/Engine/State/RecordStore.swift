@@ -13,17 +13,11 @@ struct RecordStore<Record: Codable>: Sendable {
     }
 
     func read(_ name: String) throws -> Record? {
-        let file = url(name)
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch let error as NSError where error.domain == NSCocoaErrorDomain && error.code == NSFileReadNoSuchFileError {
-            return nil
-        } catch {
-            if !FileManager.default.fileExists(atPath: file.path) { return nil }
-            throw EngineError.failed("cannot read state file \(file.path): \(error.localizedDescription)")
-        }
-        return try Self.decode(data, file: file)
+        guard let folder = try state.openFolder(kind, create: false),
+              let data = try folder.read(name + ".json") else { return nil }
+        let record = try Self.decode(data, file: url(name))
+        state.secrets.learn(from: record)
+        return record
     }
 
     /// One parse: the version is checked before the record's own fields are read.
@@ -45,19 +39,28 @@ struct RecordStore<Record: Codable>: Sendable {
     }
 
     func write(_ name: String, _ record: Record) throws {
-        let folder = try state.prepareFolder(kind)
-        try AtomicFile.write(try StateCoding.encode(record), to: folder.appendingPathComponent(name + ".json"))
+        state.secrets.learn(from: record)
+        let data = try StateCoding.encode(record, file: url(name))
+        guard let folder = try state.openFolder(kind, create: true) else {
+            throw StateError.io("cannot create \(state.folder(kind).path)", ENOENT)
+        }
+        try folder.replace(name + ".json", with: data, temporaries: try state.temporaries())
     }
 
+    /// Removes the record and whatever killed writers left of it.
     func delete(_ name: String) throws {
-        try AtomicFile.remove(url(name))
+        guard let folder = try state.openFolder(kind, create: false) else { return }
+        try stepBoundary("remove \(name).json")
+        try folder.remove(name + ".json")
+        folder.removeLeftovers(of: name + ".json", in: try state.temporaries())
+        // Leases hold no secret, and their folder is too large to list on every revocation.
+        if kind != .lease { folder.removeLegacyLeftovers(of: name + ".json") }
     }
 
     /// Names of the records present, sorted; temp files and strays are skipped.
     func list() throws -> [String] {
-        let folder = state.folder(kind)
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
-        return entries.compactMap { entry -> String? in
+        guard let folder = try state.openFolder(kind, create: false) else { return [] }
+        return try folder.names().compactMap { entry -> String? in
             guard entry.hasSuffix(".json"), !entry.hasPrefix(".") else { return nil }
             return String(entry.dropLast(5))
         }.sorted()
@@ -98,6 +101,16 @@ enum StateCoding {
         }
         return d
     }()
+
+    /// The file's bytes. An encoding failure names the file only: Foundation's error describes
+    /// the value, which may be a whole record with its passwords.
+    static func encode<T: Encodable>(_ value: T, file: URL) throws -> Data {
+        do {
+            return try encode(value)
+        } catch {
+            throw EngineError.failed("cannot write state file \(file.path): the record cannot be stored as JSON (nested too deeply, or a number JSON cannot hold)")
+        }
+    }
 
     static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()

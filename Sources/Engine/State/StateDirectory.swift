@@ -14,62 +14,115 @@ import Glibc
 ///     lease-expiry/MINUTE/ROLE.ID empty markers: the due-work index, by expiry minute
 ///     intents/KIND-NAME.json      records written before a change to a database
 ///     locks/KIND-NAME.lock        flock files, one per object
+///     tmp/FOLDER~FILE~PID~RANDOM  temp files of writes in progress (see AtomicFile)
+///
+/// The folder is a trust boundary (see StateFolderTrust): it is opened once per process, from `/`,
+/// checked, and every file inside is reached through its descriptor without following links.
 public struct StateDirectory: Sendable {
     public let root: URL
+    /// Skips the ownership check of the folders above the state folder (never of the state folder).
+    public let allowInsecureParents: Bool
+    /// The secrets read from or written to this folder by this process, for redaction.
+    public let secrets: SecretRegistry
+    private let handles = OpenFolders()
 
-    public init(root: URL) {
+    public init(root: URL, allowInsecureParents: Bool = false, secrets: SecretRegistry = SecretRegistry()) {
         self.root = root.standardizedFileURL
+        self.allowInsecureParents = allowInsecureParents
+        self.secrets = secrets
     }
 
     /// `-state-dir`, else `DBSECRETS_STATE_DIR`, else `$XDG_STATE_HOME/dbsecrets`, else
     /// `~/.local/state/dbsecrets`.
-    public static func resolve(flag: String?, environment: [String: String]) -> StateDirectory {
-        if let flag, !flag.isEmpty { return StateDirectory(root: URL(fileURLWithPath: flag)) }
-        if let dir = environment["DBSECRETS_STATE_DIR"], !dir.isEmpty { return StateDirectory(root: URL(fileURLWithPath: dir)) }
-        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty {
-            return StateDirectory(root: URL(fileURLWithPath: xdg).appendingPathComponent("dbsecrets"))
+    public static func resolve(flag: String?, environment: [String: String],
+                               secrets: SecretRegistry = SecretRegistry()) -> StateDirectory {
+        let relax = ["1", "true", "yes"].contains(environment[StateFolderTrust.allowInsecureParentsVariable]?.lowercased() ?? "")
+        let root: URL
+        if let flag, !flag.isEmpty {
+            root = URL(fileURLWithPath: flag)
+        } else if let dir = environment["DBSECRETS_STATE_DIR"], !dir.isEmpty {
+            root = URL(fileURLWithPath: dir)
+        } else if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty {
+            root = URL(fileURLWithPath: xdg).appendingPathComponent("dbsecrets")
+        } else {
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            root = URL(fileURLWithPath: home).appendingPathComponent(".local/state/dbsecrets")
         }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return StateDirectory(root: URL(fileURLWithPath: home).appendingPathComponent(".local/state/dbsecrets"))
+        return StateDirectory(root: root, allowInsecureParents: relax, secrets: secrets)
     }
 
+    /// Where a kind's files are, for messages.
     public func folder(_ kind: RecordKind) -> URL {
         root.appendingPathComponent(kind.folder, isDirectory: true)
     }
 
-    /// Creates the root (0700) and a kind's folder on first write. Modes are set explicitly,
-    /// whatever the umask.
-    func prepareFolder(_ kind: RecordKind) throws -> URL {
-        try makePrivateFolder(root)
-        let folder = folder(kind)
-        try makePrivateFolder(folder)
+    /// The state folder itself, checked; nil when it does not exist yet and `create` is false.
+    func rootFolder(create: Bool) throws -> StateFolder? {
+        try handles.withLock { open in
+            if let root = open.root { return root }
+            guard let root = try StateFolderTrust.open(self.root.path, create: create,
+                                                       allowInsecureParents: allowInsecureParents) else { return nil }
+            open.root = root
+            return root
+        }
+    }
+
+    /// A kind's folder, opened once per process; nil when absent and `create` is false. Modes are
+    /// set explicitly, whatever the umask.
+    func openFolder(_ kind: RecordKind, create: Bool) throws -> StateFolder? {
+        if let cached = handles.withLock({ $0.kinds[kind] }) { return cached }
+        guard let root = try rootFolder(create: create), let folder = try root.folder(kind.folder, create: create) else { return nil }
+        handles.withLock { $0.kinds[kind] = folder }
         return folder
     }
 
-    func makePrivateFolder(_ url: URL) throws {
-        if mkdir(url.path, 0o700) == 0 {
-            chmod(url.path, 0o700)
-            AtomicFile.syncFolder(url.deletingLastPathComponent().path)
-            return
+    /// `tmp/`, where writes stage their temp files.
+    func temporaries() throws -> StateFolder {
+        if let cached = handles.withLock({ $0.temporaries }) { return cached }
+        guard let root = try rootFolder(create: true),
+              let folder = try root.folder(Self.temporariesFolder, create: true) else {
+            throw StateError.io("cannot open \(self.root.path)/\(Self.temporariesFolder)", ENOENT)
         }
-        if errno == ENOENT {
-            // Parents of the state directory itself are created like `mkdir -p`, with the umask.
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try makePrivateFolder(url)
-            return
-        }
-        guard errno == EEXIST else { throw StateError.io("cannot create \(url.path)", errno) }
+        handles.withLock { $0.temporaries = folder }
+        return folder
     }
+
+    static let temporariesFolder = "tmp"
 
     /// The per-object lock for a read-modify-write of `name` of `kind`.
     func lock(_ kind: RecordKind, _ name: String) throws -> FileLock {
-        let folder = try prepareFolder(.lock)
-        return try FileLock(path: folder.appendingPathComponent("\(kind.folder)-\(name).lock").path)
+        try FileLock(in: try openFolder(.lock, create: true)!, "\(kind.folder)-\(name).lock", wait: true)!
     }
 
     func tryLock(_ kind: RecordKind, _ name: String) throws -> FileLock? {
-        let folder = try prepareFolder(.lock)
-        return try FileLock(tryPath: folder.appendingPathComponent("\(kind.folder)-\(name).lock").path)
+        try FileLock(in: try openFolder(.lock, create: true)!, "\(kind.folder)-\(name).lock", wait: false)
+    }
+
+    /// Temp files a minute old or more, from writers that were killed: they may hold passwords.
+    func removeLeftoverTemporaries() throws {
+        guard try rootFolder(create: false) != nil else { return }
+        // Leases hold no secret, and listing 100,000 of them on every pass is not free.
+        let legacy = try RecordKind.allCases.filter { $0 != .lease && $0 != .roleName }.compactMap { try openFolder($0, create: false) }
+        try temporaries().removeLeftovers(olderThan: StateFolder.leftoverAge, legacyFolders: legacy)
+    }
+}
+
+/// The descriptors a process keeps open on its state folder, shared by every copy of one
+/// `StateDirectory`.
+private final class OpenFolders: @unchecked Sendable {
+    struct Open {
+        var root: StateFolder?
+        var kinds: [RecordKind: StateFolder] = [:]
+        var temporaries: StateFolder?
+    }
+
+    private let lock = NSLock()
+    private var open = Open()
+
+    func withLock<T>(_ body: (inout Open) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&open)
     }
 }
 

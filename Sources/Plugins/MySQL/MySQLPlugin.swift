@@ -94,12 +94,12 @@ public final class MySQLPlugin: DatabasePlugin {
             "name": username, "username": username, "password": request.password,
             "expiration": StatementTemplate.expiration(request.expiration),
         ]
-        let queries = MySQLStatements.queries(request.statements, values)
+        let secrets = self.secrets + [request.password]
+        let conn = try session(secrets: secrets)
+        let queries = try self.queries(request.statements, values, on: conn, secrets: secrets)
         guard !queries.isEmpty else {
             throw PluginError(.invalidConfiguration, "empty creation statements")
         }
-        let secrets = self.secrets + [request.password]
-        let conn = try session(secrets: secrets)
         // A user that existed before is not ours to drop if the statements fail.
         let existedBefore = try? userExists(username, on: conn)
         do {
@@ -124,6 +124,9 @@ public final class MySQLPlugin: DatabasePlugin {
         guard username.count <= variant.maxUsernameLength else {
             throw PluginError(.invalidConfiguration, "the username template renders \(tooLong(username))")
         }
+        guard !username.isEmpty, !username.contains("\u{0}") else {
+            throw PluginError(.invalidConfiguration, "the username template renders a name MySQL cannot hold (empty, or with a NUL character)")
+        }
         return username
     }
 
@@ -135,13 +138,15 @@ public final class MySQLPlugin: DatabasePlugin {
     /// MySQL commits DDL (CREATE USER, GRANT) at once, so a rolled-back transaction can still leave a
     /// user behind: run the role's rollback statements, then drop every host entry of the name.
     private func removePartialUser(_ username: String, rollback: [String], on conn: MySQLConnection) {
-        for query in MySQLStatements.queries(rollback, ["name": username, "username": username]) {
-            _ = try? conn.execute(query)
+        for query in (try? queries(rollback, ["name": username, "username": username], on: conn)) ?? [] {
+            _ = try? conn.execute(query.sql)
         }
-        let name = MySQLStatements.literal(username)
-        guard let hosts = try? conn.query("SELECT Host FROM mysql.user WHERE User = '\(name)'") else { return }
+        guard let select = try? sql("SELECT Host FROM mysql.user WHERE User = '{{name}}'", ["name": username], on: conn),
+              let hosts = try? conn.query(select) else { return }
         for case let host? in hosts.rows.map({ $0.first ?? nil }) {
-            _ = try? conn.execute("DROP USER '\(name)'@'\(MySQLStatements.literal(host))'")
+            if let drop = try? sql("DROP USER '{{name}}'@'{{host}}'", ["name": username, "host": host], on: conn) {
+                _ = try? conn.execute(drop)
+            }
         }
     }
 
@@ -159,9 +164,9 @@ public final class MySQLPlugin: DatabasePlugin {
                 throw PluginError(.database, "failed to change password: user \"\(request.username)\" does not exist")
             }
             let statements = change.statements.isEmpty ? [MySQLStatements.defaultRotation] : change.statements
-            let queries = MySQLStatements.queries(statements, [
+            let queries = try self.queries(statements, [
                 "name": request.username, "username": request.username, "password": change.newPassword,
-            ])
+            ], on: conn, secrets: secrets)
             do {
                 try runInTransaction(queries, on: conn)
             } catch {
@@ -177,10 +182,10 @@ public final class MySQLPlugin: DatabasePlugin {
         // role has them, are run so they are not silently dropped.
         if let change = request.expiration, !change.statements.isEmpty {
             let conn = try session()
-            let queries = MySQLStatements.queries(change.statements, [
+            let queries = try self.queries(change.statements, [
                 "name": request.username, "username": request.username,
                 "expiration": StatementTemplate.expiration(change.newExpiration),
-            ])
+            ], on: conn)
             do {
                 try runInTransaction(queries, on: conn)
             } catch {
@@ -198,7 +203,7 @@ public final class MySQLPlugin: DatabasePlugin {
         let exists = try? userExists(request.username, on: conn)
         if exists == false { return DeleteUserResponse() }
         let statements = request.statements.isEmpty ? [MySQLStatements.defaultRevocation] : request.statements
-        let queries = MySQLStatements.queries(statements, ["name": request.username, "username": request.username])
+        let queries = try self.queries(statements, ["name": request.username, "username": request.username], on: conn)
         let goneCodes = [MySQLErrorCode.cannotUser, MySQLErrorCode.nonexistingGrant, MySQLErrorCode.nonexistingTableGrant]
         do {
             try runInTransaction(queries, on: conn) { error in
@@ -264,14 +269,39 @@ public final class MySQLPlugin: DatabasePlugin {
     }
 
     private func userExists(_ username: String, on conn: MySQLConnection) throws -> Bool {
-        let rows = try conn.query("SELECT COUNT(*) FROM mysql.user WHERE User = '\(MySQLStatements.literal(username))'")
+        let rows = try conn.query(try sql("SELECT COUNT(*) FROM mysql.user WHERE User = '{{name}}'", ["name": username], on: conn))
         return (rows.rows.first?.first ?? nil).flatMap { Int($0) }.map { $0 > 0 } ?? false
+    }
+
+    /// The statements rendered for this session.
+    private func queries(_ statements: [String], _ values: [String: String], on conn: MySQLConnection,
+                         secrets: [String] = []) throws -> [MySQLStatements.Query] {
+        try MySQLStatements.queries(statements, values, mode: try sqlMode(statements, values, on: conn, secrets: secrets))
+    }
+
+    /// One statement of the plugin's own, with its values escaped for this session.
+    private func sql(_ statement: String, _ values: [String: String], on conn: MySQLConnection) throws -> String {
+        let mode = try sqlMode([statement], values, on: conn)
+        return try SQLTemplate(dialect: .mysql, backslashEscapes: !mode.noBackslashEscapes, doubleQuotesAreIdentifiers: mode.ansiQuotes)
+            .render(statement, values)
+    }
+
+    /// The session's `sql_mode`, asked only when a backslash or a double quote makes it matter.
+    private func sqlMode(_ statements: [String], _ values: [String: String], on conn: MySQLConnection,
+                         secrets: [String] = []) throws -> MySQLStatements.SQLMode {
+        guard MySQLStatements.SQLMode.matters(statements, values) else { return .default }
+        do {
+            let reported = try conn.query("SELECT @@SESSION.sql_mode").rows.first?.first ?? nil
+            return MySQLStatements.SQLMode(reported: reported ?? "")
+        } catch {
+            throw pluginError(error, secrets: secrets, prefix: "cannot read sql_mode: ")
+        }
     }
 
     /// Runs the queries between START TRANSACTION and COMMIT; on an error not `tolerated`, rolls back.
     /// MySQL commits account statements (CREATE USER, ALTER USER, GRANT) at once, whatever the
-    /// transaction: once one has run, a later failure leaves a change behind (`PartialChange`).
-    private func runInTransaction(_ queries: [String], on conn: MySQLConnection,
+    /// transaction: once one has run, a later failure leaves a change behind (`partialChange`).
+    private func runInTransaction(_ queries: [MySQLStatements.Query], on conn: MySQLConnection,
                                   tolerating tolerated: (MySQLError) -> Bool = { _ in false }) throws {
         var ran = 0
         partialChange = false
@@ -283,10 +313,14 @@ public final class MySQLPlugin: DatabasePlugin {
                     throw PluginError(.database, "failure injected before statement \(ran + 1)")
                 }
                 do {
-                    try conn.execute(query)
+                    try conn.execute(query.sql)
                     ran += 1
                 } catch let error as MySQLError where tolerated(error) {
                     continue
+                } catch let error as MySQLError where query.holdsPassword && error.kind == .server {
+                    // The server's message may repeat the statement ("… near '…' at line 1").
+                    throw MySQLError.server(code: error.code ?? 0, sqlState: error.sqlState,
+                                            message: "the statement held the password, so the server's message is not shown")
                 }
             }
             try conn.execute("COMMIT")
@@ -321,7 +355,7 @@ public final class MySQLPlugin: DatabasePlugin {
             return PluginError(error.kind, (prefix + error.message).redacting(secrets + extra))
         }
         guard let error = error as? MySQLError else {
-            return PluginError(.database, (prefix + "\(error)").redacting(secrets + extra))
+            return PluginError(.database, (prefix + ErrorText.of(error)).redacting(secrets + extra))
         }
         let kind: PluginError.Kind
         switch error.kind {

@@ -9,14 +9,51 @@ enum MySQLStatements {
         """
     static let defaultRotation = "ALTER USER '{{username}}'@'%' IDENTIFIED BY '{{password}}';"
 
+    /// One statement ready to run, and whether the password was written into it (then a failure
+    /// never quotes the server's message, which may repeat the statement).
+    struct Query {
+        var sql: String
+        var holdsPassword: Bool
+    }
+
     /// Each statement goes through Vault's `strutil.ParseArbitraryStringSlice(stmt, ";")` (base64,
     /// then a JSON list, else split on `;`), is trimmed, rendered, and empty pieces are dropped.
-    /// A `;` inside a quoted literal splits too, exactly as in Vault.
-    static func queries(_ statements: [String], _ values: [String: String]) -> [String] {
-        statements.flatMap(parseArbitraryStringSlice)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .filter { !$0.isEmpty }
-            .map { StatementTemplate.render($0, values) }
+    /// A `;` inside a quoted literal splits too, exactly as in Vault. Values are escaped for where
+    /// they land in each statement (see SQLTemplate), under the session's `sql_mode`.
+    static func queries(_ statements: [String], _ values: [String: String], mode: SQLMode = .default) throws(PluginError) -> [Query] {
+        let template = SQLTemplate(dialect: .mysql, backslashEscapes: !mode.noBackslashEscapes,
+                                   doubleQuotesAreIdentifiers: mode.ansiQuotes)
+        var queries: [Query] = []
+        for piece in statements.flatMap(parseArbitraryStringSlice) {
+            let text = piece.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty { continue }
+            queries.append(Query(sql: try template.render(text, values), holdsPassword: text.contains("{{password}}")))
+        }
+        return queries
+    }
+
+    /// The two `sql_mode` flags that change how a value is quoted.
+    struct SQLMode {
+        var noBackslashEscapes = false
+        var ansiQuotes = false
+        static let `default` = SQLMode()
+
+        init(noBackslashEscapes: Bool = false, ansiQuotes: Bool = false) {
+            self.noBackslashEscapes = noBackslashEscapes
+            self.ansiQuotes = ansiQuotes
+        }
+
+        /// From `SELECT @@SESSION.sql_mode` (`ANSI` expands to a list with ANSI_QUOTES in it).
+        init(reported: String) {
+            let flags = Set(reported.uppercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            self.init(noBackslashEscapes: flags.contains("NO_BACKSLASH_ESCAPES"), ansiQuotes: flags.contains("ANSI_QUOTES"))
+        }
+
+        /// Only a backslash or a double quote, in a value or a statement, is read differently
+        /// under another mode: otherwise the session need not be asked.
+        static func matters(_ statements: [String], _ values: [String: String]) -> Bool {
+            (statements + Array(values.values)).contains { $0.contains("\\") || $0.contains("\"") }
+        }
     }
 
     static func parseArbitraryStringSlice(_ input: String) -> [String] {
@@ -30,10 +67,5 @@ enum MySQLStatements {
             return list
         }
         return text.components(separatedBy: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-    }
-
-    /// A MySQL string literal body: backslashes and quotes escaped (the default sql_mode honours `\`).
-    static func literal(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
     }
 }

@@ -25,11 +25,22 @@ public final class PostgresPlugin: DatabasePlugin {
     /// would not be the one the lease names.
     static let maximumUsernameLength = 63
 
-    static func checkUsernameLength(_ username: String) throws {
+    /// What PostgreSQL can hold as a role name, checked before any statement runs.
+    static func checkUsername(_ username: String) throws {
         guard username.utf8.count <= maximumUsernameLength else {
             throw PluginError(.invalidConfiguration,
                               "username template produced a name of \(username.utf8.count) bytes; PostgreSQL allows at most \(maximumUsernameLength)")
         }
+        guard !username.isEmpty, !username.contains("\u{0}") else {
+            throw PluginError(.invalidConfiguration, "username template produced a name PostgreSQL cannot hold (empty, or with a NUL character)")
+        }
+    }
+
+    /// How values are written into statements on this connection: a backslash in '…' escapes
+    /// only when the server has standard_conforming_strings off.
+    static func sql(_ connection: PostgresConnection) -> SQLTemplate {
+        SQLTemplate(dialect: .postgres, backslashEscapes: connection.serverParameters["standard_conforming_strings"] == "off",
+                    doubleQuotesAreIdentifiers: true)
     }
 
     static let defaultRenewStatement = #"ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';"#
@@ -79,7 +90,7 @@ public final class PostgresPlugin: DatabasePlugin {
         } catch let error as UsernameTemplate.Error {
             throw PluginError(.invalidConfiguration, error.message)
         }
-        try Self.checkUsernameLength(sample)
+        try Self.checkUsername(sample)
 
         let authentication = config.string("password_authentication") ?? ""
         guard let mode = authentication.isEmpty ? .password : PasswordAuthentication(rawValue: authentication) else {
@@ -132,8 +143,8 @@ public final class PostgresPlugin: DatabasePlugin {
                 let queries = PostgresStatements.containsMultilineStatement(statement)
                     ? [statement] : PostgresStatements.split(statement)
                 for query in queries {
-                    try execute(StatementTemplate.render(query, values), on: connection,
-                                failure: "failed to execute query: ", secrets: extraSecrets)
+                    try execute(try Self.sql(connection).render(query, values), on: connection,
+                                failure: "failed to execute query: ", secrets: extraSecrets, holdsPassword: query.contains("{{password}}"))
                 }
             }
         }
@@ -148,7 +159,7 @@ public final class PostgresPlugin: DatabasePlugin {
         } catch {
             throw PluginError(.invalidConfiguration, "unable to generate username: \(error)")
         }
-        try Self.checkUsernameLength(username)
+        try Self.checkUsername(username)
         return username
     }
 
@@ -187,8 +198,8 @@ public final class PostgresPlugin: DatabasePlugin {
         let extraSecrets = [change.newPassword, password]
         try inTransaction(connection, secrets: extraSecrets) {
             for query in statements.flatMap(PostgresStatements.split) {
-                try execute(StatementTemplate.render(query, values), on: connection,
-                            failure: "failed to execute query: ", secrets: extraSecrets)
+                try execute(try Self.sql(connection).render(query, values), on: connection,
+                            failure: "failed to execute query: ", secrets: extraSecrets, holdsPassword: query.contains("{{password}}"))
             }
         }
     }
@@ -200,7 +211,7 @@ public final class PostgresPlugin: DatabasePlugin {
         let statements = change.statements.isEmpty ? [Self.defaultRenewStatement] : change.statements
         try inTransaction(connection, secrets: []) {
             for query in statements.flatMap(PostgresStatements.split) {
-                try execute(StatementTemplate.render(query, values), on: connection, failure: "", secrets: [])
+                try execute(try Self.sql(connection).render(query, values), on: connection, failure: "", secrets: [])
             }
         }
     }
@@ -217,7 +228,7 @@ public final class PostgresPlugin: DatabasePlugin {
             let values = ["name": request.username, "username": request.username]
             try inTransaction(connection, secrets: []) {
                 for query in request.statements.flatMap(PostgresStatements.split) {
-                    try execute(StatementTemplate.render(query, values), on: connection, failure: "", secrets: [])
+                    try execute(try Self.sql(connection).render(query, values), on: connection, failure: "", secrets: [])
                 }
             }
         }
@@ -346,11 +357,16 @@ public final class PostgresPlugin: DatabasePlugin {
         }
     }
 
+    /// Runs one statement. One that `holdsPassword` never has its failure quoted: the server's
+    /// message may repeat the statement ("syntax error at or near …"), so only its SQLSTATE is shown.
     private func execute(_ sql: String, on connection: PostgresConnection, failure prefix: String,
-                         secrets extra: [String]) throws {
+                         secrets extra: [String], holdsPassword: Bool = false) throws {
         do {
             try connection.simpleQuery(sql)
         } catch let error as PostgresClientError {
+            if holdsPassword, let server = error.serverError {
+                throw PluginError(.database, prefix + PostgresStatements.describeWithoutMessage(server))
+            }
             throw pluginError(error, prefix: prefix, secrets: extra)
         }
     }

@@ -120,4 +120,20 @@ enum PostgresStatements {
         }
         return "'" + body + "'"
     }
+
+    /// A failure of a statement that held the password, told without the server's message:
+    /// `ERROR: syntax error (SQLSTATE 42601)`.
+    static func describeWithoutMessage(_ error: PostgresServerError) -> String {
+        let condition = conditionNames[error.sqlState] ?? "error"
+        return "\(error.severity): \(condition) (SQLSTATE \(error.sqlState)); the statement held the password, so the server's message is not shown"
+    }
+
+    /// PostgreSQL's names of the conditions role statements most often meet (Appendix A).
+    private static let conditionNames = [
+        "42601": "syntax error", "42710": "duplicate object", "42704": "undefined object", "42501": "insufficient privilege",
+        "42P01": "undefined table", "3F000": "invalid schema name", "42883": "undefined function", "22007": "invalid datetime format",
+        "22008": "datetime field overflow", "22P02": "invalid text representation", "22023": "invalid parameter value",
+        "0A000": "feature not supported", "25P02": "in failed SQL transaction", "2BP01": "dependent objects still exist",
+        "42939": "reserved name", "28000": "invalid authorization specification",
+    ]
 }

@@ -149,14 +149,21 @@ public final class RedisPlugin: DatabasePlugin {
         return configuration
     }
 
+    /// The new user's name, checked before any command is sent.
     public func generateUsername(_ metadata: UsernameMetadata) throws -> String {
         let configuration = try configured()
-        guard let template = configuration.usernameTemplate else { return RedisUsername.generate(metadata) }
-        do {
-            return try template.render(displayName: metadata.displayName, roleName: metadata.roleName)
-        } catch {
-            throw PluginError(.invalidConfiguration, "failed to generate username: \(error)")
+        let username: String
+        if let template = configuration.usernameTemplate {
+            do {
+                username = try template.render(displayName: metadata.displayName, roleName: metadata.roleName)
+            } catch {
+                throw PluginError(.invalidConfiguration, "failed to generate username: \(error)")
+            }
+        } else {
+            username = RedisUsername.generate(metadata)
         }
+        try RedisUsername.check(username)
+        return username
     }
 
     private func persist(_ redis: RedisConnection, _ configuration: RedisConfiguration) throws(RedisError) {

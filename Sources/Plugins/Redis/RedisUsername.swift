@@ -18,6 +18,18 @@ enum RedisUsername {
         return truncated(joined, to: 100).uppercased()
     }
 
+    /// An ACL user name Redis can hold and its ACL file can store: the file is one user per line,
+    /// its rules separated by spaces, so a space or a control character in a name would turn part
+    /// of the name into rules when the file is loaded again.
+    static func check(_ username: String) throws(PluginError) {
+        guard !username.isEmpty else { throw PluginError(.invalidConfiguration, "the username is empty") }
+        if let bad = username.unicodeScalars.first(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f }) {
+            let shown = username.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+            throw PluginError(.invalidConfiguration,
+                "the username \"\(shown)\" holds \(bad.value < 0x20 || bad.value == 0x7f ? "a control character" : "a space"), which Redis ACL user names cannot")
+        }
+    }
+
     /// Go's `s[:n]`: bytes, not characters.
     static func truncated(_ s: String, to length: Int) -> String {
         let bytes = Array(s.utf8)

@@ -1,0 +1,33 @@
+import Foundation
+
+/// What `lease revoke -prefix P` (`sys/leases/revoke-prefix/P`, `revoke-force/P`) selects, as
+/// Vault's expiration manager has it: P ending in `/` selects every lease under it; otherwise the
+/// lease whose id is exactly P, or those under `P/`, so `database/creds/ro` never reaches the
+/// leases of `database/creds/ro2`.
+///
+/// An empty prefix is refused as Vault refuses it (no route matches `revoke-prefix/`), instead of
+/// revoking every lease: an empty `$PREFIX` in a script must not wipe everything. A prefix
+/// outside the engine's mount selects nothing that could exist and is refused too.
+struct LeasePrefix {
+    let text: String
+
+    static let mount = "database"
+
+    init(_ raw: String) throws {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else {
+            throw EngineError.invalid("unsupported path: a prefix is required (an empty one would revoke every lease), such as database/creds/ROLE")
+        }
+        guard text == Self.mount || text.hasPrefix(Self.mount + "/") else {
+            throw EngineError.invalid("unsupported path: the prefix \"\(Engine.printable(text))\" is not under a mount; leases live under \(Self.mount)/, such as database/creds/ROLE")
+        }
+        self.text = text
+    }
+
+    /// The string every selected id starts with, for listing by file name.
+    var listingPrefix: String { text }
+
+    func selects(_ id: String) -> Bool {
+        text.hasSuffix("/") ? id.hasPrefix(text) : id == text || id.hasPrefix(text + "/")
+    }
+}
