@@ -20,13 +20,18 @@ let package = Package(
         .target(name: "CryptoPrimitives", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The contract every database plugin implements, and what plugins share.
         .target(name: "DBPlugin", dependencies: ["Basics"]),
+        // The system's OpenSSL 3 headers (libssl-dev); the libraries are loaded with dlopen by TLS.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // TLS sessions over DBPlugin's ByteStream, for every wire client. Linux only; elsewhere
+        // asking for TLS is a clear error.
+        .target(name: "TLS", dependencies: ["DBPlugin", .target(name: "COpenSSL", condition: .when(platforms: [.linux]))]),
         .target(name: "UsernameTemplate", dependencies: ["Basics", "CryptoPrimitives"]),
         .target(name: "PasswordPolicy", dependencies: ["Basics"]),
 
         // One folder per plugin, each with its wire client beside it.
-        .target(name: "PostgresPlugin", dependencies: ["Basics", "DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
-        .target(name: "RedisPlugin", dependencies: ["Basics", "DBPlugin", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
-        .target(name: "MySQLPlugin", dependencies: ["Basics", "DBPlugin", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
+        .target(name: "PostgresPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
+        .target(name: "RedisPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
+        .target(name: "MySQLPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
         .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
 
         // Runs a plugin as its own process, as Vault runs external plugins.
@@ -47,7 +52,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "TestSupport"], exclude: ["StateFixtures"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
-        .testTarget(name: "RedisTests", dependencies: ["Basics", "RedisPlugin", "TestSupport"]),
+        .testTarget(name: "RedisTests", dependencies: ["Basics", "RedisPlugin", "TLS", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
         .testTarget(name: "ElastiCacheTests", dependencies: ["ElastiCachePlugin", "RedisPlugin", "TestSupport"]),
     ],

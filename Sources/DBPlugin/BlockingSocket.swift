@@ -6,8 +6,14 @@ import Glibc
 /// answers fails with an error naming it instead of hanging the command.
 ///
 /// The descriptor stays non-blocking and every wait is a poll(2): a blocking connect cannot be
-/// bounded, and a blocking send of a large buffer could outlive its deadline. Not thread-safe.
-public final class BlockingSocket {
+/// bounded, and a blocking send of a large buffer could outlive its deadline. The deadline is
+/// checked before every send and receive too, not only when one would block: a server that keeps
+/// sending must not hold the client past it. Waits are cut into slices so a `StopRequest` is
+/// noticed within `waitSlice`. Not thread-safe.
+public final class BlockingSocket: ByteStream {
+    /// The longest single poll(2): how late a stop request may be noticed.
+    public static let waitSlice: TimeInterval = 0.2
+
     /// `host:port` (`[v6]:port`) or the socket path: how errors name the server.
     public let address: String
     private var fd: Int32
@@ -120,6 +126,7 @@ public final class BlockingSocket {
         var offset = 0
         while offset < bytes.count {
             guard fd >= 0 else { throw SocketError(.closed, .write, address: address) }
+            try checkTime(deadline, during: .write)
             let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n > 0 {
                 offset += n
@@ -138,6 +145,7 @@ public final class BlockingSocket {
         var chunk = [UInt8](repeating: 0, count: maxCount)
         while true {
             guard fd >= 0 else { throw SocketError(.closed, .read, address: address) }
+            try checkTime(deadline, during: .read)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 { return Array(chunk[0..<n]) }
             if n == 0 { throw SocketError(.closed, .read, address: address, byPeer: true) }
@@ -157,13 +165,20 @@ public final class BlockingSocket {
         }
     }
 
-    /// Returns once the socket is ready for `events`; throws `.timeout` when the deadline passes first.
+    /// Throws `.timeout` once the deadline has passed and `.stopped` once a stop was requested.
+    private func checkTime(_ deadline: Date, during operation: SocketError.Operation) throws(SocketError) {
+        if StopRequest.isRequested { throw SocketError(.stopped, operation, address: address) }
+        if deadline.timeIntervalSinceNow <= 0 { throw SocketError(.timeout, operation, address: address) }
+    }
+
+    /// Returns once the socket is ready for `events`; throws `.timeout` when the deadline passes
+    /// first, `.stopped` when a stop is requested meanwhile.
     private func wait(for events: Int16, until deadline: Date, during operation: SocketError.Operation) throws(SocketError) {
         while true {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { throw SocketError(.timeout, operation, address: address) }
+            try checkTime(deadline, during: operation)
+            let remaining = min(deadline.timeIntervalSinceNow, Self.waitSlice)
             var entry = pollfd(fd: fd, events: events, revents: 0)
-            let rc = poll(&entry, 1, Int32(min((remaining * 1000).rounded(.up), Double(Int32.max))))
+            let rc = poll(&entry, 1, Int32(max(1, (remaining * 1000).rounded(.up))))
             if rc > 0 { return }
             let code = errno
             if rc < 0 && code != EINTR {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Typed reads of connection parameters, with Vault's weak typing and its messages.
 public struct ConnectionConfig: Sendable {
     public var raw: [String: JSONValue]
@@ -22,4 +24,24 @@ public struct ConnectionConfig: Sendable {
         }
         return i
     }
+
+    /// A positive duration: a number of seconds (`5`, `"2.5"`) or a Go duration (`"500ms"`, `"1m"`).
+    public func duration(_ key: String, default value: Double) throws -> Double {
+        guard let raw = raw[key], raw != .null else { return value }
+        let invalid = PluginError(.invalidConfiguration,
+                                  "invalid value for \(key): expected a positive duration such as \"10s\" or \"500ms\"")
+        guard let text = raw.textValue?.trimmingCharacters(in: .whitespaces) else { throw invalid }
+        guard let seconds = Double(text) ?? GoDuration.seconds(text), seconds > 0, seconds.isFinite else { throw invalid }
+        return seconds
+    }
+
+    /// `statement_timeout` (ours; Vault has none): how long one statement or command may take,
+    /// its whole round trip, before the client gives up and drops the connection.
+    public func statementTimeout(default value: Double = ConnectionConfig.defaultStatementTimeout) throws -> Double {
+        try duration("statement_timeout", default: value)
+    }
+
+    /// Long enough for any statement dbsecrets runs, short enough that a hung database cannot hold
+    /// a tidy pass (one wait per due item) for hours.
+    public static let defaultStatementTimeout: Double = 10
 }

@@ -15,8 +15,11 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case timeout
         /// The peer hung up (`byPeer`), or this side had already closed the socket.
         case closed
-        /// A read, write or wait failed after the connection was up (`reason` says why).
+        /// A read, write or wait failed after the connection was up (`reason` says why), or the
+        /// TLS session over it broke (`reason` starts with "TLS").
         case io
+        /// The process was asked to stop (`StopRequest`) while waiting.
+        case stopped
     }
 
     /// What the socket was doing when it failed.
@@ -54,6 +57,7 @@ public struct SocketError: Error, Equatable, Sendable, CustomStringConvertible {
             }
         case .closed: return byPeer ? "\(address) closed the connection" : "connection to \(address) is closed"
         case .io: return "could not \(operation == .write ? "write to" : "read from") \(address)\(because)"
+        case .stopped: return "stopped while talking to \(address): the process is shutting down"
         }
     }
 }

@@ -109,6 +109,7 @@ extension StaticRotationIntent: SecretBearing {
 }
 
 /// Connection parameters that hold secrets: never returned by a read, never shown in errors.
+/// (`tls_certificate_key` is MySQL's client certificate with its private key in one PEM.)
 enum DatabaseConfigSecrets {
-    static let keys = ["password", "private_key", "secret_access_key", "service_account_json"]
+    static let keys = ["password", "private_key", "tls_certificate_key", "secret_access_key", "service_account_json"]
 }

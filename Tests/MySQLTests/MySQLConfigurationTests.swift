@@ -28,11 +28,12 @@ final class MySQLConfigurationTests: XCTestCase {
                     PluginError(.invalidConfiguration, "username and/or password cannot contain the template variables"))
     }
 
-    func testTLSParametersAreRefused() {
-        assertError(["username_template": "x", "connection_url": "u:p@tcp(h:1)/", "tls_ca": "-----BEGIN CERTIFICATE-----"],
-                    PluginError(.unsupported, "TLS is not supported yet: remove tls_ca to connect without TLS"))
-        assertError(["username_template": "x", "connection_url": "u:p@tcp(h:1)/?tls=true"],
-                    PluginError(.unsupported, "TLS is not supported yet: remove tls=true from connection_url to connect without TLS"))
+    func testAnUnregisteredTLSNameAndABadStatementTimeoutAreRefused() {
+        assertError(["username_template": "x", "connection_url": "u:p@tcp(h:1)/?tls=mine"],
+                    PluginError(.invalidConfiguration, "unable to parse connection_url: invalid value / unknown config name: mine "
+                        + "(a custom TLS configuration comes from tls_ca and tls_certificate_key)"))
+        assertError(["username_template": "x", "connection_url": "u:p@tcp(h:1)/", "statement_timeout": "never"],
+                    PluginError(.invalidConfiguration, #"invalid value for statement_timeout: expected a positive duration such as "10s" or "500ms""#))
     }
 
     func testPasswordIsTemplatedUnescapedAndNeverInErrors() {

@@ -95,7 +95,7 @@ final class MySQLConnectionTests: XCTestCase {
         XCTAssertThrowsError(try MySQLConnection.connect(.init(address: .tcp(host: "127.0.0.1", port: listener.port),
                                                                username: "u", password: "pw-Secret-1",
                                                                connectTimeout: 1, readTimeout: 0.5))) { error in
-            XCTAssertEqual("\(error)", "timed out after 0.5s waiting for 127.0.0.1:\(listener.port) to answer")
+            XCTAssertEqual("\(error)", "timed out after 0.5s (readTimeout) waiting for 127.0.0.1:\(listener.port) to answer")
         }
         let elapsed = Date().timeIntervalSince(start)
         XCTAssertGreaterThanOrEqual(elapsed, 0.45)
@@ -110,7 +110,7 @@ final class MySQLConnectionTests: XCTestCase {
         defer { conn.close() }
         let start = Date()
         XCTAssertThrowsError(try conn.execute("SELECT SLEEP(3)")) { error in
-            XCTAssertEqual("\(error)", "timed out after 0.5s waiting for \(server.host):\(server.port) to answer")
+            XCTAssertEqual("\(error)", "timed out after 0.5s (readTimeout) waiting for \(server.host):\(server.port) to answer")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }

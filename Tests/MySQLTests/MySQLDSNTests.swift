@@ -44,13 +44,12 @@ final class MySQLDSNTests: XCTestCase {
         }
     }
 
-    func testTLSIsRefusedClearly() {
-        for value in ["true", "skip-verify", "preferred", "custom"] {
-            XCTAssertThrowsError(try MySQLDSN(parsing: "u:p@tcp(h:1)/?tls=\(value)")) { error in
-                XCTAssertEqual(error as? PluginError,
-                               PluginError(.unsupported, "TLS is not supported yet: remove tls=\(value) from connection_url to connect without TLS"))
-            }
+    func testTLSModesAreGoSQLDriversValues() throws {
+        let modes: [(String, MySQLDSN.TLSMode)] = [("true", .verified), ("1", .verified), ("skip-verify", .skipVerify),
+                                                   ("preferred", .preferred), ("false", .disabled), ("custom", .named("custom"))]
+        for (value, mode) in modes {
+            XCTAssertEqual(try MySQLDSN(parsing: "u:p@tcp(h:1)/?tls=\(value)").tls, mode, value)
         }
-        XCTAssertNoThrow(try MySQLDSN(parsing: "u:p@tcp(h:1)/?tls=false"))
+        XCTAssertEqual(try MySQLDSN(parsing: "u:p@tcp(h:1)/").tls, .disabled)
     }
 }

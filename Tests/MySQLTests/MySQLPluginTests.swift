@@ -219,7 +219,7 @@ final class MySQLPluginTests: XCTestCase {
             "connection_url": .string("{{username}}:{{password}}@tcp(127.0.0.1:\(listener.port))/?timeout=1s&readTimeout=500ms"),
             "username": "vault", "password": "p", "username_template": "x",
         ])) { error in
-            XCTAssertEqual("\(error)", "error verifying connection: timed out after 0.5s waiting for 127.0.0.1:\(listener.port) to answer")
+            XCTAssertEqual("\(error)", "error verifying connection: timed out after 0.5s (readTimeout) waiting for 127.0.0.1:\(listener.port) to answer")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 2)
     }

@@ -108,8 +108,8 @@ final class PostgresPluginTests: XCTestCase {
                           contains: "username and/or password cannot contain the template variables")
         assertPluginError(try makePlugin(["password_authentication": "md5"]),
                           contains: "'md5' is not a valid password authentication type")
-        assertPluginError(try makePlugin(["connection_url": "postgres://{{username}}:{{password}}@h/db?sslmode=require"]),
-                          contains: "TLS is not supported yet")
+        assertPluginError(try makePlugin(["connection_url": "postgres://{{username}}:{{password}}@h/db?sslmode=on"]),
+                          contains: "invalid sslmode")
     }
 
     func testAnUnparsableURLEchoesNeitherHostNorPassword() {

@@ -96,6 +96,32 @@ final class RESPDecoderTests: XCTestCase {
         XCTAssertEqual(RedisConnection.commandName(["acl", "setuser", "u", ">secret"]), "ACL SETUSER")
         XCTAssertEqual(RedisConnection.commandName(["AUTH", "u", "secret"]), "AUTH")
     }
+
+    func testFeedingOneByteAtATimeGivesTheSameReplies() throws {
+        let text = "*3\r\n$5\r\nflags\r\n*2\r\n:1\r\n+on\r\n$-1\r\n-ERR no\r\n:42\r\n"
+        var stream = RESPStreamDecoder()
+        var replies: [RESPValue] = []
+        for byte in Array(text.utf8) {
+            stream.feed([byte])
+            while let reply = try stream.next() { replies.append(reply) }
+        }
+        XCTAssertEqual(replies, try decoder.decodeAll(Array(text.utf8)).values)
+        XCTAssertEqual(replies.count, 3)
+        XCTAssertEqual(stream.consumed, text.utf8.count)
+    }
+
+    func testTheConnectionLimitsRefuseOversizedRepliesEarly() {
+        var stream = RESPStreamDecoder(limits: .connection)
+        stream.feed(Array("$536870912\r\n".utf8))
+        XCTAssertThrowsError(try stream.next())
+        var many = RESPStreamDecoder(limits: .connection)
+        many.feed(Array("*100000\r\n".utf8))
+        XCTAssertThrowsError(try many.next())
+        var wide = RESPStreamDecoder(limits: .connection)
+        wide.feed(Array("*2\r\n*40000\r\n".utf8) + Array(repeating: Array(":1\r\n".utf8), count: 40000).flatMap { $0 }
+                  + Array("*40000\r\n".utf8))
+        XCTAssertThrowsError(try wide.next(), "two arrays of 40,000 values are more than 65,536 in one reply")
+    }
 }
 
 /// A tiny deterministic generator so a fuzz failure can be replayed.

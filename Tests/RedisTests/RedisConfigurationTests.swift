@@ -1,5 +1,6 @@
 import XCTest
 @testable import RedisPlugin
+import TLS
 
 /// Configuration checks that need no server: Vault's messages, in Vault's order.
 final class RedisConfigurationTests: XCTestCase {
@@ -41,12 +42,26 @@ final class RedisConfigurationTests: XCTestCase {
         XCTAssertEqual(error(with("port", 70000))?.kind, .invalidConfiguration)
     }
 
-    func testTLSIsRefusedClearly() {
-        let e = error(with("tls", true))
-        XCTAssertEqual(e?.kind, .unsupported)
-        XCTAssertTrue(e?.message.hasPrefix("TLS is not supported yet") ?? false, "\(String(describing: e))")
-        XCTAssertNil(error(with("tls", false)))
+    func testTLSVerifiesTheHostAgainstTheCAOrTheSystemStore() throws {
+        let verified = try XCTUnwrap(try RedisConfiguration(with("tls", true)).tls)
+        XCTAssertEqual(verified.verification, .chainAndHost)
+        XCTAssertEqual(verified.trustRoots, .system)
+        XCTAssertEqual(verified.serverName, "127.0.0.1")
+        var insecure = valid
+        insecure["tls"] = "true"
+        insecure["insecure_tls"] = true
+        insecure["ca_cert"] = "-----BEGIN CERTIFICATE-----"
+        XCTAssertEqual(try RedisConfiguration(insecure).tls?.verification, TLSConfiguration.Verification.none)
+        XCTAssertEqual(try RedisConfiguration(insecure).tls?.trustRoots, .pem(Array("-----BEGIN CERTIFICATE-----".utf8)))
+        XCTAssertNil(try RedisConfiguration(with("tls", false)).tls)
         XCTAssertNil(error(with("tls", "false")))
+        XCTAssertEqual(error(with("tls", "maybe"))?.kind, .invalidConfiguration)
+    }
+
+    func testStatementTimeoutBoundsEachCommand() throws {
+        XCTAssertEqual(try RedisConfiguration(valid).commandTimeout, 10)
+        XCTAssertEqual(try RedisConfiguration(with("statement_timeout", "2s")).commandTimeout, 2)
+        XCTAssertEqual(error(with("statement_timeout", "0"))?.kind, .invalidConfiguration)
     }
 
     func testPersistenceModeIsOptInAndValidated() throws {

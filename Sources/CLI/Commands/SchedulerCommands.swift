@@ -37,8 +37,9 @@ enum SchedulerCommands {
         path: ["agent"], synopsis: "Run tidy passes in a loop, in the foreground",
         usage: "dbsecrets agent [options]",
         description: """
-        Runs 'dbsecrets tidy' every -interval until interrupted. SIGINT or SIGTERM stops it after \
-        the item in progress. Several agents may run at once: each item is done by one of them.
+        Runs 'dbsecrets tidy' every -interval until interrupted. SIGINT or SIGTERM stops it within \
+        a second: an item waiting on the database gives up and stays due for the next pass. Several \
+        agents may run at once: each item is done by one of them.
         """,
         examples: [("As a systemd service:", "ExecStart=/usr/local/bin/dbsecrets agent -interval=10s")],
         flags: [CommonFlags.format, CommonFlags.stateDir, interval],
@@ -85,14 +86,15 @@ enum SchedulerCommands {
     }
 }
 
-/// SIGINT/SIGTERM set a flag that the agent checks between items.
+/// SIGINT/SIGTERM set a flag that the agent checks between items, and `StopRequest`, which ends
+/// any network wait of the item in progress within a fraction of a second.
 enum StopSignal {
     nonisolated(unsafe) static var flag: sig_atomic_t = 0
 
     static var requested: Bool { flag != 0 }
 
     static func install() {
-        signal(SIGINT) { _ in StopSignal.flag = 1 }
-        signal(SIGTERM) { _ in StopSignal.flag = 1 }
+        signal(SIGINT) { _ in StopSignal.flag = 1; StopRequest.flag = 1 }
+        signal(SIGTERM) { _ in StopSignal.flag = 1; StopRequest.flag = 1 }
     }
 }

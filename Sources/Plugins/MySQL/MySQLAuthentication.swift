@@ -24,9 +24,15 @@ public enum MySQLScramble {
 /// Answers the server's authentication packets for one login: the first response, auth switch
 /// requests, and caching_sha2_password's "more data" replies. Works on bytes so it can be tested
 /// without a server.
+///
+/// The password itself is sent only over TLS: for caching_sha2_password's full authentication,
+/// sha256_password and mysql_clear_password. Without TLS those are refused (the RSA exchange that
+/// would allow them is not implemented), whatever the server asks.
 struct MySQLAuthenticator {
     static let nativePassword = "mysql_native_password"
     static let cachingSHA2 = "caching_sha2_password"
+    static let sha256Password = "sha256_password"
+    static let clearPassword = "mysql_clear_password"
 
     enum Step: Equatable {
         /// Send these bytes as the next packet.
@@ -40,14 +46,21 @@ struct MySQLAuthenticator {
     private let password: String
     private(set) var pluginName: String
     private var nonce: [UInt8]
+    /// Whether the session is encrypted, so the password may travel as it is.
+    private let overTLS: Bool
 
-    init(password: String, serverPlugin: String, nonce: [UInt8]) {
+    init(password: String, serverPlugin: String, nonce: [UInt8], overTLS: Bool = false) {
         self.password = password
         self.nonce = nonce
+        self.overTLS = overTLS
         // Like go-sql-driver: a default plugin we do not speak gets a native answer, and the server
         // then switches to whatever the account really uses.
-        self.pluginName = [Self.nativePassword, Self.cachingSHA2].contains(serverPlugin) ? serverPlugin : Self.nativePassword
+        let spoken = [Self.nativePassword, Self.cachingSHA2] + (overTLS ? [Self.sha256Password] : [])
+        self.pluginName = spoken.contains(serverPlugin) ? serverPlugin : Self.nativePassword
     }
+
+    /// The password as the plain-text plugins send it: NUL-terminated.
+    private var passwordPacket: [UInt8] { Array(password.utf8) + [0] }
 
     /// The auth response that goes into the handshake response packet.
     func initialResponse() throws -> [UInt8] {
@@ -58,9 +71,14 @@ struct MySQLAuthenticator {
         switch plugin {
         case Self.nativePassword: return MySQLScramble.nativePassword(password: password, nonce: nonce)
         case Self.cachingSHA2: return MySQLScramble.cachingSHA2(password: password, nonce: nonce)
-        case "mysql_clear_password":
+        case Self.clearPassword where overTLS, Self.sha256Password where overTLS:
+            return passwordPacket
+        case Self.clearPassword:
             throw MySQLError(.unsupported, "the server asked for mysql_clear_password, which would send the password "
-                + "in clear text without TLS; dbsecrets refuses it")
+                + "in clear text without TLS; dbsecrets refuses it (use tls=true or the tls_* fields)")
+        case Self.sha256Password:
+            throw MySQLError(.unsupported, "the server asked for sha256_password, which needs TLS or the server's RSA "
+                + "key; dbsecrets sends it only over TLS (use tls=true or the tls_* fields)")
         default:
             throw MySQLError(.unsupported, "the server asked for the authentication plugin \(plugin), which dbsecrets "
                 + "does not support (it supports mysql_native_password and caching_sha2_password)")
@@ -94,10 +112,12 @@ struct MySQLAuthenticator {
             if pluginName == Self.cachingSHA2 {
                 if data == [0x03] { return .wait }
                 if data == [0x04] {
+                    // Full authentication: over TLS the password itself, as every client does.
+                    if overTLS { return .send(passwordPacket) }
                     throw MySQLError(.unsupported, "caching_sha2_password full authentication is needed (the server "
                         + "has not cached this account's password yet), which requires TLS or the server's RSA key; "
-                        + "dbsecrets does not support either yet. Log in once with another client to warm the "
-                        + "cache, or use mysql_native_password for this account")
+                        + "without TLS dbsecrets does not send it. Connect with tls=true (or the tls_* fields), or "
+                        + "log in once with another client to warm the cache")
                 }
             }
             throw MySQLError(.unsupported, "the server asked for more authentication data for \(pluginName), "

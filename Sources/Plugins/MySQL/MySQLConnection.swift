@@ -1,3 +1,7 @@
+import DBPlugin
+import Foundation
+import TLS
+
 /// The rows of a text-protocol result set, every value as text (nil for SQL NULL).
 public struct MySQLRows: Sendable, Equatable {
     public var columns: [String]
@@ -10,9 +14,21 @@ public enum MySQLResult: Sendable, Equatable {
     case rows(MySQLRows)
 }
 
-/// One authenticated session with a MySQL or MariaDB server over the classic protocol, without TLS.
-/// Every network wait is bounded by the configured timeouts; nothing here is thread-safe.
+/// One authenticated session with a MySQL or MariaDB server over the classic protocol, with TLS
+/// when the configuration asks for it. The login is bounded by the connect timeout and each
+/// statement by the statement timeout, whatever the server sends; nothing here is thread-safe.
 public final class MySQLConnection {
+    /// TLS as the DSN's `tls=` or Vault's TLS fields ask for it.
+    public struct TransportSecurity: Sendable, Equatable {
+        /// False for `tls=preferred`: clear text when the server does not offer TLS.
+        public var required: Bool
+        public var tls: TLSConfiguration
+        public init(required: Bool, tls: TLSConfiguration) {
+            self.required = required
+            self.tls = tls
+        }
+    }
+
     public struct Configuration: Sendable {
         public var address: MySQLAddress
         public var username: String
@@ -21,9 +37,15 @@ public final class MySQLConnection {
         public var connectTimeout: Double
         public var readTimeout: Double
         public var writeTimeout: Double
+        /// Bounds each statement's whole round trip.
+        public var statementTimeout: Double
+        /// Nil: no TLS.
+        public var security: TransportSecurity?
 
         public init(address: MySQLAddress, username: String, password: String, database: String? = nil,
-                    connectTimeout: Double = 10, readTimeout: Double = 30, writeTimeout: Double = 30) {
+                    connectTimeout: Double = 10, readTimeout: Double = 30, writeTimeout: Double = 30,
+                    statementTimeout: Double = ConnectionConfig.defaultStatementTimeout,
+                    security: TransportSecurity? = nil) {
             self.address = address
             self.username = username
             self.password = password
@@ -31,33 +53,41 @@ public final class MySQLConnection {
             self.connectTimeout = connectTimeout
             self.readTimeout = readTimeout
             self.writeTimeout = writeTimeout
+            self.statementTimeout = statementTimeout
+            self.security = security
         }
     }
 
+    /// The rows of one result set, in bytes, at most.
+    static let maximumResultBytes = 16 << 20
+
     private let stream: MySQLPacketStream
+    private let statementTimeout: Double
     private var sequence: UInt8 = 0
     private var closed = false
     public let serverVersion: String
     /// The authentication plugin the login finished with.
     public let authPluginName: String
+    /// The TLS version of the session ("TLSv1.3"), nil without TLS.
+    public var tlsVersion: String? { stream.tls?.protocolVersion }
 
     private static let clientCapabilities: MySQLCapabilities = [
         .longPassword, .foundRows, .longFlag, .protocol41, .transactions, .secureConnection, .multiResults,
         .pluginAuth, .pluginAuthLengthEncodedData,
     ]
 
-    /// Connects, reads the handshake and logs in. The connect timeout (`timeout=` in the DSN) also
-    /// bounds each wait of the login, so a server that accepts and never greets fails as fast as
-    /// one that does not answer at all, not after the 30 s read timeout.
+    /// Connects, reads the handshake, sets up TLS if asked, and logs in, all within the connect
+    /// timeout (`timeout=` in the DSN): a server that accepts and never greets, or greets a byte
+    /// at a time, fails as fast as one that does not answer at all.
     public static func connect(_ configuration: Configuration) throws -> MySQLConnection {
+        let started = Date()
         let stream = try MySQLPacketStream.connect(to: configuration.address,
                                                    connectTimeout: configuration.connectTimeout,
-                                                   readTimeout: min(configuration.readTimeout, configuration.connectTimeout),
+                                                   readTimeout: configuration.readTimeout,
                                                    writeTimeout: configuration.writeTimeout)
+        stream.begin("timeout", seconds: configuration.connectTimeout, from: started)
         do {
-            let connection = try MySQLConnection(stream: stream, configuration: configuration)
-            stream.readTimeout = configuration.readTimeout
-            return connection
+            return try MySQLConnection(stream: stream, configuration: configuration)
         } catch {
             stream.close()
             throw error
@@ -66,6 +96,7 @@ public final class MySQLConnection {
 
     private init(stream: MySQLPacketStream, configuration: Configuration) throws {
         self.stream = stream
+        statementTimeout = configuration.statementTimeout
         let first = try stream.readPacket(sequence: &sequence)
         if MySQLResponse.isError(first) { throw MySQLResponse.error(from: first) }
         let handshake = try MySQLHandshake.decode(first)
@@ -74,11 +105,23 @@ public final class MySQLConnection {
         }
         serverVersion = handshake.serverVersion
 
-        var authenticator = MySQLAuthenticator(password: configuration.password,
-                                               serverPlugin: handshake.authPluginName, nonce: handshake.nonce)
         var capabilities = Self.clientCapabilities.intersection(handshake.capabilities)
         capabilities.insert(.protocol41)
         if configuration.database.map({ !$0.isEmpty }) == true { capabilities.insert(.connectWithDB) }
+        if let security = configuration.security {
+            if handshake.capabilities.contains(.ssl) {
+                capabilities.insert(.ssl)
+                try stream.writePacket(MySQLHandshakeResponse.sslRequest(capabilities: capabilities), sequence: &sequence)
+                try stream.startTLS(security.tls)
+            } else if security.required {
+                throw MySQLError(.connection, "the server at \(configuration.address) does not offer TLS, which the "
+                    + "configuration requires (tls=\(security.tls.verification == .none ? "skip-verify" : "true") or the "
+                    + "tls_* fields): not connecting in clear text")
+            }
+        }
+
+        var authenticator = MySQLAuthenticator(password: configuration.password, serverPlugin: handshake.authPluginName,
+                                               nonce: handshake.nonce, overTLS: stream.tls != nil)
         let response = MySQLHandshakeResponse(capabilities: capabilities, username: configuration.username,
                                               authResponse: try authenticator.initialResponse(),
                                               database: configuration.database,
@@ -102,6 +145,7 @@ public final class MySQLConnection {
     @discardableResult
     public func execute(_ sql: String) throws -> MySQLResult {
         guard !closed else { throw MySQLError(.connection, "connection to \(stream.address) is closed") }
+        stream.begin("statement_timeout", seconds: statementTimeout)
         sequence = 0
         var command = MySQLPacketWriter()
         command.int1(0x03)
@@ -129,8 +173,14 @@ public final class MySQLConnection {
         var packet = try stream.readPacket(sequence: &sequence)
         if MySQLResponse.isEOF(packet) { packet = try stream.readPacket(sequence: &sequence) }
         var rows: [[String?]] = []
+        var resultBytes = 0
         while true {
             if MySQLResponse.isError(packet) { throw MySQLResponse.error(from: packet) }
+            resultBytes += packet.count
+            guard resultBytes <= Self.maximumResultBytes else {
+                throw MySQLError(.protocolViolation, "the server at \(stream.address) sent a result larger than "
+                    + "\(Self.maximumResultBytes >> 20) MiB")
+            }
             if MySQLResponse.isEOF(packet) {
                 var eof = MySQLPacketReader(packet)
                 try eof.skip(1)
@@ -193,6 +243,7 @@ public final class MySQLConnection {
         guard !closed else { return }
         closed = true
         sequence = 0
+        stream.begin("close", seconds: 1)
         try? stream.writePacket([0x01], sequence: &sequence)
         stream.close()
     }

@@ -12,13 +12,28 @@ public struct MySQLDSN: Sendable, Equatable {
     public var connectTimeout: Double = 10
     public var readTimeout: Double = 30
     public var writeTimeout: Double = 30
+    /// go-sql-driver's `tls=`: `true`, `false` (the default), `skip-verify`, `preferred`, or the
+    /// name of a registered configuration (`custom`, which only Vault's TLS fields register).
+    public var tls: TLSMode = .disabled
     /// Parameters go-sql-driver does not know are session variables it sets after login.
     public var sessionVariables: [(String, String)] = []
 
     public static func == (a: MySQLDSN, b: MySQLDSN) -> Bool {
         a.username == b.username && a.password == b.password && a.address == b.address && a.database == b.database
             && a.connectTimeout == b.connectTimeout && a.readTimeout == b.readTimeout
-            && a.writeTimeout == b.writeTimeout && a.sessionVariables.elementsEqual(b.sessionVariables, by: ==)
+            && a.writeTimeout == b.writeTimeout && a.tls == b.tls
+            && a.sessionVariables.elementsEqual(b.sessionVariables, by: ==)
+    }
+
+    public enum TLSMode: Sendable, Equatable {
+        case disabled
+        /// `true`: TLS, the chain checked against the system store and the host name.
+        case verified
+        case skipVerify
+        /// TLS if the server offers it, unverified; clear text otherwise.
+        case preferred
+        /// A registered name: only valid when Vault's `tls_ca`/`tls_certificate_key` define it.
+        case named(String)
     }
 
     /// Driver parameters that change nothing for this client (it always reads text and speaks utf8mb4).
@@ -117,9 +132,12 @@ public struct MySQLDSN: Sendable, Equatable {
             case "readTimeout": readTimeout = try Self.duration(value, key) ?? readTimeout
             case "writeTimeout": writeTimeout = try Self.duration(value, key) ?? writeTimeout
             case "tls":
-                if !["false", "0", "f", "F", "FALSE", "False"].contains(value) {
-                    throw PluginError(.unsupported, "TLS is not supported yet: remove tls=\(value) from connection_url "
-                        + "to connect without TLS")
+                switch value {
+                case "false", "0", "f", "F", "FALSE", "False", "": tls = .disabled
+                case "true", "1", "t", "T", "TRUE", "True": tls = .verified
+                case "skip-verify": tls = .skipVerify
+                case "preferred": tls = .preferred
+                default: tls = .named(value)
                 }
             default:
                 if Self.acceptedParameters.contains(key) { continue }

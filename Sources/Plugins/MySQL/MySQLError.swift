@@ -10,8 +10,10 @@ public struct MySQLError: Error, Equatable, Sendable, CustomStringConvertible {
         case server
         /// The server sent bytes this client does not understand.
         case protocolViolation
-        /// The server asked for something this client does not do (TLS, RSA key exchange, …).
+        /// The server asked for something this client does not do (RSA key exchange, …).
         case unsupported
+        /// The TLS settings are unusable (a CA or key that does not parse, a pair that does not match).
+        case configuration
     }
 
     public var kind: Kind
@@ -43,11 +45,11 @@ public struct MySQLError: Error, Equatable, Sendable, CustomStringConvertible {
 
 extension MySQLError {
     /// A socket failure in this client's words, all of kind `.connection`; `timeout` is the
-    /// limit that ran out, for the message.
-    init(_ error: SocketError, timeout: Double) {
+    /// limit that ran out and `limit` its name (`statement_timeout`), for the message.
+    init(_ error: SocketError, timeout: Double, limit: String? = nil) {
         let address = error.address
         let because = error.reason.map { ": \($0)" } ?? ""
-        let after = "timed out after \(formatSeconds(timeout))"
+        let after = "timed out after \(formatSeconds(timeout))" + (limit.map { " (\($0))" } ?? "")
         switch (error.kind, error.operation) {
         case (.resolve, _): self.init(.connection, "could not resolve \(address)\(because)")
         case (.connect, _): self.init(.connection, "could not connect to \(address)\(because)")
@@ -58,6 +60,7 @@ extension MySQLError {
             self.init(.connection, error.byPeer ? "\(address) closed the connection" : "connection to \(address) is closed")
         case (.io, .write): self.init(.connection, "could not write to \(address)\(because)")
         case (.io, _): self.init(.connection, "could not read from \(address)\(because)")
+        case (.stopped, _): self.init(.connection, "stopped waiting for \(address): the process is shutting down")
         }
     }
 }

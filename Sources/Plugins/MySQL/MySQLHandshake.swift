@@ -53,12 +53,24 @@ struct MySQLHandshakeResponse {
     /// utf8mb4_general_ci; every MySQL ≥ 5.5 and MariaDB knows it.
     static let characterSet: UInt8 = 45
 
-    func encode() -> [UInt8] {
+    /// The "SSL Request" packet: the fixed start of the handshake response, sent in clear before
+    /// the TLS handshake; the full response follows over TLS.
+    static func sslRequest(capabilities: MySQLCapabilities) -> [UInt8] {
         var writer = MySQLPacketWriter()
+        writeFixedPart(&writer, capabilities)
+        return writer.bytes
+    }
+
+    private static func writeFixedPart(_ writer: inout MySQLPacketWriter, _ capabilities: MySQLCapabilities) {
         writer.int4(capabilities.rawValue)
         writer.int4(16 * 1024 * 1024)
-        writer.int1(Self.characterSet)
+        writer.int1(characterSet)
         writer.zeros(23)
+    }
+
+    func encode() -> [UInt8] {
+        var writer = MySQLPacketWriter()
+        Self.writeFixedPart(&writer, capabilities)
         writer.nulTerminated(username)
         if capabilities.contains(.pluginAuthLengthEncodedData) {
             writer.lengthEncoded(bytes: authResponse)

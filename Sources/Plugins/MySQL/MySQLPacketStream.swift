@@ -1,22 +1,33 @@
 import DBPlugin
 import Foundation
+import TLS
 
 /// The connection to a MySQL server as a stream of packets: 3-byte length, 1-byte sequence id,
-/// payload split at 16 MiB - 1. Each wait for data is bounded by the read timeout and each packet
-/// sent by the write timeout; socket failures become `MySQLError`s.
+/// payload split at 16 MiB - 1. Socket failures become `MySQLError`s.
+///
+/// Two bounds apply to every wait: the operation's deadline (the login's `timeout`, or one
+/// statement's `statement_timeout`), which bounds the whole exchange whatever the server sends,
+/// and go-sql-driver's per-read and per-write `readTimeout`/`writeTimeout`. Packets larger than
+/// `maximumPacketLength` are refused before their payload is read.
 final class MySQLPacketStream {
     let address: MySQLAddress
-    private let socket: BlockingSocket
-    /// Bounds each wait for data; the connection narrows it to the connect timeout during login.
+    private var transport: ByteStream
+    /// The TLS session, once `startTLS` succeeded.
+    private(set) var tls: TLSStream?
     var readTimeout: Double
     private let writeTimeout: Double
+    /// The deadline of the current operation and its limit, for the timeout message.
+    private var operation: (deadline: Date, seconds: Double, name: String) = (.distantFuture, 0, "")
     private var buffer: [UInt8] = []
     private var bufferStart = 0
 
-    private static let maxPayload = 0xff_ffff
+    private static let maxFrame = 0xff_ffff
+    /// Rows, OK and error packets of the statements dbsecrets runs are tiny; a server announcing
+    /// more than 4 MiB is refused rather than buffered.
+    static let maximumPacketLength = 4 << 20
 
-    private init(socket: BlockingSocket, address: MySQLAddress, readTimeout: Double, writeTimeout: Double) {
-        self.socket = socket
+    private init(transport: ByteStream, address: MySQLAddress, readTimeout: Double, writeTimeout: Double) {
+        self.transport = transport
         self.address = address
         self.readTimeout = readTimeout
         self.writeTimeout = writeTimeout
@@ -29,27 +40,53 @@ final class MySQLPacketStream {
             case .tcp(let host, let port): try BlockingSocket.connect(host: host, port: port, timeout: connectTimeout)
             case .unix(let path): try BlockingSocket.connect(unixPath: path, timeout: connectTimeout)
             }
-            return MySQLPacketStream(socket: socket, address: address, readTimeout: readTimeout,
+            return MySQLPacketStream(transport: socket, address: address, readTimeout: readTimeout,
                                      writeTimeout: writeTimeout)
         } catch {
             throw MySQLError(error, timeout: connectTimeout)
         }
     }
 
+    /// Bounds everything until the next call: `name` is the limit as the user configured it.
+    func begin(_ name: String, seconds: Double, from start: Date = Date()) {
+        operation = (start.addingTimeInterval(seconds), seconds, name)
+    }
+
+    /// The TLS handshake over the connection (after the SSL request packet went out in clear).
+    func startTLS(_ configuration: TLSConfiguration) throws(MySQLError) {
+        guard buffer.count == bufferStart else {
+            // As with PostgreSQL's CVE-2021-23222: nothing the server sent in clear may be read as if
+            // it had come over TLS.
+            throw MySQLError(.protocolViolation, "the server at \(address) sent unencrypted data before the TLS handshake")
+        }
+        do throws(TLSError) {
+            let session = try TLSStream.handshake(over: transport, configuration, deadline: operation.deadline)
+            tls = session
+            transport = session
+        } catch {
+            if let socketError = error.socketError {
+                let failure = MySQLError(socketError, timeout: operation.seconds, limit: operation.name)
+                throw MySQLError(.connection, "TLS handshake failed: \(failure.message)")
+            }
+            throw MySQLError(error.kind == .configuration ? .configuration : .connection, error.message)
+        }
+    }
+
     func writePacket(_ payload: [UInt8], sequence: inout UInt8) throws(MySQLError) {
         var offset = 0
         repeat {
-            let length = min(Self.maxPayload, payload.count - offset)
+            let length = min(Self.maxFrame, payload.count - offset)
             var frame: [UInt8] = [UInt8(length & 0xff), UInt8((length >> 8) & 0xff), UInt8(length >> 16), sequence]
             frame.append(contentsOf: payload[offset..<offset + length])
+            let (deadline, seconds, limit) = waitDeadline(writeTimeout, "writeTimeout")
             do throws(SocketError) {
-                try socket.write(frame, deadline: Date().addingTimeInterval(writeTimeout))
+                try transport.write(frame, deadline: deadline)
             } catch {
-                throw MySQLError(error, timeout: writeTimeout)
+                throw MySQLError(error, timeout: seconds, limit: limit)
             }
             sequence &+= 1
             offset += length
-            if length < Self.maxPayload { break }
+            if length < Self.maxFrame { break }
         } while true
     }
 
@@ -58,20 +95,31 @@ final class MySQLPacketStream {
         while true {
             let header = try read(4)
             let length = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16
+            guard payload.count + length <= Self.maximumPacketLength else {
+                throw MySQLError(.protocolViolation, "the server at \(address) sent a packet of more than "
+                    + "\(Self.maximumPacketLength >> 20) MiB, more than this client accepts")
+            }
             sequence = header[3] &+ 1
             payload += try read(length)
-            if length < Self.maxPayload { return payload }
+            if length < Self.maxFrame { return payload }
         }
     }
 
-    /// Exactly `count` bytes; each wait for more is bounded by the read timeout.
+    /// The earlier of the operation's deadline and `perCall` from now, with the limit that applies.
+    private func waitDeadline(_ perCall: Double, _ name: String) -> (Date, Double, String) {
+        let own = Date().addingTimeInterval(perCall)
+        return operation.deadline < own ? (operation.deadline, operation.seconds, operation.name) : (own, perCall, name)
+    }
+
+    /// Exactly `count` bytes.
     private func read(_ count: Int) throws(MySQLError) -> [UInt8] {
         while buffer.count - bufferStart < count {
             let chunk: [UInt8]
+            let (deadline, seconds, limit) = waitDeadline(readTimeout, "readTimeout")
             do throws(SocketError) {
-                chunk = try socket.readSome(deadline: Date().addingTimeInterval(readTimeout))
+                chunk = try transport.readSome(deadline: deadline)
             } catch {
-                throw MySQLError(error, timeout: readTimeout)
+                throw MySQLError(error, timeout: seconds, limit: limit)
             }
             if bufferStart > 0 {
                 buffer.removeFirst(bufferStart)
@@ -89,6 +137,6 @@ final class MySQLPacketStream {
     }
 
     func close() {
-        socket.close()
+        transport.close()
     }
 }

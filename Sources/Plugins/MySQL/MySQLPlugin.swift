@@ -1,6 +1,7 @@
 import Basics
 import DBPlugin
 import Foundation
+import TLS
 import UsernameTemplate
 
 /// Vault's `mysql-database-plugin` and its aurora/rds/legacy siblings, over our own wire client.
@@ -8,12 +9,16 @@ import UsernameTemplate
 /// Connection parameters: `connection_url` (go-sql-driver DSN, `{{username}}`/`{{password}}` templated),
 /// `username`, `password`, `username_template`, and Vault's pool settings (`max_open_connections`,
 /// `max_idle_connections`, `max_connection_lifetime`), which are validated and otherwise unused because
-/// the plugin holds a single connection. `tls_ca`/`tls_certificate_key` and `tls=` are refused: no TLS yet.
+/// the plugin holds a single connection. TLS as Vault configures it: the DSN's `tls=`, or the fields
+/// `tls_ca`, `tls_certificate_key`, `tls_server_name`, `tls_skip_verify` (`MySQLTransportSecurity`).
+/// `statement_timeout` (ours) bounds each statement, default 10s.
 public final class MySQLPlugin: DatabasePlugin {
     public let variant: Variant
     public var type: String { "mysql" }
 
     private var dsn: MySQLDSN?
+    private var security: MySQLConnection.TransportSecurity?
+    private var statementTimeout = ConnectionConfig.defaultStatementTimeout
     private var usernameTemplate: UsernameTemplate?
     /// Values that must never appear in an error text.
     private var secrets: [String] = []
@@ -54,9 +59,8 @@ public final class MySQLPlugin: DatabasePlugin {
         for value in [username, password] where value.contains("{{username}}") || value.contains("{{password}}") {
             throw PluginError(.invalidConfiguration, "username and/or password cannot contain the template variables")
         }
-        for key in ["tls_ca", "tls_certificate_key"] where !(config.string(key) ?? "").isEmpty {
-            throw PluginError(.unsupported, "TLS is not supported yet: remove \(key) to connect without TLS")
-        }
+        if let keyPEM = config.string("tls_certificate_key"), !keyPEM.isEmpty { secrets.append(keyPEM) }
+        statementTimeout = try config.statementTimeout()
         let maxOpen = try config.int("max_open_connections", default: 4)
         _ = try config.int("max_idle_connections", default: maxOpen)
         if let lifetime = request.config["max_connection_lifetime"], lifetime != .null {
@@ -70,6 +74,14 @@ public final class MySQLPlugin: DatabasePlugin {
         let rendered = StatementTemplate.render(url, ["username": username, "password": password])
         let parsed = try MySQLDSN(parsing: rendered)
         if !parsed.password.isEmpty { secrets.append(parsed.password) }
+        security = try MySQLTransportSecurity.resolve(parsed, config)
+        if let security, security.required {
+            do throws(TLSError) {
+                try TLSStream.check(security.tls)
+            } catch {
+                throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration, error.message.redacting(secrets))
+            }
+        }
         dsn = parsed
         usernameTemplate = template
 
@@ -243,7 +255,8 @@ public final class MySQLPlugin: DatabasePlugin {
         return MySQLConnection.Configuration(
             address: dsn.address, username: dsn.username, password: dsn.password,
             database: dsn.database.isEmpty ? nil : dsn.database, connectTimeout: dsn.connectTimeout,
-            readTimeout: dsn.readTimeout, writeTimeout: dsn.writeTimeout)
+            readTimeout: dsn.readTimeout, writeTimeout: dsn.writeTimeout, statementTimeout: statementTimeout,
+            security: security)
     }
 
     // MARK: checkPassword
@@ -361,6 +374,7 @@ public final class MySQLPlugin: DatabasePlugin {
         switch error.kind {
         case .connection, .protocolViolation: kind = .connection
         case .unsupported: kind = .unsupported
+        case .configuration: kind = .invalidConfiguration
         case .server: kind = error.code == MySQLErrorCode.accessDenied ? .connection : .database
         }
         return PluginError(kind, (prefix + error.description).redacting(secrets + extra))

@@ -64,6 +64,8 @@ extension PostgresClientError {
             self.init(.io, "failed writing to \(address)\(because)")
         case (.io, _):
             self.init(.io, "failed reading from \(address)\(because)")
+        case (.stopped, _):
+            self.init(.io, "stopped waiting for \(address): the process is shutting down")
         }
     }
 }

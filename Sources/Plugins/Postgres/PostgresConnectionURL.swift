@@ -11,7 +11,22 @@ public struct PostgresConnectionURL: Sendable, Equatable {
     public var user = ""
     public var password = ""
     public var database = ""
+    /// libpq's `sslmode`: disable, allow, prefer (the default), require, verify-ca, verify-full.
     public var sslMode = "prefer"
+    /// A CA file, or `system` for the system's trust store.
+    public var sslRootCert: String?
+    /// Client certificate and key files, and the password of an encrypted key.
+    public var sslCert: String?
+    public var sslKey: String?
+    public var sslPassword: String?
+    /// Send the host name as SNI (libpq's `sslsni`, default on; never for an IP literal).
+    public var sslSNI = true
+    /// `postgres` (SSLRequest first, the default) or `direct` (TLS at once, PostgreSQL 17).
+    public var sslNegotiation = "postgres"
+    /// libpq's `require_auth`: the authentication methods the server may ask for.
+    public var requireAuth: String?
+    /// libpq's `channel_binding`: disable, prefer (the default), require.
+    public var channelBinding = "prefer"
     public var connectTimeout: TimeInterval = 5
     /// Unrecognized parameters, sent to the server at startup as pgx does (e.g. `search_path`).
     public var runtimeParameters: [String: String] = [:]
@@ -60,12 +75,19 @@ public struct PostgresConnectionURL: Sendable, Equatable {
         try validate()
     }
 
-    /// What the client needs to connect, with the timeouts the plugin uses.
-    public func configuration(queryTimeout: TimeInterval = 30) -> PostgresConnection.Configuration {
+    /// What the client needs to connect: TLS (with the plugin's inline PEM fields, which force it),
+    /// the authentication policy, and the statement timeout the plugin uses.
+    public func configuration(inlineTLS: PostgresTransportSecurity.InlineFields = .init(),
+                              passwordAuthenticationSCRAM: Bool = false,
+                              statementTimeout: TimeInterval = PostgresConnection.defaultStatementTimeout) throws -> PostgresConnection.Configuration {
         PostgresConnection.Configuration(
             host: host, port: port, user: user, password: password, database: database,
-            connectTimeout: connectTimeout, queryTimeout: queryTimeout,
-            runtimeParameters: runtimeParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            connectTimeout: connectTimeout, queryTimeout: statementTimeout,
+            runtimeParameters: runtimeParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            security: try PostgresTransportSecurity(self, inline: inlineTLS),
+            authentication: try PostgresAuthenticationPolicy(requireAuth: requireAuth,
+                                                             scramOnly: passwordAuthenticationSCRAM,
+                                                             channelBinding: channelBinding))
     }
 
     // MARK: URL form
@@ -188,6 +210,18 @@ public struct PostgresConnectionURL: Sendable, Equatable {
         case "password": password = value
         case "dbname", "database": database = value
         case "sslmode": sslMode = value
+        case "sslrootcert": sslRootCert = value.isEmpty ? nil : value
+        case "sslcert": sslCert = value.isEmpty ? nil : value
+        case "sslkey": sslKey = value.isEmpty ? nil : value
+        case "sslpassword": sslPassword = value.isEmpty ? nil : value
+        case "sslsni":
+            guard value == "0" || value == "1" else {
+                throw PostgresClientError.configuration("invalid sslsni: expected 0 or 1")
+            }
+            sslSNI = value == "1"
+        case "sslnegotiation": sslNegotiation = value
+        case "require_auth": requireAuth = value.isEmpty ? nil : value
+        case "channel_binding": channelBinding = value
         case "connect_timeout":
             let seconds = value.hasSuffix("s") ? String(value.dropLast()) : value
             guard let timeout = TimeInterval(seconds), timeout.isFinite else {
@@ -195,9 +229,9 @@ public struct PostgresConnectionURL: Sendable, Equatable {
             }
             // libpq reads 0 as "wait forever"; a command-line tool must never hang, so 0 means the default.
             connectTimeout = timeout > 0 ? timeout : Self.defaultConnectTimeout
-        case "sslcert", "sslkey", "sslrootcert", "sslpassword", "sslsni", "sslcrl", "target_session_attrs",
-             "passfile", "service", "statement_cache_capacity", "default_query_exec_mode":
-            break // Client-side options of libpq and pgx that do not apply without TLS or a pool.
+        case "sslcrl", "sslcrldir", "target_session_attrs", "passfile", "service", "statement_cache_capacity",
+             "default_query_exec_mode":
+            break // Client-side options of libpq and pgx that do not apply to a single connection.
         default:
             runtimeParameters[key] = value
         }
@@ -211,15 +245,15 @@ public struct PostgresConnectionURL: Sendable, Equatable {
     }
 
     private func validate() throws {
-        switch sslMode {
-        case "disable", "allow", "prefer":
-            break
-        case "require", "verify-ca", "verify-full":
-            throw PostgresClientError.configuration(
-                "TLS is not supported yet: sslmode=\(sslMode) needs it; use sslmode=disable, allow or prefer")
-        default:
+        guard ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"].contains(sslMode) else {
             throw PostgresClientError.configuration(
                 "invalid sslmode: expected disable, allow, prefer, require, verify-ca or verify-full")
+        }
+        guard ["postgres", "direct"].contains(sslNegotiation) else {
+            throw PostgresClientError.configuration("invalid sslnegotiation: expected postgres or direct")
+        }
+        guard ["disable", "prefer", "require"].contains(channelBinding) else {
+            throw PostgresClientError.configuration("invalid channel_binding: expected disable, prefer or require")
         }
         guard !user.isEmpty else {
             throw PostgresClientError.configuration("connection_url has no user name")

@@ -30,6 +30,9 @@ enum PostgresFrontendMessage {
 
     static let terminate: [UInt8] = message("X", [])
 
+    /// Length 8, then the code 80877103 (1234 in the high 16 bits, 5679 in the low): "TLS, please".
+    static let sslRequest: [UInt8] = bigEndian(8) + bigEndian(80_877_103)
+
     private static func message(_ type: Character, _ body: [UInt8]) -> [UInt8] {
         [type.asciiValue!] + bigEndian(Int32(body.count + 4)) + body
     }

@@ -1,5 +1,6 @@
 import DBPlugin
 import Foundation
+import TLS
 import UsernameTemplate
 
 /// The name under which the CLI registers this plugin.
@@ -14,10 +15,13 @@ extension PostgresPlugin {
 /// Vault's `postgresql-database-plugin` over our own wire client.
 ///
 /// Connection parameters: `connection_url` (URL or key=value form, with `{{username}}` and
-/// `{{password}}`), `username`, `password`, `disable_escaping`, `username_template`,
-/// `password_authentication` (`password` or `scram-sha-256`), and Vault's pool settings
-/// (`max_open_connections`, `max_idle_connections`, `max_connection_lifetime`), which are
-/// accepted and ignored: a command opens at most one connection.
+/// `{{password}}`, and libpq's TLS and authentication parameters: `PostgresTransportSecurity`,
+/// `PostgresAuthenticationPolicy`), `username`, `password`, `disable_escaping`, `username_template`,
+/// `password_authentication` (`password` or `scram-sha-256`), Vault 1.18's inline PEM fields
+/// `tls_ca`, `tls_certificate`, `private_key` (they force TLS), `statement_timeout` (ours: bounds
+/// each statement, default 10s), and Vault's pool settings (`max_open_connections`,
+/// `max_idle_connections`, `max_connection_lifetime`), which are accepted and ignored: a command
+/// opens at most one connection.
 public final class PostgresPlugin: DatabasePlugin {
     public let type = "pgx"
 
@@ -53,7 +57,7 @@ public final class PostgresPlugin: DatabasePlugin {
         case scramSHA256 = "scram-sha-256"
     }
 
-    private var settings: PostgresConnectionURL?
+    private var settings: PostgresConnection.Configuration?
     private var usernameTemplate: UsernameTemplate?
     private var passwordAuthentication = PasswordAuthentication.password
     private var connection: PostgresConnection?
@@ -77,7 +81,10 @@ public final class PostgresPlugin: DatabasePlugin {
         for value in [username, password] where value.contains("{{username}}") || value.contains("{{password}}") {
             throw PluginError(.invalidConfiguration, "username and/or password cannot contain the template variables")
         }
-        secrets = [password, PostgresConnectionURL.pathEscape(password)].filter { !$0.isEmpty }
+        let inlineTLS = PostgresTransportSecurity.InlineFields(
+            ca: config.string("tls_ca"), certificate: config.string("tls_certificate"), privateKey: config.string("private_key"))
+        secrets = [password, PostgresConnectionURL.pathEscape(password), inlineTLS.privateKey ?? ""].filter { !$0.isEmpty }
+        let statementTimeout = try config.statementTimeout()
         let disableEscaping = try config.bool("disable_escaping", default: false)
         for key in ["max_open_connections", "max_idle_connections"] {
             _ = try config.int(key, default: 4)
@@ -99,13 +106,19 @@ public final class PostgresPlugin: DatabasePlugin {
 
         let url = PostgresConnectionURL.substitute(rawURL, username: username, password: password,
                                                    disableEscaping: disableEscaping)
-        let parsed: PostgresConnectionURL
+        let parsed: PostgresConnection.Configuration
         do {
-            parsed = try PostgresConnectionURL(parsing: url)
+            let fields = try PostgresConnectionURL(parsing: url)
+            if !fields.password.isEmpty { secrets.append(fields.password) }
+            if let keyPassword = fields.sslPassword { secrets.append(keyPassword) }
+            parsed = try fields.configuration(inlineTLS: inlineTLS, passwordAuthenticationSCRAM: mode == .scramSHA256,
+                                              statementTimeout: statementTimeout)
+            if parsed.security.mode == .require { try TLSStream.check(parsed.security.tls) }
         } catch let error as PostgresClientError {
             throw PluginError(.invalidConfiguration, error.message.redacting(secrets))
+        } catch let error as TLSError {
+            throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration, error.message.redacting(secrets))
         }
-        if !parsed.password.isEmpty { secrets.append(parsed.password) }
 
         close()
         settings = parsed
@@ -291,7 +304,7 @@ public final class PostgresPlugin: DatabasePlugin {
         guard let settings else {
             throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
         }
-        var configuration = settings.configuration()
+        var configuration = settings
         configuration.user = username
         configuration.password = password
         do {
@@ -329,7 +342,7 @@ public final class PostgresPlugin: DatabasePlugin {
             throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
         }
         do {
-            let opened = try PostgresConnection.connect(settings.configuration())
+            let opened = try PostgresConnection.connect(settings)
             connection = opened
             return opened
         } catch let error as PostgresClientError {

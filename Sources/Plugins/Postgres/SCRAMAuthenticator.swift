@@ -2,33 +2,66 @@ import Basics
 import CryptoPrimitives
 import Foundation
 
-/// The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677) without channel binding, as PostgreSQL
-/// speaks it over a connection without TLS.
+/// The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677), and of SCRAM-SHA-256-PLUS with the
+/// `tls-server-end-point` channel binding (RFC 5929) over TLS, as PostgreSQL speaks them.
 ///
 /// PostgreSQL takes the user from the startup message and ignores the SCRAM user name, so the
 /// connection sends an empty one; the name is a parameter only so the RFC's example can be replayed.
 struct SCRAMAuthenticator {
     static let mechanism = "SCRAM-SHA-256"
+    static let mechanismPlus = "SCRAM-SHA-256-PLUS"
+
+    /// The GS2 channel-binding flag the client sends.
+    enum Binding: Equatable {
+        /// "n": no TLS, or binding disabled.
+        case notSupported
+        /// "y": the client could bind, but the server did not offer SCRAM-SHA-256-PLUS.
+        case supportedButNotUsed
+        /// "p=tls-server-end-point": bound to the server certificate's hash.
+        case serverEndPoint([UInt8])
+    }
     /// PostgreSQL's default is 4096; 1,000,000 is far beyond any real setting yet takes seconds.
     static let maximumIterations = 1_000_000
 
     private let username: String
     private let password: String
     private let clientNonce: String
+    let binding: Binding
     private var expectedServerSignature: [UInt8]?
+    /// True once the server's final message carried the signature only the password's owner can make.
+    private(set) var isVerified = false
 
-    init(username: String = "", password: String, clientNonce: String = SCRAMAuthenticator.randomNonce()) {
+    init(username: String = "", password: String, binding: Binding = .notSupported,
+         clientNonce: String = SCRAMAuthenticator.randomNonce()) {
         self.username = username
         self.password = password
+        self.binding = binding
         self.clientNonce = clientNonce
     }
 
-    /// "n,," means: no channel binding, and the client does not support it either.
-    private static let gs2Header = "n,,"
+    /// The mechanism name to announce in SASLInitialResponse.
+    var mechanismName: String {
+        if case .serverEndPoint = binding { return Self.mechanismPlus }
+        return Self.mechanism
+    }
+
+    private var gs2Header: String {
+        switch binding {
+        case .notSupported: return "n,,"
+        case .supportedButNotUsed: return "y,,"
+        case .serverEndPoint: return "p=tls-server-end-point,,"
+        }
+    }
+
+    /// The GS2 header and, when bound, the certificate hash: what `c=` carries.
+    private var channelBindingInput: [UInt8] {
+        if case .serverEndPoint(let hash) = binding { return Array(gs2Header.utf8) + hash }
+        return Array(gs2Header.utf8)
+    }
 
     private var clientFirstBare: String { "n=\(Self.saslName(username)),r=\(clientNonce)" }
 
-    var clientFirstMessage: String { Self.gs2Header + clientFirstBare }
+    var clientFirstMessage: String { gs2Header + clientFirstBare }
 
     /// Answers the server-first message with the client-final message carrying the proof.
     mutating func clientFinalMessage(serverFirst: String) throws -> String {
@@ -47,7 +80,7 @@ struct SCRAMAuthenticator {
             throw PostgresClientError.authentication("SCRAM-SHA-256: server nonce does not extend the client nonce")
         }
         let keys = Self.keys(password: password, salt: Array(salt), iterations: iterations)
-        let channelBinding = Data(Self.gs2Header.utf8).base64EncodedString()
+        let channelBinding = Data(channelBindingInput).base64EncodedString()
         let withoutProof = "c=\(channelBinding),r=\(nonce)"
         let authMessage = Array("\(clientFirstBare),\(serverFirst),\(withoutProof)".utf8)
         let clientSignature = HMAC.sha256(key: keys.storedKey, message: authMessage)
@@ -57,7 +90,7 @@ struct SCRAMAuthenticator {
     }
 
     /// Checks the server knew the password too: without this a server could accept anyone.
-    func verify(serverFinal: String) throws {
+    mutating func verify(serverFinal: String) throws {
         let attributes = Self.attributes(serverFinal)
         if let error = attributes["e"] {
             throw PostgresClientError.authentication("SCRAM-SHA-256: server rejected the proof: \(error)")
@@ -66,6 +99,7 @@ struct SCRAMAuthenticator {
               let signature = Data(base64Encoded: text), Array(signature) == expected else {
             throw PostgresClientError.authentication("SCRAM-SHA-256: server signature does not match")
         }
+        isVerified = true
     }
 
     struct Keys {

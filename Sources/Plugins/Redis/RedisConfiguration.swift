@@ -1,5 +1,6 @@
 import DBPlugin
 import Foundation
+import TLS
 import UsernameTemplate
 
 /// What the plugin does after each change so that users survive a Redis restart. Vault's plugin
@@ -31,13 +32,15 @@ struct RedisConfiguration: Sendable {
     var persistence: RedisPersistenceMode
     /// nil: Vault's own username scheme for Redis (`RedisUsername.generate`).
     var usernameTemplate: UsernameTemplate?
-    /// Bounds connecting and logging in.
+    /// Bounds connecting, TLS and logging in.
     var connectTimeout: TimeInterval
-    /// Bounds each command's reply.
+    /// Bounds each command's round trip (`statement_timeout`).
     var commandTimeout: TimeInterval
+    /// Nil without `tls=true`.
+    var tls: TLSConfiguration?
 
     static let defaultConnectTimeout: TimeInterval = 5
-    static let defaultCommandTimeout: TimeInterval = 10
+    static let defaultCommandTimeout: TimeInterval = ConnectionConfig.defaultStatementTimeout
 
     init(_ raw: [String: JSONValue]) throws(PluginError) {
         let config = ConnectionConfig(raw)
@@ -54,12 +57,7 @@ struct RedisConfiguration: Sendable {
             password = config.string("password", default: "")
             guard !password.isEmpty else { throw PluginError(.invalidConfiguration, "password cannot be empty") }
 
-            // Read so that a malformed value is reported even though TLS itself is refused.
-            _ = try config.bool("insecure_tls", default: false)
-            if try config.bool("tls", default: false) {
-                throw PluginError(.unsupported,
-                    "TLS is not supported yet: set tls=false and reach Redis over a trusted network or a local TLS tunnel")
-            }
+            tls = try Self.tls(config, host: host)
 
             let mode = config.string("persistence_mode", default: "").trimmingCharacters(in: .whitespaces)
             switch mode.uppercased() {
@@ -81,8 +79,8 @@ struct RedisConfiguration: Sendable {
                 usernameTemplate = nil
             }
 
-            connectTimeout = try Self.duration(config, "connect_timeout", default: Self.defaultConnectTimeout)
-            commandTimeout = Self.defaultCommandTimeout
+            connectTimeout = try config.duration("connect_timeout", default: Self.defaultConnectTimeout)
+            commandTimeout = try config.statementTimeout()
         } catch let error as PluginError {
             throw error
         } catch {
@@ -90,16 +88,34 @@ struct RedisConfiguration: Sendable {
         }
     }
 
-    /// A duration as seconds (`5`) or with a unit (`"500ms"`, `"5s"`, `"1m"`).
-    private static func duration(_ config: ConnectionConfig, _ key: String, default value: TimeInterval) throws(PluginError) -> TimeInterval {
-        guard let raw = config.raw[key], raw != .null else { return value }
-        let invalid = PluginError(.invalidConfiguration, "invalid value for \(key): expected a positive duration such as \"5s\" or \"500ms\"")
-        guard let text = raw.textValue?.trimmingCharacters(in: .whitespaces) else { throw invalid }
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("", 1)]
-        for unit in units where text.hasSuffix(unit.suffix) {
-            guard let number = Double(text.dropLast(unit.suffix.count)), number > 0, number.isFinite else { throw invalid }
-            return number * unit.seconds
+    /// Vault's `tls`, `insecure_tls` and `ca_cert`, and client certificates (`tls_certificate`,
+    /// `private_key`: mutual TLS, which Vault's plugin lacks). The server's certificate is checked
+    /// against `ca_cert`, or the system's store when it is empty (Vault refuses an empty `ca_cert`),
+    /// and must name `host`; `insecure_tls=true` checks nothing. The TLS fields without `tls=true`
+    /// are an error rather than ignored.
+    private static func tls(_ config: ConnectionConfig, host: String) throws -> TLSConfiguration? {
+        let insecure = try config.bool("insecure_tls", default: false)
+        let field = { (key: String) in config.string(key).flatMap { $0.isEmpty ? nil : $0 } }
+        let (ca, certificate, key) = (field("ca_cert"), field("tls_certificate"), field("private_key"))
+        guard try config.bool("tls", default: false) else {
+            if let key = [ca.map { _ in "ca_cert" }, certificate.map { _ in "tls_certificate" },
+                          key.map { _ in "private_key" }].compactMap({ $0 }).first {
+                throw PluginError(.invalidConfiguration, "\(key) is set but tls is not: set tls=true to connect over TLS")
+            }
+            return nil
         }
-        throw invalid
+        guard (certificate == nil) == (key == nil) else {
+            throw PluginError(.invalidConfiguration, "tls_certificate and private_key must be given together")
+        }
+        let tls = TLSConfiguration(verification: insecure ? .none : .chainAndHost,
+                                   trustRoots: ca.map { .pem(Array($0.utf8)) } ?? .system,
+                                   clientCertificate: certificate.map { Array($0.utf8) }, clientKey: key.map { Array($0.utf8) },
+                                   serverName: host)
+        do throws(TLSError) {
+            try TLSStream.check(tls)
+        } catch {
+            throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration, error.message)
+        }
+        return tls
     }
 }

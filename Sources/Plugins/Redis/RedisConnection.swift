@@ -1,8 +1,11 @@
 import DBPlugin
 import Foundation
+import TLS
 
 /// One RESP2 connection to a stand-alone Redis server, spoken as the Go plugin does it:
-/// TCP, then `AUTH <username> <password>`, then commands one at a time (no pipelining, no HELLO).
+/// TCP (and TLS when configured), then `AUTH <username> <password>`, then commands one at a time
+/// (no pipelining, no HELLO). Each command's whole round trip is bounded by its timeout and each
+/// reply by `RESPStreamDecoder.Limits.connection`.
 ///
 /// Error replies become `RedisError`s whose messages name the server and the command
 /// (`ACL SETUSER`), never the command's arguments, so a password cannot leak through them.
@@ -16,32 +19,55 @@ public final class RedisConnection {
     /// The user the connection authenticated as; Redis' `default` user before any AUTH.
     public private(set) var username: String = "default"
 
-    private let socket: BlockingSocket
-    private var buffer: [UInt8] = []
-    private let decoder = RESPDecoder()
+    private let stream: ByteStream
+    /// The TLS session, when there is one.
+    public let tls: TLSStream?
+    private var decoder = RESPStreamDecoder(limits: .connection)
 
-    public init(host: String, port: Int, connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10) throws(RedisError) {
+    public init(host: String, port: Int, connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10,
+                tls configuration: TLSConfiguration? = nil) throws(RedisError) {
         self.host = host
         self.port = port
         self.readTimeout = readTimeout
+        let deadline = Date().addingTimeInterval(connectTimeout)
+        let socket: BlockingSocket
         do throws(SocketError) {
             socket = try BlockingSocket.connect(host: host, port: port, timeout: connectTimeout)
         } catch {
             throw RedisError(error, host: host, timeout: connectTimeout)
         }
         endpoint = socket.address
+        guard let configuration else {
+            stream = socket
+            tls = nil
+            return
+        }
+        do throws(TLSError) {
+            let session = try TLSStream.handshake(over: socket, configuration, deadline: deadline)
+            stream = session
+            tls = session
+        } catch {
+            if let socketError = error.socketError {
+                let failure = RedisError(socketError, host: host, timeout: connectTimeout)
+                throw RedisError(failure.kind, "TLS handshake failed: \(failure.message) (does the server speak TLS on this port?)")
+            }
+            throw RedisError(error.kind == .configuration ? .configuration : .connection, error.message)
+        }
     }
 
     /// Connects and authenticates; the whole handshake is bounded by `connectTimeout`.
     public static func connect(host: String, port: Int, username: String, password: String,
-                               connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10) throws(RedisError) -> RedisConnection {
-        let connection = try RedisConnection(host: host, port: port, connectTimeout: connectTimeout, readTimeout: readTimeout)
-        try connection.authenticate(username: username, password: password, timeout: connectTimeout)
+                               connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10,
+                               tls: TLSConfiguration? = nil) throws(RedisError) -> RedisConnection {
+        let deadline = Date().addingTimeInterval(connectTimeout)
+        let connection = try RedisConnection(host: host, port: port, connectTimeout: connectTimeout, readTimeout: readTimeout, tls: tls)
+        try connection.authenticate(username: username, password: password, timeout: connectTimeout, deadline: deadline)
         return connection
     }
 
-    public func authenticate(username: String, password: String, timeout: TimeInterval? = nil) throws(RedisError) {
-        let reply = try send(["AUTH", username, password], timeout: timeout)
+    public func authenticate(username: String, password: String, timeout: TimeInterval? = nil,
+                             deadline: Date? = nil) throws(RedisError) {
+        let reply = try send(["AUTH", username, password], timeout: timeout, deadline: deadline)
         if case .error(let line) = reply {
             let code = reply.errorCode
             let text = line.redacting([password])
@@ -53,26 +79,24 @@ public final class RedisConnection {
         self.username = username
     }
 
-    /// Sends a command and returns its reply; an error reply is returned, not thrown.
-    public func send(_ arguments: [String], timeout: TimeInterval? = nil) throws(RedisError) -> RESPValue {
+    /// Sends a command and returns its reply; an error reply is returned, not thrown. The whole
+    /// round trip ends by `deadline` (default: `timeout`, else `readTimeout`, from now).
+    public func send(_ arguments: [String], timeout: TimeInterval? = nil, deadline: Date? = nil) throws(RedisError) -> RESPValue {
         let limit = timeout ?? readTimeout
-        let deadline = Date().addingTimeInterval(limit)
+        let deadline = deadline ?? Date().addingTimeInterval(limit)
         do throws(RedisError) {
             try onSocket(timeout: limit) { () throws(SocketError) in
-                try socket.write(RESPEncoder.command(arguments), deadline: deadline)
+                try stream.write(RESPEncoder.command(arguments), deadline: deadline)
             }
             while true {
-                let parsed: (value: RESPValue, consumed: Int)?
+                let parsed: RESPValue?
                 do {
-                    parsed = try decoder.decode(buffer)
+                    parsed = try decoder.next()
                 } catch {
                     throw RedisError(.protocolViolation, "Redis at \(endpoint) sent a malformed reply to \(Self.commandName(arguments)): \(error.message)")
                 }
-                if let parsed {
-                    buffer.removeFirst(parsed.consumed)
-                    return parsed.value
-                }
-                buffer += try onSocket(timeout: limit) { () throws(SocketError) in try socket.readSome(deadline: deadline) }
+                if let parsed { return parsed }
+                decoder.feed(try onSocket(timeout: limit) { () throws(SocketError) in try stream.readSome(deadline: deadline) })
             }
         } catch {
             // After a timeout or garbage, a late reply would answer the wrong command: start over.
@@ -107,11 +131,11 @@ public final class RedisConnection {
         }
     }
 
-    public var isOpen: Bool { socket.isOpen }
+    public var isOpen: Bool { stream.isOpen }
 
     public func close() {
-        socket.close()
-        buffer.removeAll()
+        stream.close()
+        decoder = RESPStreamDecoder(limits: .connection)
     }
 
     /// The command as named in messages: its name, and the subcommand for container commands

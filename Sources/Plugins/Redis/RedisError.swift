@@ -16,6 +16,8 @@ public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case server
         /// The bytes received are not RESP.
         case protocolViolation
+        /// The TLS settings are unusable (a CA or key that does not parse, a pair that does not match).
+        case configuration
     }
 
     public var kind: Kind
@@ -57,6 +59,8 @@ extension RedisError {
             self.init(.connection, error.byPeer ? "\(server) closed the connection" : "connection to \(server) is closed")
         case .io:
             self.init(.connection, "lost the connection to \(server)\(because)")
+        case .stopped:
+            self.init(.connection, "stopped waiting for \(server): the process is shutting down")
         }
     }
 }

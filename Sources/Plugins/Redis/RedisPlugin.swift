@@ -126,7 +126,7 @@ public final class RedisPlugin: DatabasePlugin {
         do {
             try RedisConnection.connect(host: configuration.host, port: configuration.port, username: username,
                                         password: password, connectTimeout: configuration.connectTimeout,
-                                        readTimeout: configuration.commandTimeout).close()
+                                        readTimeout: configuration.commandTimeout, tls: configuration.tls).close()
             return true
         } catch {
             if error.code == "WRONGPASS" { return false }
@@ -192,7 +192,8 @@ public final class RedisPlugin: DatabasePlugin {
                 connection = try RedisConnection.connect(
                     host: configuration.host, port: configuration.port,
                     username: configuration.username, password: configuration.password,
-                    connectTimeout: configuration.connectTimeout, readTimeout: configuration.commandTimeout)
+                    connectTimeout: configuration.connectTimeout, readTimeout: configuration.commandTimeout,
+                    tls: configuration.tls)
             }
             return try body(connection!)
         } catch {
@@ -201,6 +202,7 @@ public final class RedisPlugin: DatabasePlugin {
             switch error.kind {
             case .connection, .timeout, .authentication, .protocolViolation: kind = .connection
             case .permission, .server: kind = .database
+            case .configuration: kind = .invalidConfiguration
             }
             let message = (action.map { "failed to \($0): " } ?? "") + error.message
             throw PluginError(kind, message.redacting([secret, configuration.password]),
