@@ -13,10 +13,7 @@ final class ElastiCacheBinaryTests: XCTestCase {
 
     override func setUpWithError() throws {
         server = try ElastiCacheTestServer.fromEnvironment()
-        guard FileManager.default.isExecutableFile(atPath: PackageRoot.binary.path) else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("the dbsecrets binary is not built") }
-            throw XCTSkip("build the binary first (scripts/test does)")
-        }
+        try TestRequirement.builtBinary()
         try server.resetFailures()
         folder = TemporaryFolder("elasticache-binary")
         try FileManager.default.createDirectory(at: folder.url.appendingPathComponent(".aws"), withIntermediateDirectories: true)

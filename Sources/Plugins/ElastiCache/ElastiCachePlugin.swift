@@ -112,6 +112,7 @@ public final class ElastiCachePlugin: DatabasePlugin {
     /// password works. A user still not active after `user_active_timeout` fails the rotation,
     /// which the engine retries; its static-rotation intent covers a crash while waiting.
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
+        try request.requireChanges()
         if request.isRootRotation {
             throw PluginError(.unsupported, "root credential rotation not supported")
         }
