@@ -375,8 +375,9 @@ final class CrashRun: @unchecked Sendable {
         let folder = tool.state.appendingPathComponent("leases")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         var leases: [String: [String: Any]] = [:]
+        // A lease revoked between the listing and the read is gone: skipped, not a failure.
         for name in names where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            leases[String(name.dropLast(5))] = try tool.stateObject("leases/\(name)")
+            if let lease = stateObject("leases/\(name)") { leases[String(name.dropLast(5))] = lease }
         }
         return leases
     }
