@@ -225,23 +225,8 @@ final class ElastiCacheBinaryTests: XCTestCase {
     func testAKillWhileWaitingForActiveIsRepairedByTheNextTidy() throws {
         let (env, userID, stored) = try staticRoleWithKeys(userActiveTimeout: "60s")
         try server.setModifyingSeconds(3600)
-        let rotation = Process()
-        rotation.executableURL = PackageRoot.binary
-        rotation.arguments = ["write", "-f", "database/rotate-role/app"]
-        rotation.environment = env
-        rotation.standardInput = FileHandle.nullDevice
-        rotation.standardOutput = FileHandle.nullDevice
-        rotation.standardError = FileHandle.nullDevice
-        try rotation.run()
+        let (rotation, pluginPID) = try startWaitingRotation(["write", "-f", "database/rotate-role/app"], env)
         let intent = state.appendingPathComponent("intents/static-app.json")
-        var plugin: Int32?
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline && (plugin == nil || !FileManager.default.fileExists(atPath: intent.path)) {
-            plugin = children(of: rotation.processIdentifier).first
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        let pluginPID = try XCTUnwrap(plugin, "the plugin process was not started")
-        Thread.sleep(forTimeInterval: 0.5)  // ModifyUser sent; now waiting
         kill(rotation.processIdentifier, SIGKILL)
         rotation.waitUntilExit()
         let gone = Date().addingTimeInterval(5)
@@ -264,24 +249,7 @@ final class ElastiCacheBinaryTests: XCTestCase {
         try server.setModifyingSeconds(3600)
         try makeRoleDue("app")
         let err = folder.url.appendingPathComponent("agent.err")
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let agent = Process()
-        agent.executableURL = PackageRoot.binary
-        agent.arguments = ["agent", "-interval=1s"]
-        agent.environment = env
-        agent.standardInput = FileHandle.nullDevice
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = try FileHandle(forWritingTo: err)
-        try agent.run()
-        let intent = state.appendingPathComponent("intents/static-app.json")
-        var plugin: Int32?
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline && (plugin == nil || !FileManager.default.fileExists(atPath: intent.path)) {
-            plugin = children(of: agent.processIdentifier).first
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        let pluginPID = try XCTUnwrap(plugin, "the plugin process was not started")
-        Thread.sleep(forTimeInterval: 0.5)  // ModifyUser sent; now waiting
+        let (agent, pluginPID) = try startWaitingRotation(["agent", "-interval=1s"], env, stderr: err)
         let stopped = Date()
         kill(agent.processIdentifier, SIGTERM)
         agent.waitUntilExit()
@@ -291,6 +259,34 @@ final class ElastiCacheBinaryTests: XCTestCase {
         let errors = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
         XCTAssertTrue(errors.contains("dbsecrets stopped while waiting for user \(userID) to be active"), errors)
         try assertTidyRotatesAgainOnceAWSFinishes(env, userID: userID, stored: stored)
+    }
+
+    /// Starts dbsecrets with these arguments and returns once its plugin is waiting for the user to
+    /// be active (the rotation's intent written, ModifyUser sent): the process and the plugin's pid.
+    func startWaitingRotation(_ arguments: [String], _ env: [String: String], stderr: URL? = nil) throws -> (Process, Int32) {
+        let process = Process()
+        process.executableURL = PackageRoot.binary
+        process.arguments = arguments
+        process.environment = env
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        if let stderr {
+            _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: stderr)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        let intent = state.appendingPathComponent("intents/static-app.json")
+        var plugin: Int32?
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && (plugin == nil || !FileManager.default.fileExists(atPath: intent.path)) {
+            plugin = children(of: process.processIdentifier).first
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let pluginPID = try XCTUnwrap(plugin, "the plugin process was not started")
+        Thread.sleep(forTimeInterval: 0.5)  // ModifyUser sent; now waiting
+        return (process, pluginPID)
     }
 
     /// Process ids whose parent is `pid`, from /proc.
