@@ -8,6 +8,7 @@ import XCTest
 final class RSATestKey {
     private let folder = TemporaryFolder("dbsecrets-rsa")
     let publicPEM: String
+    var privateKeyFile: String { folder.url.appendingPathComponent("private.pem").path }
 
     init(bits: Int = 2048) throws {
         let key = folder.url.appendingPathComponent("private.pem").path
