@@ -185,6 +185,42 @@ final class MySQL8DoubleTests: XCTestCase {
         XCTAssertEqual(double.newEvents(), ["app key-request"], "the server's key was read, nothing was answered")
     }
 
+    /// Recovery asks `checkPassword` which password an account has, right after a change that
+    /// emptied the cache for it: the answer comes through full authentication, and without a way
+    /// to take that path it is "cannot tell", never "wrong".
+    func testCheckPasswordAnswersForAnAccountTheServerHasNotCached() throws {
+        let double = try double([.init(user: "vault", plugin: "caching_sha2_password", password: password),
+                                 .init(user: "app", plugin: "caching_sha2_password", password: "App-0123456789")])
+        func plugin(_ fields: [String: JSONValue], query: String = "") throws -> MySQLPlugin {
+            let plugin = MySQLPlugin()
+            var config: [String: JSONValue] = [
+                "connection_url": .string("{{username}}:{{password}}@tcp(127.0.0.1:\(double.port))/\(query)"),
+                "username": "vault", "password": .string(password), "username_template": "x",
+            ]
+            config.merge(fields) { _, new in new }
+            _ = try plugin.initialize(InitializeRequest(config: config, verifyConnection: false))
+            addTeardownBlock { plugin.close() }
+            return plugin
+        }
+        let pinned = try plugin(["server_public_key": .string(double.publicKey)])
+        _ = try pinned.updateUser(UpdateUserRequest(username: "app", password: PasswordChange(newPassword: "App-new-0123456789", statements: [])))
+        _ = double.newEvents()
+        XCTAssertEqual(try pinned.checkPassword(username: "app", password: "App-0123456789"), false)
+        XCTAssertEqual(try pinned.checkPassword(username: "app", password: "App-new-0123456789"), true)
+        XCTAssertEqual(double.newEvents(), ["app key-request", "app caching_sha2_password full-rsa denied",
+                                            "app key-request", "app caching_sha2_password full-rsa ok"])
+        XCTAssertEqual(try plugin(["tls_ca": .string(tls.ca)]).checkPassword(username: "vault", password: password), true)
+
+        try double.restart()
+        XCTAssertNil(try plugin([:]).checkPassword(username: "app", password: "App-new-0123456789"),
+                     "without TLS or a key the full path cannot be taken: cannot tell")
+        XCTAssertThrowsError(try plugin(["server_public_key": .string(try RSATestKey.other().publicPEM)])
+            .checkPassword(username: "app", password: "App-new-0123456789"), "a key that does not match tells nothing") { error in
+            XCTAssertEqual((error as? PluginError)?.kind, .invalidConfiguration)
+        }
+        XCTAssertEqual(try plugin([:], query: "?allowPublicKeyRetrieval=true").checkPassword(username: "app", password: "App-new-0123456789"), true)
+    }
+
     func testClearPasswordIsSentOverTLSOnly() throws {
         let double = try double([.init(user: "ldap", plugin: "mysql_clear_password", password: password)],
                                 defaultPlugin: "mysql_native_password")
