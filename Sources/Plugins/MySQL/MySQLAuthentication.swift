@@ -110,8 +110,8 @@ struct MySQLAuthenticator {
                 + "in clear text without TLS; dbsecrets refuses it (use tls=true or the tls_* fields)")
         default:
             throw MySQLError(.unsupported, "the server asked for the authentication plugin \(plugin), which dbsecrets "
-                + "does not support (it supports caching_sha2_password, sha256_password, mysql_native_password, and "
-                + "mysql_clear_password over TLS)")
+                + "does not support: give the account caching_sha2_password, sha256_password or mysql_native_password "
+                + "(or mysql_clear_password, over TLS only)")
         }
     }
 
