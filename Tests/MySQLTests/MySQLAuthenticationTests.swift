@@ -141,6 +141,34 @@ final class MySQLAuthenticationTests: XCTestCase {
         XCTAssertEqual(try key.decrypt(ciphertext), maskedPassword("secret", nonce))
     }
 
+    /// Whatever a server sends as its RSA key (a real one damaged, noise, another kind of PEM),
+    /// the answer is a ciphertext for a key that parsed or a MySQLError, never a crash.
+    func testTheKeyExchangeSurvivesDamagedKeys() throws {
+        let pem = Array(try RSATestKey.shared().publicPEM.utf8)
+        let run = FuzzRun("MySQL RSA key exchange", seconds: 0.5)
+        run.loop(minimumInputs: 200) { run in
+            var g = run.generator
+            var key = pem
+            switch g.int(0...2) {
+            case 0: for _ in 0..<g.int(1...4) { key[g.int(0...(key.count - 1))] = UInt8.random(in: 0...255, using: &g) }
+            case 1: key = Array(key.prefix(g.int(0...key.count)))
+            default: key = g.bytes(g.int(0...600))
+            }
+            run.generator = g
+            run.input("\(key)")
+            var auth = MySQLAuthenticator(password: "Pw-fuzz-0123", serverPlugin: "caching_sha2_password", nonce: nonce,
+                                          transport: MySQLPasswordTransport(allowPublicKeyRetrieval: true))
+            do {
+                guard try auth.handle([0x01, 0x04]) == .send([0x02]) else { return run.fail("no key request") }
+                if case .send(let bytes) = try auth.handle([0x01] + key), bytes.count != 256 { run.fail("\(bytes.count) bytes sent") }
+            } catch let error as MySQLError {
+                if error.message.contains("Pw-fuzz-0123") { run.fail("the password in \(error)") }
+            } catch {
+                run.fail("\(error)")
+            }
+        }
+    }
+
     func testASecondAuthSwitchIsRefused() throws {
         var auth = MySQLAuthenticator(password: "secret", serverPlugin: "mysql_native_password", nonce: nonce)
         let request: [UInt8] = [0xfe] + Array("caching_sha2_password".utf8) + [0] + nonce + [0]
