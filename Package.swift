@@ -11,25 +11,28 @@ let package = Package(
         .executable(name: "dbsecrets-elasticache-plugin", targets: ["dbsecrets-elasticache-plugin"]),
     ],
     targets: [
+        // Small leaves several modules share: calendar arithmetic, the system CSPRNG, Go's
+        // duration syntax and printable characters.
+        .target(name: "Basics"),
         // Hashes, HMAC, PBKDF2: shared by SCRAM, MySQL auth, SigV4 and templates. Optimized in
         // debug builds too: unoptimized, one SCRAM login (4096 rounds of PBKDF2) takes 200 ms,
         // and the tests log in thousands of times.
         .target(name: "CryptoPrimitives", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The contract every database plugin implements, and what plugins share.
-        .target(name: "DBPlugin"),
+        .target(name: "DBPlugin", dependencies: ["Basics"]),
         // The system's OpenSSL 3 headers (libssl-dev); the libraries are loaded with dlopen by TLS.
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // TLS sessions over DBPlugin's ByteStream, for every wire client. Linux only; elsewhere
         // asking for TLS is a clear error.
         .target(name: "TLS", dependencies: ["DBPlugin", .target(name: "COpenSSL", condition: .when(platforms: [.linux]))]),
-        .target(name: "UsernameTemplate", dependencies: ["CryptoPrimitives"]),
-        .target(name: "PasswordPolicy"),
+        .target(name: "UsernameTemplate", dependencies: ["Basics", "CryptoPrimitives"]),
+        .target(name: "PasswordPolicy", dependencies: ["Basics"]),
 
         // One folder per plugin, each with its wire client beside it.
-        .target(name: "PostgresPlugin", dependencies: ["DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
-        .target(name: "RedisPlugin", dependencies: ["DBPlugin", "TLS", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
-        // COpenSSL for RSA-OAEP (caching_sha2_password without TLS), reached through TLS's dlopen'ed libcrypto.
-        .target(name: "MySQLPlugin", dependencies: ["DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate",
+        .target(name: "PostgresPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
+        .target(name: "RedisPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
+        // COpenSSL for RSA-OAEP (caching_sha2_password without TLS), through the libcrypto TLS loads.
+        .target(name: "MySQLPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate",
                                                     .target(name: "COpenSSL", condition: .when(platforms: [.linux]))],
                 path: "Sources/Plugins/MySQL"),
         .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
@@ -39,19 +42,20 @@ let package = Package(
         .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["DBPlugin", "ElastiCachePlugin", "PluginProcess"]),
 
         // The engine: paths, state directory, leases, rotation. No terminal in it.
-        .target(name: "Engine", dependencies: ["DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
+        .target(name: "Engine", dependencies: ["Basics", "DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
         // Argument parsing and output formatting over the engine.
         .target(name: "CLI", dependencies: ["Engine", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
         .executableTarget(name: "dbsecrets", dependencies: ["CLI", "DBPlugin"]),
 
         .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "CryptoPrimitivesTests", dependencies: ["CryptoPrimitives"]),
-        .testTarget(name: "UsernameTemplateTests", dependencies: ["UsernameTemplate", "TestSupport"]),
-        .testTarget(name: "PasswordPolicyTests", dependencies: ["PasswordPolicy", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "UsernameTemplateTests", dependencies: ["Basics", "UsernameTemplate", "TestSupport"]),
+        .testTarget(name: "PasswordPolicyTests", dependencies: ["Basics", "PasswordPolicy", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "TestSupport"], exclude: ["StateFixtures"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
-        .testTarget(name: "RedisTests", dependencies: ["RedisPlugin", "TLS", "TestSupport"]),
+        .testTarget(name: "RedisTests", dependencies: ["Basics", "RedisPlugin", "TLS", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
         .testTarget(name: "ElastiCacheTests", dependencies: ["ElastiCachePlugin", "RedisPlugin", "TestSupport"]),
     ],

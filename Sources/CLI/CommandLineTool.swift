@@ -9,16 +9,18 @@ public enum CommandLineTool {
     public static let version = "0.1.0"
 
     static let commands: [Command] =
-        DataCommands.all + LeaseCommands.all + ShortcutCommands.all + SchedulerCommands.all + ToolCommands.all
+        DataCommands.all + LeaseCommands.all + ShortcutCommands.all + SchedulerCommands.all + PathHelpCommands.all
+            + ToolCommands.all
 
-    /// `arguments` excludes the program name. Tests pass their own plugin catalog.
+    /// `arguments` excludes the program name. Tests pass their own plugin catalog, and their own
+    /// mounts to see a path declaration reach every place it feeds.
     public static func run(_ arguments: [String], terminal: Terminal,
-                           plugins: PluginCatalog = BuiltinPlugins.catalog) -> Int32 {
+                           plugins: PluginCatalog = BuiltinPlugins.catalog, mounts: [Mount] = Engine.builtinMounts) -> Int32 {
         if let line = terminal.environment["COMP_LINE"], !line.isEmpty {
-            return ToolCommands.completeFromBash(line: line, terminal: terminal)
+            return ToolCommands.completeFromBash(line: line, terminal: terminal, mounts: mounts)
         }
         if arguments.first == ToolCommands.complete.name {
-            return ToolCommands.complete(Array(arguments.dropFirst()), terminal: terminal)
+            return ToolCommands.complete(Array(arguments.dropFirst()), terminal: terminal, mounts: mounts)
         }
         let secrets = SecretRegistry()
         let preScan: PreScan
@@ -67,7 +69,7 @@ public enum CommandLineTool {
             }
             let invocation = Invocation(command: command, arguments: parsed, terminal: terminal, format: format,
                                         stateDirectoryFlag: parsed.string("state-dir") ?? preScan.stateDir,
-                                        plugins: plugins, secrets: secrets)
+                                        plugins: plugins, secrets: secrets, mounts: mounts)
             return try command.run(invocation)
         } catch {
             return report(error, help: HelpText.forCommand(command, subcommands: subcommands), terminal: terminal, secrets: secrets)
@@ -80,7 +82,7 @@ public enum CommandLineTool {
         let failure = CommandFailure(error)
         if !failure.message.isEmpty {
             let text = secrets.clean(Self.visible(failure.message, keepingNewlines: failure.kind == .usage)) + "\n"
-            terminal.err(failure.kind == .engine ? ResponsePrinter(terminal: terminal, format: .table).colored(text, code: "31") : text)
+            terminal.err(failure.kind == .engine ? terminal.coloredForStderr(text, code: "31") : text)
         }
         if failure.showHelp, let help { terminal.err("\n" + help) }
         return failure.exitCode

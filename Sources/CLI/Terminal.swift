@@ -4,15 +4,17 @@ import Foundation
 public final class Terminal: @unchecked Sendable {
     public var environment: [String: String]
     public let stdoutIsTerminal: Bool
+    public let stderrIsTerminal: Bool
     private let writeOut: (String) -> Void
     private let writeErr: (String) -> Void
     private let readIn: () -> Data
     private var stdinConsumed = false
 
-    public init(environment: [String: String], stdoutIsTerminal: Bool,
+    public init(environment: [String: String], stdoutIsTerminal: Bool, stderrIsTerminal: Bool = false,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void, stdin: @escaping () -> Data) {
         self.environment = environment
         self.stdoutIsTerminal = stdoutIsTerminal
+        self.stderrIsTerminal = stderrIsTerminal
         self.writeOut = out
         self.writeErr = err
         self.readIn = stdin
@@ -23,6 +25,7 @@ public final class Terminal: @unchecked Sendable {
     public static func process() -> Terminal {
         Terminal(environment: ProcessInfo.processInfo.environment,
                  stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
+                 stderrIsTerminal: isatty(STDERR_FILENO) == 1,
                  out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
                  err: { text in FileHandle.standardError.write(Data(text.utf8)) },
                  stdin: { FileHandle.standardInput.readDataToEndOfFile() })
@@ -38,8 +41,14 @@ public final class Terminal: @unchecked Sendable {
         return readIn()
     }
 
-    /// Colour only on a terminal, never with `NO_COLOR` or `TERM=dumb`.
-    var colorEnabled: Bool {
-        stdoutIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    /// Errors (red) and warnings (yellow) go to stderr, so stderr's own terminal decides their
+    /// colour, as swift-format's diagnostics printer does: `dbsecrets … >out.json` still colours
+    /// what reaches the screen, `2>log` never writes escapes. Never with `NO_COLOR` or `TERM=dumb`.
+    var stderrIsColored: Bool {
+        stderrIsTerminal && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }
+
+    func coloredForStderr(_ text: String, code: String) -> String {
+        stderrIsColored ? "\u{1b}[\(code)m" + text.trimmingCharacters(in: .newlines) + "\u{1b}[0m\n" : text
     }
 }

@@ -14,8 +14,15 @@ import Foundation
 ///   before `newUser` creates the user, so a crash in between can never leave a user nobody knows.
 /// - `newUser` creates the user in one transaction where the database has them: on failure no
 ///   half-made user remains. It uses `username` when given (the engine always gives it).
+/// - `updateUser` of a user that does not exist fails, and does not create it. An update that
+///   changes nothing (neither a password nor an expiration) is refused with
+///   `UpdateUserRequest.noChanges`, as Vault's plugin client refuses it; plugins check it first
+///   with `requireChanges()`. An expiration change a database cannot express succeeds unchanged.
 /// - A failed change says what it left behind (`PluginError.outcome`).
 /// - `deleteUser` succeeds when the user is already gone.
+/// - A plugin that cannot do an operation at all (ElastiCache creating users) says so with
+///   `PluginError.Kind.unsupported`, before any call to the database.
+/// - `close` may be called any number of times.
 /// - Error texts never contain a password: the engine sanitizes them again as a second line
 ///   of defence, but plugins must not rely on it.
 public protocol DatabasePlugin: AnyObject {
@@ -127,6 +134,17 @@ public struct UpdateUserRequest: Sendable {
         self.password = password
         self.expiration = expiration
         self.isRootRotation = isRootRotation
+    }
+}
+
+extension UpdateUserRequest {
+    /// Vault's text for an update with nothing in it (its PostgreSQL plugin's; the gRPC client says
+    /// "missing changes").
+    public static let noChanges = PluginError(.invalidConfiguration, "no changes requested")
+
+    /// Throws `noChanges` unless the request changes a password or an expiration.
+    public func requireChanges() throws {
+        guard password != nil || expiration != nil else { throw Self.noChanges }
     }
 }
 

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Vault's `dbutil.QueryHelper`: literal `{{key}}` replacement in statements.

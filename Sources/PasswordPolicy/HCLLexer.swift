@@ -1,3 +1,5 @@
+import Basics
+
 /// A line and column in the policy text, both counted from 1 (columns in characters), as HCL reports them.
 public struct HCLPosition: Sendable, Equatable, CustomStringConvertible {
     public var line: Int
@@ -262,22 +264,5 @@ struct HCLLexer {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         return scalar.properties.isGoPrintable ? "\(code) '\(Character(scalar))'" : code
-    }
-}
-
-extension Unicode.Scalar.Properties {
-    /// Go's `unicode.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space (no other spaces).
-    var isGoPrintable: Bool {
-        switch generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .nonspacingMark, .spacingMark, .enclosingMark,
-             .decimalNumber, .letterNumber, .otherNumber,
-             .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation,
-             .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
-            return true
-        default:
-            return false
-        }
     }
 }

@@ -1,3 +1,5 @@
+import Basics
+
 /// Vault's `StringGenerator`: unbiased random code points from the charset, whole candidates
 /// redrawn until every rule holds, and a deadline so that impossible rules fail instead of spinning.
 struct PasswordGenerator {
@@ -6,7 +8,7 @@ struct PasswordGenerator {
 
     let policy: PasswordPolicy
     let charset: [Unicode.Scalar]
-    var randomBytes: (Int) -> [UInt8] = PasswordGenerator.systemRandomBytes
+    var randomBytes: (Int) -> [UInt8] = SecureRandom.bytes
     var deadline: ContinuousClock.Instant = .now.advanced(by: .seconds(1))
 
     func generate() throws -> String {
@@ -40,16 +42,5 @@ struct PasswordGenerator {
             }
         }
         return candidate
-    }
-
-    /// The operating system's CSPRNG (getrandom on Linux) through the standard library.
-    static func systemRandomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count + 8)
-        while bytes.count < count {
-            withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
-        }
-        return Array(bytes.prefix(count))
     }
 }

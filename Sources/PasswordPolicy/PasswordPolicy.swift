@@ -1,3 +1,5 @@
+import Basics
+
 /// A Vault password policy (`sys/policies/password`): a length and charset rules, written in HCL:
 ///
 ///     length = 20
@@ -70,12 +72,12 @@ public struct PasswordPolicy: Sendable, Equatable {
         try PasswordGenerator(policy: self, charset: validatedCharset()).generate()
     }
 
-    func generate(randomBytes: @escaping (Int) -> [UInt8] = PasswordGenerator.systemRandomBytes,
+    func generate(randomBytes: @escaping (Int) -> [UInt8] = SecureRandom.bytes,
                   timeout: Duration) throws -> String {
         try generate(randomBytes: randomBytes, deadline: .now.advanced(by: timeout))
     }
 
-    func generate(randomBytes: @escaping (Int) -> [UInt8] = PasswordGenerator.systemRandomBytes,
+    func generate(randomBytes: @escaping (Int) -> [UInt8] = SecureRandom.bytes,
                   deadline: ContinuousClock.Instant) throws -> String {
         try PasswordGenerator(policy: self, charset: validatedCharset(), randomBytes: randomBytes, deadline: deadline).generate()
     }

@@ -24,6 +24,11 @@ public final class ExternalPlugin: DatabasePlugin {
         self.type = type
     }
 
+    /// The registration of a plugin served by `executableName`, one process per instance.
+    public static func registration(names: [String], executableName: String, type: String) -> PluginRegistration {
+        PluginRegistration(names: names) { _ in ExternalPlugin(executableName: executableName, type: type) }
+    }
+
     public static func searchFolders(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
         var folders: [URL] = []
         if let dir = environment["DBSECRETS_PLUGIN_DIR"], !dir.isEmpty { folders.append(URL(fileURLWithPath: dir)) }

@@ -1,3 +1,5 @@
+import Basics
+
 /// Go's integer literal syntax: decimal, `0x`, `0o`, `0b`, legacy leading-zero octal, `_` separators,
 /// an optional sign. Floats and imaginary numbers are recognised only to reject them clearly.
 enum GoIntegerLiteral {
@@ -112,7 +114,7 @@ enum GoStringLiteral {
             case "\t": result += "\\t"
             case "\u{0B}": result += "\\v"
             default:
-                let printable = scalar == " " || scalar.properties.isPrintableForGo
+                let printable = scalar == " " || scalar.properties.isGoPrintable
                 if printable && (!asciiOnly || scalar.isASCII) {
                     result.unicodeScalars.append(scalar)
                 } else if scalar.value < 0x80 {

@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -26,24 +27,12 @@ struct GoTime: Sendable, Equatable {
 
     /// Civil date and time in the instant's own zone.
     fileprivate var civil: (year: Int, month: Int, day: Int, yearDay: Int, weekday: Int, hour: Int, minute: Int, second: Int) {
-        let local = seconds + Int64(utcOffsetSeconds)
-        let days = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
-        let secondOfDay = Int(local - Int64(days) * 86_400)
-        // Howard Hinnant's days-to-civil conversion.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let daysBeforeMonth = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
-        let yearDay = daysBeforeMonth[month - 1] + day + (leap && month > 2 ? 1 : 0)
-        let weekday = ((days % 7) + 11) % 7 // 1970-01-01 was a Thursday; Sunday is 0.
-        return (year, month, day, yearDay, weekday, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
+        let (days, secondOfDay) = CivilDate.split(seconds: seconds + Int64(utcOffsetSeconds))
+        let (year, month, day) = CivilDate.date(days: days)
+        let yearDay = CivilDate.dayOfYear(year: year, month: month, day: day)
+        let weekday = CivilDate.weekday(days: days)
+        return (Int(year), Int(month), Int(day), Int(yearDay), Int(weekday),
+                Int(secondOfDay / 3600), Int(secondOfDay / 60 % 60), Int(secondOfDay % 60))
     }
 }
 

@@ -1,3 +1,4 @@
+import Basics
 import CryptoPrimitives
 import Foundation
 
@@ -6,18 +7,7 @@ struct TemplateEnvironment: Sendable {
     var now: @Sendable () -> GoTime
     var randomBytes: @Sendable (Int) -> [UInt8]
 
-    static let system = TemplateEnvironment(now: GoTime.now, randomBytes: systemRandomBytes)
-
-    /// The operating system's CSPRNG (getrandom on Linux) through the standard library.
-    static func systemRandomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count + 8)
-        while bytes.count < count {
-            withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
-        }
-        return Array(bytes.prefix(count))
-    }
+    static let system = TemplateEnvironment(now: GoTime.now, randomBytes: SecureRandom.bytes)
 }
 
 /// A function failed; the evaluator reports it as Go does: `error calling <name>: <message>`.
@@ -110,18 +100,8 @@ enum TemplateFunctions {
         return 0
     }
 
-    /// go-secure-stdlib's base62: bytes at or above 248 (4 × 62) are discarded so every character is equally likely.
     static func base62(_ length: Int, _ environment: TemplateEnvironment) -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
-        var output: [UInt8] = []
-        output.reserveCapacity(length)
-        while output.count < length {
-            for byte in environment.randomBytes(length - output.count + 8) where byte < 248 {
-                output.append(alphabet[Int(byte % 62)])
-                if output.count == length { break }
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
+        SecureRandom.base62(length, randomBytes: environment.randomBytes)
     }
 
     /// hashicorp/go-uuid: 16 random bytes as 8-4-4-4-12 hex, without version bits.

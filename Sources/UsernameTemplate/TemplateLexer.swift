@@ -1,3 +1,4 @@
+import Basics
 /// One token of a template, in the order Go's text/template lexer would emit it.
 /// Offsets are byte offsets into the UTF-8 source, which is what Go's positions count.
 struct TemplateToken: Equatable {
@@ -340,7 +341,7 @@ struct TemplateLexer {
         guard let scalar = rest.unicodeScalars.first else { return "U+FFFD" }
         let hex = String(scalar.value, radix: 16, uppercase: true)
         let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-        return scalar.properties.isPrintableForGo ? "\(code) '\(Character(scalar))'" : code
+        return scalar.properties.isGoPrintable ? "\(code) '\(Character(scalar))'" : code
     }
 
     private mutating func scanAlphanumerics() -> String {
@@ -398,21 +399,4 @@ private func isIdentifierStart(_ byte: UInt8) -> Bool {
 
 private func isAlphanumeric(_ byte: UInt8) -> Bool {
     isIdentifierStart(byte) || isDigit(byte)
-}
-
-extension Unicode.Scalar.Properties {
-    /// Go's `unicode.IsPrint` without its special case for the ASCII space, which callers check themselves.
-    var isPrintableForGo: Bool {
-        switch generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .nonspacingMark, .spacingMark, .enclosingMark,
-             .decimalNumber, .letterNumber, .otherNumber,
-             .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation,
-             .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
-            return true
-        default:
-            return false
-        }
-    }
 }

@@ -87,45 +87,46 @@ final class CrashConsistencyTests: XCTestCase {
     static let databaseChanges = [creds, revoke, staticCreate, rotateRole, rotateRoot, tidy]
 
     func testPostgresSurvivesAKillAtEveryStep() throws {
-        try killAtEveryStep(try CrashPostgres(), Self.everyOperation)
+        try killAtEveryStep(CrashPostgres.init, Self.everyOperation)
     }
 
     func testMariaDBSurvivesAKillAtEveryStep() throws {
-        try killAtEveryStep(try CrashMariaDB(), Self.databaseChanges)
+        try killAtEveryStep(CrashMariaDB.init, Self.databaseChanges)
     }
 
     func testRedisSurvivesAKillAtEveryStep() throws {
-        try killAtEveryStep(try CrashRedis(), Self.databaseChanges)
+        try killAtEveryStep(CrashRedis.init, Self.databaseChanges)
     }
 
     /// The same boundaries failing instead (`DBSECRETS_TEST_FAIL_AT`): a full disk at the intent,
     /// at the lease or role write, at the intent's removal; a refused statement between two.
     /// The command fails cleanly, and leaves no user without a lease and no password lost.
     func testPostgresSurvivesAFailureAtEveryStep() throws {
-        try killAtEveryStep(try CrashPostgres(), [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot], failing: true)
+        try killAtEveryStep(CrashPostgres.init, [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot], failing: true)
     }
 
     func testMariaDBSurvivesAFailureAtEveryStep() throws {
-        try killAtEveryStep(try CrashMariaDB(), [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot], failing: true)
+        try killAtEveryStep(CrashMariaDB.init, [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot], failing: true)
     }
 
     /// Kills at instants no step boundary chooses: `creds`, `rotate-role` and `rotate-root`
     /// stopped after a random delay, a complement to the step-by-step kills above.
     func testPostgresSurvivesKillsAtRandomInstants() throws {
-        let database = try CrashPostgres()
-        defer { try? database.dropRootUser() }
-        var generator = SystemRandomNumberGenerator()
-        for (index, scenario) in [Self.creds, Self.rotateRole, Self.rotateRoot].enumerated() {
+        let findings = Findings()
+        try inParallel([Self.creds, Self.rotateRole, Self.rotateRoot], findings) { scenario in
+            let database = try CrashPostgres()
+            defer { try? database.dropRootUser() }
             for _ in 0..<4 {
                 let run = try CrashRun(database)
                 defer { run.remove() }
                 try scenario.prepare(run)
                 let (arguments, stdin) = scenario.operation(run)
-                let delay = Double.random(in: 0.002...0.06, using: &generator)
+                let delay = Double.random(in: 0.002...0.06)
                 let killed = try run.tool.runKilled(after: delay, arguments, stdin: stdin)
-                try checkAfterNextCommand(run, scenario, context: "\(scenario.name) killed at \(Int(delay * 1000)) ms (killed: \(killed), #\(index))")
+                try Self.checkAfterNextCommand(run, scenario, findings, context: "\(scenario.name) killed at \(Int(delay * 1000)) ms (killed: \(killed))")
             }
         }
+        findings.report()
     }
 
     /// A real full disk: the state folder is a small tmpfs, filled up but for 0 to 5 pages, so
@@ -141,6 +142,8 @@ final class CrashConsistencyTests: XCTestCase {
 
     func fillTheDisk(_ database: CrashDatabase, _ scenarios: [Scenario]) throws {
         defer { try? database.dropRootUser() }
+        let findings = Findings()
+        defer { findings.report() }
         for scenario in scenarios {
             var sawFailure = false
             for freePages in 0...5 {
@@ -152,23 +155,28 @@ final class CrashConsistencyTests: XCTestCase {
                 let result = try run.tool.run(arguments, stdin: stdin)
                 try run.emptyStateDisk()
                 let context = "\(database.plugin): \(scenario.name) with \(freePages) pages free"
-                XCTAssertTrue([0, 2].contains(result.status), "\(context): \(result.stderr)")
+                findings.check([0, 2].contains(result.status), "\(context): \(result.stderr)")
                 if result.status == 2 {
                     sawFailure = true
-                    XCTAssertTrue(result.stderr.contains("No space left on device"), "\(context): \(result.stderr)")
+                    findings.check(result.stderr.contains("No space left on device"), "\(context): \(result.stderr)")
                 }
-                try checkAfterNextCommand(run, scenario, context: context)
+                try Self.checkAfterNextCommand(run, scenario, findings, context: context)
             }
-            XCTAssertTrue(sawFailure, "\(scenario.name) met a full disk")
+            findings.check(sawFailure, "\(scenario.name) met a full disk")
         }
     }
 
     // MARK: - The harness
 
-    func killAtEveryStep(_ database: CrashDatabase, _ scenarios: [Scenario], failing: Bool = false) throws {
+    /// Each scenario on a database of its own (its own root user), three at a time: the runs are
+    /// processes waiting on servers, and independent of each other.
+    func killAtEveryStep(_ makeDatabase: @escaping @Sendable () throws -> CrashDatabase, _ scenarios: [Scenario],
+                         failing: Bool = false) throws {
         let variable = failing ? "DBSECRETS_TEST_FAIL_AT" : "DBSECRETS_TEST_CRASH_AT"
-        defer { try? database.dropRootUser() }
-        for scenario in scenarios {
+        let findings = Findings()
+        try inParallel(scenarios, findings) { scenario in
+            let database = try makeDatabase()
+            defer { try? database.dropRootUser() }
             var step = 1
             while true {
                 let run = try CrashRun(database)
@@ -179,68 +187,83 @@ final class CrashConsistencyTests: XCTestCase {
                 let result = try run.tool.run(arguments, stdin: stdin, stopAfter: scenario.runsUntilStopped)
                 run.tool.extraEnvironment[variable] = nil
                 let context = "\(database.plugin): \(scenario.name) \(failing ? "failing" : "killed") at step \(step)"
-                let killed: Bool
+                let stopped: Bool
                 if failing {
-                    killed = result.stderr.contains("failure injected")
-                    XCTAssertEqual(result.status, killed ? 2 : 0, "\(context): a clean failure: \(result.stderr)")
-                    XCTAssertEqual(result.lines.count, killed ? 1 : 0, "\(context): one line: \(result.stderr)")
+                    stopped = result.stderr.contains("failure injected")
+                    findings.check(result.status == (stopped ? 2 : 0), "\(context): a clean failure: \(result.stderr)")
+                    findings.check(result.lines.count == (stopped ? 1 : 0), "\(context): one line: \(result.stderr)")
                 } else {
-                    killed = result.status == 9
-                    if !killed && scenario.runsUntilStopped == nil {
-                        XCTAssertEqual(result.status, 0, "\(scenario.name) ran to the end: \(result.stderr)")
-                    }
+                    stopped = result.status == 9
+                    findings.check(stopped || scenario.runsUntilStopped != nil || result.status == 0,
+                                   "\(scenario.name) ran to the end: \(result.stderr)")
                 }
-                try checkAfterNextCommand(run, scenario, context: context)
-                if !killed { break }
+                try Self.checkAfterNextCommand(run, scenario, findings, context: context)
+                if !stopped { break }
                 step += 1
                 if step > 60 {
-                    XCTFail("\(scenario.name): more than 60 steps?")
+                    findings.check(false, "\(scenario.name): more than 60 steps?")
                     break
                 }
             }
-            XCTAssertGreaterThan(step, 1, "\(database.plugin): \(scenario.name) has step boundaries")
+            findings.check(step > 1, "\(database.plugin): \(scenario.name) has step boundaries")
         }
+        findings.report()
     }
 
-    func checkAfterNextCommand(_ run: CrashRun, _ scenario: Scenario, context: String) throws {
+    /// Runs `body` for each scenario on its own thread, three at a time; what it throws is a finding.
+    /// Threads of their own, not Dispatch's pool: Foundation learns that a child process exited on
+    /// that pool, and workers blocked waiting for children would starve it.
+    func inParallel(_ scenarios: [Scenario], _ findings: Findings, _ body: @escaping @Sendable (Scenario) throws -> Void) throws {
+        runOnThreads(scenarios.map { scenario in
+            { @Sendable in
+                do {
+                    try body(scenario)
+                } catch {
+                    findings.check(false, "\(scenario.name): \(error)")
+                }
+            }
+        }, atOnce: 3)
+    }
+
+    static func checkAfterNextCommand(_ run: CrashRun, _ scenario: Scenario, _ findings: Findings, context: String) throws {
         let next = try run.tool.run(scenario.next(run))
         if scenario.name == "static role create" && next.status != 0 {
             // Killed before anything was recorded: no role, and the account is untouched.
-            XCTAssertTrue(next.stderr.contains("unknown role"), "\(context): \(next.stderr)")
-            XCTAssertTrue(try run.database.canLogIn(run.staticUser, run.staticInitialPassword), "\(context): nothing lost")
+            findings.check(next.stderr.contains("unknown role"), "\(context): \(next.stderr)")
+            findings.check(try run.database.canLogIn(run.staticUser, run.staticInitialPassword), "\(context): nothing lost")
         } else {
-            XCTAssertEqual(next.status, 0, "\(context): the next command works: \(next.stderr)")
+            findings.check(next.status == 0, "\(context): the next command works: \(next.stderr)")
         }
-        try assertInvariants(run, context + ", after the next command")
+        try assertInvariants(run, findings, context + ", after the next command")
         let tidy = try run.tool.run("tidy")
-        XCTAssertEqual(tidy.status, 0, "\(context): tidy has nothing left that fails: \(tidy.stdout) \(tidy.stderr)")
-        try assertInvariants(run, context + ", after tidy")
-        XCTAssertEqual(run.intentFiles(), [], "\(context): every intent settled")
+        findings.check(tidy.status == 0, "\(context): tidy has nothing left that fails: \(tidy.stdout) \(tidy.stderr)")
+        try assertInvariants(run, findings, context + ", after tidy")
+        findings.check(run.intentFiles() == [], "\(context): every intent settled: \(run.intentFiles())")
     }
 
-    func assertInvariants(_ run: CrashRun, _ context: String) throws {
+    static func assertInvariants(_ run: CrashRun, _ findings: Findings, _ context: String) throws {
         let leases = try run.leaseFiles()
         let leaseUsers = Set(leases.compactMap { $0.value["username"] as? String })
         for user in try run.database.usersCreated(forRole: run.role) {
-            XCTAssertTrue(leaseUsers.contains(user), "\(context): user \(user) has no lease")
+            findings.check(leaseUsers.contains(user), "\(context): user \(user) has no lease")
         }
         for (file, lease) in leases where lease["irrevocable"] as? Bool != true {
             let due = (lease["next_revoke_attempt"] as? String ?? lease["expire_time"] as? String).flatMap(Timestamp.parse)
             let bucket = String(format: "%012d", Int(((due?.timeIntervalSince1970 ?? 0) / 60).rounded(.down)))
-            XCTAssertTrue(FileManager.default.fileExists(atPath: run.tool.state.appendingPathComponent("lease-expiry/\(bucket)/\(file)").path),
-                          "\(context): lease \(file) has no marker in \(bucket): \(run.tool.stateFiles())")
+            findings.check(FileManager.default.fileExists(atPath: run.tool.state.appendingPathComponent("lease-expiry/\(bucket)/\(file)").path),
+                           "\(context): lease \(file) has no marker in \(bucket): \(run.tool.stateFiles())")
         }
         let intents = run.intentFiles()
         if let config = run.stateObject("config/c.json"), !intents.contains("intents/root-c.json") {
             let password = (config["connection_details"] as? [String: Any])?["password"] as? String ?? ""
-            XCTAssertTrue(try run.database.canLogIn(run.database.rootUser, password), "\(context): the stored root password logs in")
+            findings.check(try run.database.canLogIn(run.database.rootUser, password), "\(context): the stored root password logs in")
         }
         // The stored static password is checked through what matters: static-creds hands out one
         // that logs in (settling an interrupted rotation first if there is one).
         if run.stateObject("static-roles/st.json") != nil {
             let password = try run.tool.run("read", "-field=password", "database/static-creds/st")
-            XCTAssertEqual(password.status, 0, "\(context): \(password.stderr)")
-            XCTAssertTrue(try run.database.canLogIn(run.staticUser, password.stdout), "\(context): static-creds logs in")
+            findings.check(password.status == 0, "\(context): \(password.stderr)")
+            findings.check(try run.database.canLogIn(run.staticUser, password.stdout), "\(context): static-creds logs in")
         }
     }
 }
@@ -352,8 +375,9 @@ final class CrashRun: @unchecked Sendable {
         let folder = tool.state.appendingPathComponent("leases")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         var leases: [String: [String: Any]] = [:]
+        // A lease revoked between the listing and the read is gone: skipped, not a failure.
         for name in names where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            leases[String(name.dropLast(5))] = try tool.stateObject("leases/\(name)")
+            if let lease = stateObject("leases/\(name)") { leases[String(name.dropLast(5))] = lease }
         }
         return leases
     }
@@ -361,4 +385,35 @@ final class CrashRun: @unchecked Sendable {
     private func expectSuccess(_ result: FaultBinary.Run, file: StaticString = #filePath, line: UInt = #line) throws {
         if result.status != 0 { throw FaultSetupError("setup failed: \(result.stderr)") }
     }
+}
+
+/// What the crash harness found, from any of its threads; reported to XCTest on the test's own.
+final class Findings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [String] = []
+
+    func check(_ condition: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String) {
+        let holds = (try? condition()) ?? false
+        if !holds { lock.withLock { failures.append(message()) } }
+    }
+
+    func report(file: StaticString = #filePath, line: UInt = #line) {
+        for failure in lock.withLock({ failures }) { XCTFail(failure, file: file, line: line) }
+    }
+}
+
+/// Runs each piece of work on a thread of its own, `atOnce` at a time, and waits for all.
+func runOnThreads(_ work: [@Sendable () -> Void], atOnce: Int) {
+    let slots = DispatchSemaphore(value: atOnce)
+    let finished = DispatchGroup()
+    for piece in work {
+        slots.wait()
+        finished.enter()
+        Thread {
+            piece()
+            slots.signal()
+            finished.leave()
+        }.start()
+    }
+    finished.wait()
 }

@@ -1,3 +1,4 @@
+import CLI
 import DBPlugin
 @testable import PluginProcess
 import TestSupport
@@ -39,6 +40,18 @@ final class ExternalPluginTests: XCTestCase {
         delete.username = username
         XCTAssertTrue(try roundTrip(delete, plugin).ok)
         XCTAssertNil(database.users[username])
+    }
+
+    /// The ElastiCache plugin as dbsecrets runs it, in its own process, keeps the plugin contract.
+    func testTheElastiCachePluginProcessKeepsThePluginContract() throws {
+        let server = try ElastiCacheTestServer.fromEnvironment()
+        try server.resetFailures()
+        XCTAssertTrue(BuiltinPlugins.catalog.makePlugin(named: "redis-elasticache-database-plugin") is ExternalPlugin)
+        PluginContract.verify(server.contractSubject {
+            let plugin = try XCTUnwrap(BuiltinPlugins.catalog.makePlugin(named: "redis-elasticache-database-plugin"))
+            _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
+            return plugin
+        })
     }
 
     func testAMissingExecutableIsAClearError() {

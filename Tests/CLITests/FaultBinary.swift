@@ -10,10 +10,7 @@ final class FaultBinary: @unchecked Sendable {
     var extraEnvironment: [String: String] = [:]
 
     init(_ prefix: String) throws {
-        guard FileManager.default.isExecutableFile(atPath: PackageRoot.binary.path) else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { throw FaultSetupError("the dbsecrets binary is not built") }
-            throw XCTSkip("build the binary first (scripts/test does)")
-        }
+        try TestRequirement.builtBinary()
         folder = TemporaryFolder(prefix)
     }
 

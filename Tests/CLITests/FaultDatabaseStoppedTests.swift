@@ -20,12 +20,8 @@ final class FaultDatabaseStoppedTests: XCTestCase {
     static let postgresBin = "/usr/lib/postgresql/15/bin"
 
     override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.postgresBin + "/pg_ctl"),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/psql") else {
-            let reason = "PostgreSQL 15 is not installed (scripts/install-deps installs it)"
-            if ProcessInfo.processInfo.environment["CI"] != nil { throw FaultSetupError(reason) }
-            throw XCTSkip(reason)
-        }
+        try TestRequirement.program(Self.postgresBin + "/pg_ctl", from: "postgresql-15")
+        try TestRequirement.program("/usr/bin/psql", from: "postgresql-client-15")
         tool = try FaultBinary("dbsecrets-fault-stop")
         servers = TemporaryFolder("dbsecrets-fault-pg")
         let status = try runLogged(PackageRoot.url.path + "/Tests/servers/start-postgres", [servers.path])

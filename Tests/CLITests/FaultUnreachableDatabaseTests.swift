@@ -86,7 +86,7 @@ final class FaultUnreachableDatabaseTests: XCTestCase {
     }
 
     func testAServerThatAcceptsAndNeverAnswersFailsWithinTheConnectTimeout() throws {
-        let hung = try FuzzScriptedServer(accepting: false)
+        let hung = try ScriptedServer(accepting: false)
         defer { hung.stop() }
         for plugin in Plugin.allCases {
             try checkEveryCall(plugin, port: hung.port, within: 2, rotateRoot: plugin == .postgres, reason: "timed out")

@@ -35,10 +35,16 @@ final class FuzzArgumentTests: XCTestCase {
             run.input("\(command.name) \(args.debugDescription)")
             do {
                 let parsed = try FlagParser.parse(args, specs: command.flags)
-                let names = Set(command.flags.map(\.name))
-                for key in parsed.values.keys where !names.contains(key) { run.fail("unknown flag \(key) in the result") }
-                if parsed.positionals != Array(args.suffix(parsed.positionals.count)) {
-                    run.fail("positionals are not the tail of the arguments")
+                // Parsing stops at the first argument that is not a flag (or just after `--`): what
+                // is left never starts with a flag.
+                let consumed = args.prefix(args.count - parsed.positionals.count)
+                if let first = parsed.positionals.first, consumed.last != "--", first.hasPrefix("-"), first != "-" {
+                    run.fail("stopped at the flag \(first)")
+                }
+                for flag in command.flags where flag.kind == .bool {
+                    if let value = parsed.values[flag.name], value != "true" && value != "false" {
+                        run.fail("-\(flag.name) parsed as \(value)")
+                    }
                 }
             } catch let failure as CommandFailure where failure.kind == .usage {
                 // A refusal with a message is the documented outcome.
@@ -55,12 +61,14 @@ final class FuzzArgumentTests: XCTestCase {
             return path
         }
         let jsonFragments = ["{", "}", "[", "]", "\"k\"", ":", ",", "1e999", "-0", "null", "true", "\"\\u0000\"", "\"\\ud800\"", " "]
+        var plainChecks = 0
         let run = FuzzRun("KeyValueData.parse")
         run.loop(minimumInputs: 200) { run in
             var g = run.generator
             let stdin = g.chance(3) ? Data(g.bytes(g.int(0...16))) : Data(g.text(jsonFragments, maxLength: 12).utf8)
             let args = (0..<g.int(0...5)).map { _ -> String in
-                switch g.int(0...6) {
+                switch g.int(0...7) {
+                case 7: return "k\(g.int(0...2))=plain"
                 case 0: return "-"
                 case 1: return "@" + g.pick(files + ["/nonexistent/\(g.int(0...9))", folder.path])
                 case 2: return g.text(["k", "="], maxLength: 3) + "=@" + g.pick(files + ["/nonexistent"])
@@ -74,15 +82,22 @@ final class FuzzArgumentTests: XCTestCase {
             let terminal = Terminal(environment: [:], stdoutIsTerminal: false, out: { _ in }, err: { _ in }, stdin: { stdin })
             do {
                 let data = try KeyValueData(terminal: terminal).parse(args)
-                // A plain `k=v` always lands as the string v (or inside k's list when repeated).
-                for arg in args where !arg.hasPrefix("@") && arg != "-" {
+                // A plain `k=v` lands as the string v, or inside k's list when k is repeated,
+                // unless a later `-` or `@file` merges a JSON object with its own k over it.
+                for (i, arg) in args.enumerated() {
                     guard let eq = arg.firstIndex(of: "="), arg[arg.index(after: eq)...] == "plain" else { continue }
-                    if data[String(arg[..<eq])] == nil { run.fail("\(arg) was dropped") }
+                    plainChecks += 1
+                    if args[(i + 1)...].contains(where: { $0 == "-" || ($0.hasPrefix("@") && !$0.contains("=")) }) { continue }
+                    let key = String(arg[..<eq])
+                    let landed = data[key] == .string("plain") || data[key]?.arrayValue?.contains(.string("plain")) == true
+                    if !landed { run.fail("\(arg) was dropped: \(String(describing: data[key]))") }
                 }
             } catch let error as CommandFailure where error.kind == .usage {
                 if !error.message.hasPrefix("Failed to parse K=V data: ") { run.fail("unexpected usage message \(error.message)") }
             }
         }
+        // Regression: the check above once looked for a value the generator never made.
+        XCTAssertGreaterThan(plainChecks, 20, run.replay)
     }
 
     /// Commands, paths and data drawn from the tool's own vocabulary, run in-process against a

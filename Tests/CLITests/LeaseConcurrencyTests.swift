@@ -37,11 +37,7 @@ final class LeaseConcurrencyTests: XCTestCase {
             { while Date() < until { if let id = ids.random() { _ = try? tool.run("lease", "revoke", id) } else { usleep(20_000) } } },
             { while Date() < until { _ = try? tool.run("tidy") } },
         ]
-        let group = DispatchGroup()
-        for worker in workers {
-            DispatchQueue.global().async(group: group) { try? worker() }
-        }
-        group.wait()
+        runOnThreads(workers.map { worker in { @Sendable in try? worker() } }, atOnce: workers.count)
         XCTAssertGreaterThan(ids.count, 20, "enough leases made to mean something")
 
         // Every lease has expired by now or will within its max TTL; the agents revoke them.

@@ -96,6 +96,48 @@ final class OutputFormatTests: XCTestCase {
         XCTAssertNotNil(password.range(of: "^[A-Za-z0-9-]{20}$", options: .regularExpression))
     }
 
+    /// `read -format=raw` is the body of Vault's HTTP answer: compact, in its struct's key order.
+    func testRawIsVaultsCompactHTTPBody() throws {
+        let cli = CLIRunner()
+        cli.configure()
+        let result = cli.run("read", "-format=raw", "database/roles/ro")
+        XCTAssertEqual(result.code, 0)
+        XCTAssertEqual(result.stderr, "")
+        let body = result.stdout.replacingOccurrences(of: #""request_id":"[0-9a-f-]{36}""#, with: #""request_id":"ID""#,
+                                                      options: .regularExpression)
+        XCTAssertEqual(body, #"{"request_id":"ID","lease_id":"","renewable":false,"lease_duration":0,"data":{"creation_statements":["CREATE"],"credential_type":"password","db_name":"db","default_ttl":3600,"max_ttl":86400,"renew_statements":[],"revocation_statements":[],"rollback_statements":[]},"wrap_info":null,"warnings":null,"auth":null,"mount_type":"database"}"# + "\n")
+
+        let creds = cli.run("read", "-format=raw", "database/creds/ro").stdout
+        XCTAssertNotNil(creds.range(of: #"^\{"request_id":"[0-9a-f-]{36}","lease_id":"database/creds/ro/[A-Za-z0-9]{24}","renewable":true,"lease_duration":3600,"data":\{"password":"[A-Za-z0-9-]{20}","username":"[^"]+"\},"wrap_info":null,"warnings":null,"auth":null,"mount_type":"database"\}\n$"#,
+                                    options: .regularExpression), creds)
+        // Strings keep their escapes; a newline inside a value does not split the body.
+        cli.run("write", "database/roles/nl", "db_name=db", "creation_statements=a\nb<c>")
+        XCTAssertTrue(cli.run("read", "-format=raw", "database/roles/nl").stdout.contains(#""creation_statements":["a\nb\u003cc\u003e"]"#))
+        let missing = cli.run("read", "-format=raw", "database/roles/none")
+        XCTAssertEqual(missing.code, 2)
+        XCTAssertEqual(missing.stdout, "")
+    }
+
+    /// `tidy -format=json` writes one compact JSON object per line, for log collectors.
+    func testTidyJSONIsOneCompactObjectPerLine() throws {
+        let cli = CLIRunner()
+        cli.configure()
+        cli.run("write", "database/roles/short", "db_name=db", "creation_statements=CREATE", "default_ttl=1s")
+        XCTAssertEqual(cli.run("read", "database/creds/short").code, 0)
+        usleep(1_100_000)
+        let result = cli.run("tidy", "-format=json")
+        XCTAssertEqual(result.code, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.stdout)
+        XCTAssertNotNil(lines.first?.range(of: #"^\{"action":"lease revoked","detail":"user [^"]+","subject":"database/creds/short/[A-Za-z0-9]{24}","time":"[0-9T:.-]+Z"\}$"#,
+                                           options: .regularExpression), result.stdout)
+    }
+
+    func testGoJSONCompactIsGosMarshal() {
+        XCTAssertEqual(GoJSON.compact(["b": [1, "x", ["k": .null]], "a": .bool(true), "e": [], "o": [:]]),
+                       #"{"a":true,"b":[1,"x",{"k":null}],"e":[],"o":{}}"#)
+    }
+
     func testListFormats() {
         let cli = CLIRunner()
         cli.configure()

@@ -12,7 +12,7 @@ final class PostgresEndToEndTests: XCTestCase {
 
     override func setUpWithError() throws {
         server = try PostgresTestServer.fromEnvironment()
-        guard FileManager.default.isExecutableFile(atPath: PackageRoot.binary.path) else { throw XCTSkip("binary not built") }
+        try TestRequirement.builtBinary()
         folder = TemporaryFolder("dbsecrets-e2e")
         admin = "e2e_admin_\(UUID().uuidString.prefix(8).lowercased())"
         XCTAssertEqual(try server.psql(user: server.user, password: server.password,

@@ -11,9 +11,7 @@ final class StateSafetyTests: XCTestCase {
 
     override func setUpWithError() throws {
         folder = TemporaryFolder("dbsecrets-safety")
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("build the binary first (scripts/test does)")
-        }
+        try TestRequirement.builtBinary()
     }
 
     override func tearDown() { folder.remove() }

@@ -1,6 +1,7 @@
 import CryptoPrimitives
 @testable import ElastiCachePlugin
 import Foundation
+import TestSupport
 import XCTest
 
 /// SigV4 against the AWS Signature Version 4 test suite (originally in the AWS General Reference,
@@ -161,26 +162,14 @@ final class SigV4SignerTests: XCTestCase {
                 s = SigV4Auth(Credentials(a["key"], a["secret"], a.get("token")), "elasticache", a["region"])
                 print(s.signature(s.string_to_sign(r, s.canonical_request(r)), r))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: requests))
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 {
-            let message = String(decoding: err, as: UTF8.self)
-            if message.contains("No module named 'botocore'"), ProcessInfo.processInfo.environment["CI"] == nil {
-                throw XCTSkip("botocore is not installed (scripts/install-deps installs it)")
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: requests), as: UTF8.self)
+        let result = try ProcessRunner.run("/usr/bin/env", ["python3", "-c", script], stdin: input, timeout: ProcessRunner.clientTimeout)
+        if result.status != 0 {
+            if result.stderr.contains("No module named 'botocore'") {
+                throw TestRequirement.missing("botocore is not installed (scripts/install-deps installs it)")
             }
-            XCTFail("botocore signer failed: \(message)")
+            XCTFail("botocore signer failed: \(result.stderr)")
         }
-        return String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+        return result.stdout.split(separator: "\n").map(String.init)
     }
 }

@@ -72,15 +72,12 @@ final class MySQLConfigurationTests: XCTestCase {
     }
 
     func testAllFourPluginNamesAreRegistered() {
-        XCTAssertEqual(MySQLPlugin.pluginNames, [
-            "mysql-database-plugin": .mysql, "mysql-aurora-database-plugin": .aurora,
-            "mysql-rds-database-plugin": .rds, "mysql-legacy-database-plugin": .legacy,
-        ])
         XCTAssertEqual(MySQLPlugin(variant: .rds).type, "mysql")
-        var catalog = PluginCatalog()
-        MySQLPlugin.register(in: &catalog)
+        let catalog = PluginCatalog([MySQLPlugin.registration])
         XCTAssertEqual(catalog.names, ["mysql-aurora-database-plugin", "mysql-database-plugin",
                                        "mysql-legacy-database-plugin", "mysql-rds-database-plugin"])
-        XCTAssertEqual((catalog.makePlugin(named: "mysql-legacy-database-plugin") as? MySQLPlugin)?.variant, .legacy)
+        for variant in MySQLPlugin.Variant.allCases {
+            XCTAssertEqual((catalog.makePlugin(named: variant.pluginName) as? MySQLPlugin)?.variant, variant)
+        }
     }
 }

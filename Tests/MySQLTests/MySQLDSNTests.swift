@@ -72,12 +72,4 @@ final class MySQLDSNTests: XCTestCase {
         }
         XCTAssertEqual(try MySQLDSN(parsing: "u:p@tcp(h:1)/").tls, .disabled)
     }
-
-    func testGoDurations() {
-        XCTAssertEqual(GoDuration.seconds("1m30s"), 90)
-        XCTAssertEqual(GoDuration.seconds("250ms"), 0.25)
-        XCTAssertEqual(GoDuration.seconds("1.5h"), 5400)
-        XCTAssertNil(GoDuration.seconds("10"))
-        XCTAssertNil(GoDuration.seconds("1x"))
-    }
 }

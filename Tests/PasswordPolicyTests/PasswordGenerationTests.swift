@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import XCTest
 @testable import PasswordPolicy
@@ -87,7 +88,7 @@ final class PasswordGenerationTests: XCTestCase {
         rule "charset" { charset = "b" min-chars = -3 }
         """)
         let started = ContinuousClock.now
-        XCTAssertThrowsError(try policy.generate(randomBytes: PasswordGenerator.systemRandomBytes, timeout: .milliseconds(200))) {
+        XCTAssertThrowsError(try policy.generate(randomBytes: SecureRandom.bytes, timeout: .milliseconds(200))) {
             XCTAssertEqual(($0 as? PasswordPolicy.Error)?.message, "timed out generating string")
         }
         let elapsed = ContinuousClock.now - started

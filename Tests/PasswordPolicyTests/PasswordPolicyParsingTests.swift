@@ -1,3 +1,4 @@
+import Basics
 import XCTest
 @testable import PasswordPolicy
 
@@ -278,7 +279,7 @@ final class PasswordPolicyStorageCheckTests: XCTestCase {
     func testASpentDeadlineFailsWithoutDrawing() throws {
         var draws = 0
         XCTAssertThrowsError(try PasswordPolicy.vaultDefault.generate(
-            randomBytes: { draws += 1; return PasswordGenerator.systemRandomBytes($0) }, deadline: .now))
+            randomBytes: { draws += 1; return SecureRandom.bytes($0) }, deadline: .now))
         XCTAssertEqual(draws, 0)
     }
 }

@@ -16,18 +16,21 @@ public struct ElastiCacheTestServer: Sendable {
     public var sessionToken: String
     public var redisPort: Int
 
-    /// The server, or a skip when the variables are missing (a failure under CI).
-    public static func fromEnvironment(file: StaticString = #filePath, line: UInt = #line) throws -> ElastiCacheTestServer {
+    /// The server, or `TestRequirement.missing` when the variables are missing or it does not answer.
+    public static func fromEnvironment() throws -> ElastiCacheTestServer {
         let env = ProcessInfo.processInfo.environment
         func v(_ suffix: String) -> String? { env["DBSECRETS_TEST_ELASTICACHE_" + suffix] }
         guard let endpoint = v("ENDPOINT"), let region = v("REGION"), let key = v("ACCESS_KEY_ID"),
               let secret = v("SECRET_ACCESS_KEY"), let sessionKey = v("SESSION_ACCESS_KEY_ID"),
               let sessionSecret = v("SESSION_SECRET_ACCESS_KEY"), let token = v("SESSION_TOKEN"),
               let redisPort = v("REDIS_PORT").flatMap(Int.init) else {
-            let reason = "DBSECRETS_TEST_ELASTICACHE_* not set: run scripts/test or Tests/servers/start-elasticache"
-            if env["CI"] != nil { XCTFail(reason, file: file, line: line) }
-            throw XCTSkip(reason)
+            throw TestRequirement.missing("DBSECRETS_TEST_ELASTICACHE_* not set: run scripts/test or Tests/servers/start-elasticache")
         }
+        guard let url = URL(string: endpoint), let host = url.host, let port = url.port else {
+            throw TestRequirement.missing("DBSECRETS_TEST_ELASTICACHE_ENDPOINT is not a URL with a port: \(endpoint)")
+        }
+        try TestRequirement.reachable("the ElastiCache endpoint", host: host, port: port)
+        try TestRequirement.reachable("the ElastiCache endpoint's Redis", host: "127.0.0.1", port: redisPort)
         return ElastiCacheTestServer(endpoint: endpoint, region: region, accessKeyID: key, secretAccessKey: secret,
                                      sessionAccessKeyID: sessionKey, sessionSecretAccessKey: sessionSecret,
                                      sessionToken: token, redisPort: redisPort)
@@ -58,6 +61,21 @@ public struct ElastiCacheTestServer: Sendable {
                                           "Passwords.member.1": password, "Status": status])
     }
 
+    /// The plugin contract's subject for an ElastiCache plugin made by `makePlugin` against this
+    /// endpoint: users are made with TestCreateUser and witnessed by logging in to its Redis.
+    public func contractSubject(makePlugin: @escaping () throws -> DatabasePlugin) -> PluginContract.Subject {
+        PluginContract.Subject(
+            makePlugin: makePlugin,
+            creationStatements: nil,
+            createUser: { password in
+                let id = Self.uniqueUserID("contract")
+                try self.createUser(id, password: password)
+                return id
+            },
+            canLogIn: { try self.redisLogin($0, $1) },
+            dropUser: { _ in })
+    }
+
     public func setStatus(_ userID: String, _ status: String) throws {
         try testAction("TestSetStatus", ["UserId": userID, "Status": status])
     }
@@ -85,18 +103,9 @@ public struct ElastiCacheTestServer: Sendable {
 
     /// True when `redis-cli --user … --pass … PING` answers PONG (the login worked).
     public func redisLogin(_ user: String, _ password: String) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-        process.arguments = ["-h", "127.0.0.1", "-p", String(redisPort), "--user", user, "--pass", password,
-                             "--no-auth-warning", "PING"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
+        let result = try ProcessRunner.run("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(redisPort), "--user", user, "--pass", password,
+                                                                 "--no-auth-warning", "PING"], timeout: ProcessRunner.clientTimeout)
+        return (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines) == "PONG"
     }
 
     private func testAction(_ action: String, _ params: [String: String]) throws {

@@ -64,7 +64,7 @@ public final class FakeDatabase: @unchecked Sendable {
 
     /// A catalog with this database behind `plugin_name=fake-database-plugin`.
     public func catalog() -> PluginCatalog {
-        PluginCatalog(["fake-database-plugin": { FakeDatabasePlugin(database: self) }])
+        PluginCatalog([PluginRegistration(names: ["fake-database-plugin"]) { _ in FakeDatabasePlugin(database: self) }])
     }
 }
 
@@ -116,6 +116,7 @@ public final class FakeDatabasePlugin: DatabasePlugin {
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
         try database.record("updateUser \(request.username)\(request.isRootRotation ? " root" : "")")
+        try request.requireChanges()
         try database.mutate { users in
             guard var user = users[request.username] else {
                 throw PluginError(.database, "user does not appear to exist: \(request.username)")

@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// The throwaway PostgreSQL that `Tests/servers/start-postgres` starts, read from the
-/// `DBSECRETS_TEST_POSTGRES_*` variables. Without them a test is skipped locally, and fails in CI.
+/// `DBSECRETS_TEST_POSTGRES_*` variables. Without them, or with the server not answering, a test
+/// is skipped locally and fails under CI and scripts/test (`TestRequirement`).
 public struct PostgresTestServer: Sendable {
     public var host: String
     public var port: Int
@@ -24,9 +25,9 @@ public struct PostgresTestServer: Sendable {
         guard let host = env["DBSECRETS_TEST_POSTGRES_HOST"], let portText = env["DBSECRETS_TEST_POSTGRES_PORT"],
               let port = Int(portText), let user = env["DBSECRETS_TEST_POSTGRES_USER"],
               let password = env["DBSECRETS_TEST_POSTGRES_PASSWORD"] else {
-            if env["CI"] != nil { throw Missing() }
-            throw XCTSkip(Missing().description)
+            throw TestRequirement.missing(Missing().description)
         }
+        try TestRequirement.reachable("PostgreSQL", host: host, port: port)
         return PostgresTestServer(host: host, port: port, user: user, password: password,
                                   database: env["DBSECRETS_TEST_POSTGRES_DATABASE"] ?? "postgres",
                                   socketDirectory: env["DBSECRETS_TEST_POSTGRES_SOCKET_DIR"] ?? "")
@@ -37,23 +38,15 @@ public struct PostgresTestServer: Sendable {
         "postgresql://{{username}}:{{password}}@\(host):\(port)/\(database)?sslmode=disable"
     }
 
-    /// Runs `psql -c sql` as `user` with `PGPASSWORD`, returning the exit status and output.
+    /// Runs `psql -c sql` as `user` with `PGPASSWORD`, returning the exit status and output
+    /// (stdout then stderr). Bounded like every client the tests run.
     @discardableResult
     public func psql(user: String, password: String, _ sql: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = ["-h", host, "-p", String(port), "-U", user, "-d", database, "-w", "-Atqc", sql]
         var environment = ProcessInfo.processInfo.environment
         environment["PGPASSWORD"] = password
         environment["PGCONNECT_TIMEOUT"] = "5"
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        let result = try ProcessRunner.run("/usr/bin/psql", ["-h", host, "-p", String(port), "-U", user, "-d", database, "-w", "-Atqc", sql],
+                                           environment: environment, timeout: ProcessRunner.clientTimeout)
+        return (result.status, (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -9,6 +9,10 @@ public struct ProcessResult {
 }
 
 public enum ProcessRunner {
+    /// How long a database client (psql, mariadb, redis-cli, python3 with botocore) may take in a
+    /// test: far more than any of them needs on loopback, far less than a hung test run.
+    public static let clientTimeout: TimeInterval = 20
+
     /// Runs a program with its output captured in files, not pipes: no pipe can fill up, and a
     /// grandchild that keeps an inherited descriptor (a server, a shell's job) cannot hold the
     /// read open. A program still running after `timeout` seconds is killed and is an error.
@@ -18,8 +22,8 @@ public enum ProcessRunner {
         let scratch = TemporaryFolder("dbsecrets-process")
         defer { scratch.remove() }
         let outURL = scratch.url.appendingPathComponent("out"), errURL = scratch.url.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

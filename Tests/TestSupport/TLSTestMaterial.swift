@@ -24,9 +24,7 @@ public struct TLSTestMaterial: Sendable {
               let encrypted = env["DBSECRETS_TEST_TLS_CLIENT_KEY_ENCRYPTED"],
               let password = env["DBSECRETS_TEST_TLS_CLIENT_KEY_PASSWORD"],
               let combined = env["DBSECRETS_TEST_TLS_CLIENT_COMBINED"] else {
-            let reason = "DBSECRETS_TEST_TLS_* are not set: run Tests/servers/make-certs DIR and source DIR/tls.env"
-            if env["CI"] != nil || env["DBSECRETS_TEST_SERVERS"] != nil { XCTFail(reason) }
-            throw XCTSkip(reason)
+            throw TestRequirement.missing("DBSECRETS_TEST_TLS_* are not set: run Tests/servers/make-certs DIR and source DIR/tls.env")
         }
         return TLSTestMaterial(caFile: ca, otherCAFile: other, clientCertificateFile: cert, clientKeyFile: key,
                                encryptedClientKeyFile: encrypted, clientKeyPassword: password, combinedFile: combined)
@@ -57,10 +55,9 @@ public struct TLSTestServer: Sendable {
         let env = ProcessInfo.processInfo.environment
         guard let host = env[prefix + "_HOST"], let port = env[prefix + "_PORT"].flatMap(Int.init),
               let name = env[prefix + "_" + user], let secret = env[prefix + "_" + password] else {
-            let reason = "\(prefix)_* are not set: run scripts/with-test-servers"
-            if env["CI"] != nil || env["DBSECRETS_TEST_SERVERS"] != nil { XCTFail(reason) }
-            throw XCTSkip(reason)
+            throw TestRequirement.missing("\(prefix)_* are not set: run scripts/with-test-servers")
         }
+        try TestRequirement.reachable(prefix, host: host, port: port)
         return TLSTestServer(host: host, port: port, user: name, password: secret, environment: env)
     }
 }

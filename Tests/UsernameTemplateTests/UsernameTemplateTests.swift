@@ -1,10 +1,11 @@
+import Basics
 import Foundation
 import XCTest
 @testable import UsernameTemplate
 
 /// The reference time of Go's layouts, Mon Jan 2 15:04:05 MST 2006, with some nanoseconds.
 let referenceTime = GoTime(seconds: 1_136_239_445, nanoseconds: 123_456_789, utcOffsetSeconds: -7 * 3600, zoneAbbreviation: "MST")
-let atReferenceTime = TemplateEnvironment(now: { referenceTime }, randomBytes: TemplateEnvironment.systemRandomBytes)
+let atReferenceTime = TemplateEnvironment(now: { referenceTime }, randomBytes: SecureRandom.bytes)
 
 func render(_ source: String, displayName: String = "displayname", roleName: String = "rolename",
             environment: TemplateEnvironment = atReferenceTime) throws -> String {
@@ -281,7 +282,7 @@ final class UsernameTemplateFunctionTests: XCTestCase {
 
     func testTimestampInUTCUsesZ() throws {
         let utc = GoTime(seconds: 1_700_000_000, nanoseconds: 0, utcOffsetSeconds: 0, zoneAbbreviation: "UTC")
-        let environment = TemplateEnvironment(now: { utc }, randomBytes: TemplateEnvironment.systemRandomBytes)
+        let environment = TemplateEnvironment(now: { utc }, randomBytes: SecureRandom.bytes)
         XCTAssertEqual(try render(#"{{ timestamp "2006-01-02T15:04:05.999Z07:00 Mon" }}"#, environment: environment),
                        "2023-11-14T22:13:20Z Tue")
     }
@@ -299,6 +300,18 @@ final class UsernameTemplateFunctionTests: XCTestCase {
     }
 }
 
+/// Vault's defaults for plugins dbsecrets does not ship, kept as real-world inputs of the language.
+private enum OtherVaultDefaults {
+    static let redshift = #"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 | lowercase }}"#
+    static let mssql = #"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 20) (.RoleName | truncate 20) (random 20) (unix_time) | truncate 128 }}"#
+    static let mongodb = #"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 15) (.RoleName | truncate 15) (random 20) (unix_time) | replace "." "-" | truncate 100 }}"#
+    static let cassandra = #"{{ printf "v_%s_%s_%s_%s" (.DisplayName | truncate 15) (.RoleName | truncate 15) (random 20) (unix_time) | truncate 100 | replace "-" "_" | lowercase }}"#
+    static let influxdb = #"{{ printf "v_%s_%s_%s_%s" (.DisplayName | truncate 15) (.RoleName | truncate 15) (random 20) (unix_time) | truncate 100 | replace "-" "_" | lowercase }}"#
+    static let hana = #"{{ printf "v_%s_%s_%s_%s" (.DisplayName | truncate 32) (.RoleName | truncate 20) (random 20) (unix_time) | truncate 127 | replace "-" "_" | uppercase }}"#
+    static let elasticsearch = #"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 15) (.RoleName | truncate 15) (random 20) (unix_time) | truncate 100 }}"#
+    static let all = [redshift, mssql, mongodb, cassandra, influxdb, hana, elasticsearch]
+}
+
 final class DefaultUsernameTemplateTests: XCTestCase {
     private func generate(_ template: String, _ displayName: String, _ roleName: String) throws -> String {
         try UsernameTemplate(template).render(displayName: displayName, roleName: roleName)
@@ -312,7 +325,7 @@ final class DefaultUsernameTemplateTests: XCTestCase {
     }
 
     func testRedshiftIsLowercasePostgres() throws {
-        assertMatches(try generate(DefaultUsernameTemplates.redshift, "DisplayName", "LongRoleName"),
+        assertMatches(try generate(OtherVaultDefaults.redshift, "DisplayName", "LongRoleName"),
                       "^v-displayn-longrole-[a-z0-9]{20}-[0-9]{10}$")
     }
 
@@ -329,25 +342,23 @@ final class DefaultUsernameTemplateTests: XCTestCase {
     }
 
     func testOtherPlugins() throws {
-        assertMatches(try generate(DefaultUsernameTemplates.mssql, "displayname", "longrolename"),
+        assertMatches(try generate(OtherVaultDefaults.mssql, "displayname", "longrolename"),
                       "^v-displayname-longrolename-[a-zA-Z0-9]{20}-[0-9]{10}$")
-        assertMatches(try generate(DefaultUsernameTemplates.mongodb, "user.name", "role.name"),
+        assertMatches(try generate(OtherVaultDefaults.mongodb, "user.name", "role.name"),
                       "^v-user-name-role-name-[a-zA-Z0-9]{20}-[0-9]{10}$")
-        assertMatches(try generate(DefaultUsernameTemplates.cassandra, "Display-Name", "role"),
+        assertMatches(try generate(OtherVaultDefaults.cassandra, "Display-Name", "role"),
                       "^v_display_name_role_[a-z0-9]{20}_[0-9]{10}$")
-        assertMatches(try generate(DefaultUsernameTemplates.influxdb, "token", "role"),
+        assertMatches(try generate(OtherVaultDefaults.influxdb, "token", "role"),
                       "^v_token_role_[a-z0-9]{20}_[0-9]{10}$")
-        assertMatches(try generate(DefaultUsernameTemplates.hana, "display-name", "role"),
+        assertMatches(try generate(OtherVaultDefaults.hana, "display-name", "role"),
                       "^V_DISPLAY_NAME_ROLE_[A-Z0-9]{20}_[0-9]{10}$")
-        assertMatches(try generate(DefaultUsernameTemplates.elasticsearch, "token", "role"),
+        assertMatches(try generate(OtherVaultDefaults.elasticsearch, "token", "role"),
                       "^v-token-role-[a-zA-Z0-9]{20}-[0-9]{10}$")
     }
 
     func testEveryDefaultRendersWithEmptyMetadataAsPluginsValidateIt() throws {
-        let all = [DefaultUsernameTemplates.postgres, DefaultUsernameTemplates.redshift, DefaultUsernameTemplates.mysql,
-                   DefaultUsernameTemplates.mysqlLegacy, DefaultUsernameTemplates.mssql, DefaultUsernameTemplates.mongodb,
-                   DefaultUsernameTemplates.cassandra, DefaultUsernameTemplates.influxdb, DefaultUsernameTemplates.hana,
-                   DefaultUsernameTemplates.elasticsearch]
+        let all = [DefaultUsernameTemplates.postgres, DefaultUsernameTemplates.mysql, DefaultUsernameTemplates.mysqlLegacy]
+            + OtherVaultDefaults.all
         for template in all {
             XCTAssertFalse(try generate(template, "", "").isEmpty, template)
         }

@@ -23,18 +23,16 @@ struct Command: Sendable {
         case none
         /// `database/...` paths, completing names from the state directory.
         case enginePath
+        /// Any engine path or mount, for `path-help`.
+        case helpPath
         /// Names of one kind, e.g. connection names for `config read`.
-        case names(NameKind)
+        case names(ObjectKind)
         /// Subcommands of a group.
         case subcommands
         case leaseID
         case shells
         /// Command names, as `help` takes.
         case commands
-    }
-
-    enum NameKind: String, Sendable {
-        case connection, role, staticRole, passwordPolicy
     }
 }
 
@@ -49,6 +47,7 @@ struct Invocation {
     let plugins: PluginCatalog
     /// The secrets this command has seen, redacted from every error it prints.
     let secrets: SecretRegistry
+    let mounts: [Mount]
 
     var positionals: [String] { arguments.positionals }
 
@@ -56,7 +55,7 @@ struct Invocation {
 
     func makeEngine() -> Engine {
         let state = StateDirectory.resolve(flag: stateDirectoryFlag, environment: terminal.environment, secrets: secrets)
-        return Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal, plugins: plugins))
+        return Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal, plugins: plugins, mounts: mounts))
     }
 
     func expectArguments(_ count: Int) throws {

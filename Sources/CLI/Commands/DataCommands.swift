@@ -102,7 +102,7 @@ enum DataCommands {
             throw CommandFailure.noValue("No value found at \(path)")
         }
         if inv.format == .raw {
-            inv.terminal.out(GoJSON.encode(pairs: inv.printer.envelope(response)).replacingOccurrences(of: "\n", with: "") + "\n")
+            inv.printer.printRawBody(response)
         } else {
             try printResponse(inv, response)
         }

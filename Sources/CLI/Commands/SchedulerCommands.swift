@@ -75,7 +75,7 @@ enum SchedulerCommands {
             for item in items {
                 let object: JSONValue = ["time": .string(Timestamp.format(Date())), "action": .string(item.action.rawValue),
                                          "subject": .string(item.subject), "detail": .string(inv.secrets.clean(item.detail))]
-                inv.terminal.out(GoJSON.encode(object).replacingOccurrences(of: "\n  ", with: " ").replacingOccurrences(of: "\n", with: " ") + "\n")
+                inv.terminal.out(GoJSON.compact(object) + "\n")
             }
         case .table, .raw:
             for item in items {

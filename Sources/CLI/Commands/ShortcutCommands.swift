@@ -4,7 +4,7 @@ import Engine
 /// `write database/config/pg …`, with the same output and exit codes.
 enum ShortcutCommands {
     /// A group over one path family: `config`, `roles`, `static-roles`.
-    private static func family(_ group: String, folder: String, what: String, kind: Command.NameKind,
+    private static func family(_ group: String, folder: String, what: String, kind: ObjectKind,
                                extraVerbs: [Command] = []) -> [Command] {
         let groupCommand = Command(
             path: [group], synopsis: "Manage \(what)s (database/\(folder)/NAME)",
@@ -54,7 +54,7 @@ enum ShortcutCommands {
     }
 
     private static func action(_ path: [String], enginePath: String, synopsis: String, description: String,
-                               kind: Command.NameKind, isRead: Bool) -> Command {
+                               kind: ObjectKind, isRead: Bool) -> Command {
         Command(
             path: path, synopsis: synopsis,
             usage: "dbsecrets \(path.joined(separator: " ")) [options] NAME",

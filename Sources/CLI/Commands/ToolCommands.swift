@@ -62,7 +62,7 @@ enum ToolCommands {
         usage: "dbsecrets __complete [WORD...] CURRENT",
         description: "Prints the candidates for CURRENT after the words already typed, one per line. The completion scripts call it.",
         hidden: true,
-        run: { inv in complete(inv.positionals, terminal: inv.terminal) })
+        run: { inv in complete(inv.positionals, terminal: inv.terminal, mounts: inv.mounts) })
 
     static let manpage = Command(
         path: ["__manpage"], synopsis: "Prints the man page",
@@ -71,14 +71,14 @@ enum ToolCommands {
         hidden: true,
         run: { inv in
             try inv.expectArguments(0)
-            inv.terminal.out(ManPage.render(CommandLineTool.commands))
+            inv.terminal.out(ManPage.render(CommandLineTool.commands, mounts: inv.mounts))
             return 0
         })
 
     static let all = [version, help, completion, complete, manpage]
 
-    static func complete(_ words: [String], terminal: Terminal) -> Int32 {
-        let candidates = Completer(commands: CommandLineTool.commands, environment: terminal.environment)
+    static func complete(_ words: [String], terminal: Terminal, mounts: [Mount]) -> Int32 {
+        let candidates = Completer(commands: CommandLineTool.commands, mounts: mounts, environment: terminal.environment)
             .candidates(words.isEmpty ? [""] : words)
         terminal.out(candidates.map { $0 + "\n" }.joined())
         return 0
@@ -87,7 +87,7 @@ enum ToolCommands {
     /// Vault's `complete -C dbsecrets dbsecrets` protocol: bash runs the program with the line
     /// in COMP_LINE and the cursor in COMP_POINT; it prints the candidates for the word under
     /// the cursor, cut after the last `=` or `:` since readline replaces only that part.
-    static func completeFromBash(line: String, terminal: Terminal) -> Int32 {
+    static func completeFromBash(line: String, terminal: Terminal, mounts: [Mount]) -> Int32 {
         var bytes = Array(line.utf8)
         if let point = terminal.environment["COMP_POINT"].flatMap(Int.init), point >= 0, point < bytes.count {
             bytes = Array(bytes.prefix(point))
@@ -96,7 +96,7 @@ enum ToolCommands {
         var words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
         if text.last.map({ $0 == " " || $0 == "\t" || $0 == "\n" }) ?? true { words.append("") }
         let current = words.last ?? ""
-        let candidates = Completer(commands: CommandLineTool.commands, environment: terminal.environment)
+        let candidates = Completer(commands: CommandLineTool.commands, mounts: mounts, environment: terminal.environment)
             .candidates(Array(words.dropFirst()))
         let cut = current.lastIndex(where: { $0 == "=" || $0 == ":" }).map { current.distance(from: current.startIndex, to: $0) + 1 } ?? 0
         terminal.out(candidates.map { String($0.dropFirst(cut)) + "\n" }.joined())

@@ -8,6 +8,8 @@ import Foundation
 /// Candidates that end in `/` or `=` are meant to be continued: scripts add no space after them.
 struct Completer {
     let commands: [Command]
+    /// Where the engine's paths are: their declarations give the paths, names and data keys.
+    let mounts: [Mount]
     let environment: [String: String]
 
     /// `words` are the words after the program name; the last one is the word being completed
@@ -28,7 +30,7 @@ struct Completer {
         if current.hasPrefix("-") && !line.afterDashes {
             return matching(flagCandidates(command, typed: current, line: line), current)
         }
-        let names = StateNames(environment: environment, stateDirFlag: line.stateDir)
+        let names = StateNames(environment: environment, stateDirFlag: line.stateDir, mounts: mounts)
         switch command.positional {
         case .subcommands:
             guard line.positionals.isEmpty else { return [] }
@@ -39,16 +41,19 @@ struct Completer {
             return line.positionals.isEmpty ? matching(CompletionScripts.shells, current) : []
         case .names(let kind):
             if line.positionals.isEmpty { return matching(names.names(kind), current) }
-            guard command.path.last == "write", let home = EnginePathCatalog.home(of: kind) else { return [] }
-            return matching(dataCandidates(home, given: Array(line.positionals.dropFirst()), names, current), current)
+            guard command.path.last == "write", let home = DeclaredPath.home(of: kind, in: mounts) else { return [] }
+            return matching(dataCandidates(home.declaration, given: Array(line.positionals.dropFirst()), names, current), current)
         case .leaseID:
             return line.positionals.isEmpty ? leaseSegments(names, current) : []
         case .enginePath:
             guard let operation = EngineRequest.Operation(rawValue: command.path[0]) else { return [] }
             if line.positionals.isEmpty { return enginePaths(operation, names, current) }
             let path = sanitizePath(line.positionals[0])
-            guard operation == .write, let target = EnginePathCatalog.all.first(where: { $0.operations.contains(.write) && $0.matches(path) }) else { return [] }
-            return matching(dataCandidates(target, given: Array(line.positionals.dropFirst()), names, current), current)
+            guard operation == .write, let target = DeclaredPath.matching(path, in: mounts),
+                  target.declaration.operations.contains(.write) else { return [] }
+            return matching(dataCandidates(target.declaration, given: Array(line.positionals.dropFirst()), names, current), current)
+        case .helpPath:
+            return line.positionals.isEmpty ? enginePaths(nil, names, current) : []
         case .none:
             return []
         }
@@ -85,32 +90,37 @@ struct Completer {
         return flag.values
     }
 
-    /// Before a known prefix, the prefixes the command's operation can use; after one, the
-    /// prefix followed by each name of the right kind (list only descends into lease ids).
-    private func enginePaths(_ operation: EngineRequest.Operation, _ names: StateNames, _ typed: String) -> [String] {
-        let prefixes = EnginePathCatalog.prefixes(for: operation)
-        guard let prefix = prefixes.filter({ typed.hasPrefix($0) }).max(by: { $0.count < $1.count }),
-              let path = EnginePathCatalog.all.first(where: { $0.prefix == prefix }) else {
+    /// Before a known prefix, the prefixes the verb can use (every one, and the mounts, for
+    /// `path-help`); after one, the prefix followed by each name of the right kind (list only
+    /// descends into lease ids).
+    private func enginePaths(_ operation: EngineRequest.Operation?, _ names: StateNames, _ typed: String) -> [String] {
+        let paths = DeclaredPath.all(mounts).filter { path in operation.map(path.takes) ?? true }
+        let prefixes = (operation == nil ? mounts.map(\.path) : []) + paths.map(\.prefix)
+        let mountPaths = Set(mounts.map(\.path))
+        guard let prefix = prefixes.filter({ typed.hasPrefix($0) && !mountPaths.contains($0) }).max(by: { $0.count < $1.count }),
+              let path = paths.first(where: { $0.prefix == prefix && $0.capturesSomething }) ?? paths.first(where: { $0.prefix == prefix }) else {
             return matching(prefixes, typed)
         }
         switch path.names {
         case .objects(let kind):
             guard operation != .list else { return [] }
             return matching(names.names(kind).map { prefix + $0 }, typed)
-        case .leaseID:
+        case .leaseIDs:
             let segments = leaseSegments(names, String(typed.dropFirst(prefix.count)))
             return segments.filter { operation != .list || $0.hasSuffix("/") }.map { prefix + $0 }
+        case .none:
+            return []
         }
     }
 
-    /// `write` data: `key=` for the keys of the path not given yet, then values that name
-    /// something (a connection for db_name, a plugin for plugin_name), and files after `@`.
-    private func dataCandidates(_ path: EnginePath, given: [String], _ names: StateNames, _ typed: String) -> [String] {
+    /// `write` data: `key=` for the fields of the path not given yet, then the values the
+    /// declaration suggests (a connection for db_name, a plugin for plugin_name), and files after `@`.
+    private func dataCandidates(_ path: PathDeclaration, given: [String], _ names: StateNames, _ typed: String) -> [String] {
         let files = FileCandidates(environment: environment)
         guard let eq = typed.firstIndex(of: "=") else {
             if typed.hasPrefix("@") { return files.matching(String(typed.dropFirst()), folders: false).map { "@" + $0 } }
             let usedKeys = Set(given.compactMap { word in word.firstIndex(of: "=").map { String(word[..<$0]) } })
-            return path.fields.filter { !usedKeys.contains($0) }.map { $0 + "=" }
+            return path.dataFields.map(\.name).filter { !usedKeys.contains($0) }.map { $0 + "=" }
         }
         let key = String(typed[..<eq])
         let value = String(typed[typed.index(after: eq)...])
@@ -118,13 +128,11 @@ struct Completer {
             return files.matching(String(value.dropFirst()), folders: false).map { key + "=@" + $0 }
         }
         let values: [String]
-        switch key {
-        case "db_name": values = names.names(.connection)
-        case "password_policy": values = names.names(.passwordPolicy)
-        case "plugin_name": values = BuiltinPlugins.catalog.names
-        case "credential_type": values = ["password", "rsa_private_key", "client_certificate"]
-        case "verify_connection": values = ["true", "false"]
-        default: values = []
+        switch path.field(named: key)?.suggestions ?? .none {
+        case .objects(let kind): values = names.names(kind)
+        case .pluginNames: values = BuiltinPlugins.catalog.names
+        case .choices(let choices): values = choices
+        case .none: values = []
         }
         return values.map { key + "=" + $0 }
     }

@@ -1,17 +1,36 @@
 import DBPlugin
 import Foundation
 
-/// JSON as Go's `json.MarshalIndent(v, "", "  ")` writes it: object keys sorted, `<`, `>`, `&`
-/// escaped as `\u003c`…, non-ASCII raw. Ordered pairs let the envelope keep Vault's key order.
+/// JSON as Go's `encoding/json` writes it: `MarshalIndent(v, "", "  ")` for what `vault` prints,
+/// `Marshal` (compact) for Vault's raw HTTP bodies and one-line logs. Object keys sorted, `<`,
+/// `>`, `&` escaped as `\u003c`…, non-ASCII raw. Ordered pairs keep an envelope's key order.
 enum GoJSON {
     static func encode(_ value: JSONValue, indent: String = "") -> String {
+        write(value, indent: indent)
+    }
+
+    static func encode(pairs: [(String, JSONValue)], indent: String = "") -> String {
+        write(pairs: pairs, indent: indent)
+    }
+
+    static func compact(_ value: JSONValue) -> String {
+        write(value, indent: nil)
+    }
+
+    static func compact(pairs: [(String, JSONValue)]) -> String {
+        write(pairs: pairs, indent: nil)
+    }
+
+    /// `indent` nil is Go's compact form; otherwise the indentation of the current level.
+    private static func write(_ value: JSONValue, indent: String?) -> String {
         switch value {
         case .object(let o):
-            return encode(pairs: o.keys.sorted().map { ($0, o[$0]!) }, indent: indent)
+            return write(pairs: o.keys.sorted().map { ($0, o[$0]!) }, indent: indent)
         case .array(let items):
             if items.isEmpty { return "[]" }
+            guard let indent else { return "[" + items.map { write($0, indent: nil) }.joined(separator: ",") + "]" }
             let inner = indent + "  "
-            return "[\n" + items.map { inner + encode($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+            return "[\n" + items.map { inner + write($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
@@ -22,10 +41,13 @@ enum GoJSON {
         }
     }
 
-    static func encode(pairs: [(String, JSONValue)], indent: String = "") -> String {
+    private static func write(pairs: [(String, JSONValue)], indent: String?) -> String {
         if pairs.isEmpty { return "{}" }
+        guard let indent else {
+            return "{" + pairs.map { quote($0.0) + ":" + write($0.1, indent: nil) }.joined(separator: ",") + "}"
+        }
         let inner = indent + "  "
-        return "{\n" + pairs.map { inner + quote($0.0) + ": " + encode($0.1, indent: inner) }.joined(separator: ",\n")
+        return "{\n" + pairs.map { inner + quote($0.0) + ": " + write($0.1, indent: inner) }.joined(separator: ",\n")
             + "\n" + indent + "}"
     }
 

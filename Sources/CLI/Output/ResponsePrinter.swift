@@ -45,8 +45,25 @@ struct ResponsePrinter {
         ]
     }
 
+    /// `read -format=raw`: the body Vault's HTTP API answers, compact as Go's `json.Encoder`
+    /// writes it (its struct's key order, `wrap_info` and `auth` null, a final newline).
+    func printRawBody(_ response: EngineResponse) {
+        terminal.out(GoJSON.compact(pairs: [
+            ("request_id", .string(UUID().uuidString.lowercased())),
+            ("lease_id", .string(response.leaseID)),
+            ("renewable", .bool(response.renewable)),
+            ("lease_duration", .int(response.leaseDuration)),
+            ("data", response.data.map { .object($0) } ?? .null),
+            ("wrap_info", .null),
+            ("warnings", response.warnings.isEmpty ? .null : .array(response.warnings.map { .string($0) })),
+            ("auth", .null),
+            ("mount_type", .string("database")),
+        ]) + "\n")
+    }
+
     /// `-field=NAME`: the envelope's own fields, else `data[NAME]`. No trailing newline when
-    /// stdout is not a terminal, so `$(dbsecrets read -field=password …)` is exact.
+    /// stdout is not a terminal, so `$(dbsecrets read -field=password …)` is exact. Unlike
+    /// Vault, `NO_COLOR` and `TERM=dumb` do not change it: they are about colour, not bytes.
     func printField(_ name: String, of response: EngineResponse) throws {
         let value: JSONValue?
         switch name {
@@ -65,7 +82,7 @@ struct ResponsePrinter {
             terminal.out(YAMLText.encode(value))
         case .table, .raw:
             printWarnings(response.warnings)
-            terminal.out(GoValueText.render(value) + (terminal.colorEnabled ? "\n" : ""))
+            terminal.out(GoValueText.render(value) + (terminal.stdoutIsTerminal ? "\n" : ""))
         }
     }
 
@@ -100,11 +117,7 @@ struct ResponsePrinter {
         for warning in warnings {
             text += TextWrap.wrapWithPadding("* " + warning, pad: 2) + "\n\n"
         }
-        terminal.err(colored(text, code: "33"))
-    }
-
-    func colored(_ text: String, code: String) -> String {
-        terminal.colorEnabled ? "\u{1b}[\(code)m" + text.trimmingCharacters(in: .newlines) + "\u{1b}[0m\n" : text
+        terminal.err(terminal.coloredForStderr(text, code: "33"))
     }
 
     /// columnize: cells trimmed, empty cells `n/a`, first column padded to the widest (in

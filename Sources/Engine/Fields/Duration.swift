@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 
 /// Vault's `TypeDurationSecond`: an integer (seconds), a numeric string (seconds), `Nd` (days), or a
@@ -43,43 +44,15 @@ public enum DurationField {
             return overflow ? Int.max : seconds
         }
         do {
-            return try parseGoDuration(input)
-        } catch let message as DurationSyntaxError {
-            throw EngineError.invalid("Field validation failed: error converting input \(input) for field \"\(field)\": \(message.text)")
+            // Truncated to whole seconds, as Vault's `parseutil.ParseDurationSecond`.
+            return Int(try GoDuration.seconds(input))
+        } catch {
+            throw EngineError.invalid("Field validation failed: error converting input \(input) for field \"\(field)\": \(error.description)")
         }
     }
 
     private static func negative(_ input: String, _ field: String) -> EngineError {
         .invalid("Field validation failed: error converting input \(input) for field \"\(field)\": cannot provide negative value '\(input)'")
-    }
-
-    struct DurationSyntaxError: Error { var text: String }
-
-    /// Go's `time.ParseDuration`, truncated to whole seconds.
-    static func parseGoDuration(_ s: String) throws -> Int {
-        let units: [String: Double] = ["ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3,
-                                       "s": 1, "m": 60, "h": 3600]
-        var chars = Substring(s)
-        var total = 0.0
-        guard !chars.isEmpty else { throw DurationSyntaxError(text: "time: invalid duration \"\(s)\"") }
-        if chars == "0" { return 0 }
-        while !chars.isEmpty {
-            let number = chars.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !number.isEmpty, let value = Double(number) else {
-                throw DurationSyntaxError(text: "time: invalid duration \"\(s)\"")
-            }
-            chars = chars.dropFirst(number.count)
-            let unit = chars.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
-            guard !unit.isEmpty else { throw DurationSyntaxError(text: "time: missing unit in duration \"\(s)\"") }
-            guard let scale = units[String(unit)] else {
-                throw DurationSyntaxError(text: "time: unknown unit \"\(unit)\" in duration \"\(s)\"")
-            }
-            chars = chars.dropFirst(unit.count)
-            total += value * scale
-        }
-        // Go refuses what overflows int64 nanoseconds; Int(total) would trap beyond Int's range.
-        guard total <= Double(Int64.max) / 1e9 else { throw DurationSyntaxError(text: "time: invalid duration \"\(s)\"") }
-        return Int(total)
     }
 
     /// Vault's table rendering of a duration: Go's `Duration.String()` of whole seconds, with

@@ -44,6 +44,12 @@ public enum FieldValue {
         return text
     }
 
+    /// `TypeInt`, weakly typed: a whole number, one written as text, or a bool.
+    public static func int(_ value: JSONValue, field: String) throws -> Int {
+        if let i = value.intValue { return i }
+        throw EngineError.invalid("Field validation failed: error converting input \(value.textValue ?? "value") for field \"\(field)\": expected an integer")
+    }
+
     public static func bool(_ value: JSONValue, field: String) throws -> Bool {
         guard let b = value.boolValue else {
             throw EngineError.invalid("Field validation failed: error converting input \(value.textValue ?? "value") for field \"\(field)\": expected a boolean")

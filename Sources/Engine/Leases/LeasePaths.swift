@@ -4,37 +4,90 @@ import Foundation
 /// `sys/leases/*`: lookup, renew, revoke (one, by prefix, forced), and list. Vault's lease
 /// manager lives in its core; here it is the engine's, since there is no server.
 extension Engine {
-    func handleLeasePath(_ parts: [String], _ op: EngineRequest.Operation, _ data: [String: JSONValue]) throws -> EngineResponse? {
-        let rest = parts.dropFirst().joined(separator: "/")
-        switch (parts[0], op) {
-        case ("lookup", .write):
-            return try lookupLease(data["lease_id"]?.textValue ?? "")
-        case ("lookup", .list):
-            let prefix = rest.isEmpty ? "" : rest + "/"
-            let ids = try leases.ids(prefix: prefix)
-            // Vault lists one level: the next path segment, folders with a trailing slash.
-            let keys = Set(ids.map { id -> String in
-                let tail = id.dropFirst(prefix.count)
-                if let slash = tail.firstIndex(of: "/") { return String(tail[...slash]) }
-                return String(tail)
-            })
-            return .list(keys.sorted())
-        case ("renew", .write):
-            let id = data["lease_id"]?.textValue ?? rest
-            let increment = try data["increment"].map { try DurationField.seconds($0, field: "increment") } ?? 0
-            return try renewLease(id, increment: increment)
-        case ("revoke", .write):
-            try revokeLease(data["lease_id"]?.textValue ?? rest)
-            return nil
-        case ("revoke-prefix", .write):
-            try revokeLeases(prefix: rest, force: false)
-            return nil
-        case ("revoke-force", .write):
-            try revokeLeases(prefix: rest, force: true)
-            return nil
-        default:
-            throw EngineError.invalid("unsupported operation")
-        }
+    static let leaseLookupPath = PathDeclaration(
+        [.literal("leases/lookup"), .rest(field: "prefix", placeholder: "PREFIX", optional: true,
+                                           description: "With list: the lease id prefix whose next segment to list.")],
+        synopsis: "View or list lease metadata.",
+        description: """
+        A write with lease_id=ID shows the lease's issue and expiry times and its remaining ttl. A \
+        list shows the next segment of the lease ids under PREFIX, folders with a trailing slash.
+        """,
+        fields: [FieldDeclaration("lease_id", .string, "The lease id to look up.")],
+        operations: [
+            .write: { engine, request in try engine.lookupLease(request.fields.string("lease_id") ?? "") },
+            .list: { engine, request in try engine.listLeaseFolder(request.captures["prefix"] ?? "") },
+        ])
+
+    static let leaseRenewPath = PathDeclaration(
+        [.literal("leases/renew"), leaseIDSegment],
+        synopsis: "Renew a lease of a secret.",
+        description: """
+        Renews the lease: its ttl is recomputed from the role's current default_ttl (or increment), \
+        capped at its issue time plus the role's max_ttl, and the user's expiry moves in the database.
+        """,
+        fields: [
+            FieldDeclaration("lease_id", .string, "The lease id to renew; the id in the path when not given."),
+            FieldDeclaration("increment", .duration, "The ttl to ask for instead of the role's default_ttl."),
+        ],
+        operations: [
+            .write: { engine, request in
+                try engine.renewLease(request.fields.string("lease_id") ?? request.captures["url_lease_id"] ?? "",
+                                      increment: request.fields.int("increment") ?? 0)
+            },
+        ])
+
+    static let leaseRevokePath = PathDeclaration(
+        [.literal("leases/revoke"), leaseIDSegment],
+        synopsis: "Revoke a lease of a secret.",
+        description: "Drops the lease's database user, then the lease. Revoking a lease that is already gone succeeds.",
+        fields: [FieldDeclaration("lease_id", .string, "The lease id to revoke; the id in the path when not given.")],
+        operations: [
+            .write: { engine, request in
+                try engine.revokeLease(request.fields.string("lease_id") ?? request.captures["url_lease_id"] ?? "")
+                return nil
+            },
+        ])
+
+    static let leaseRevokePrefixPath = PathDeclaration(
+        [.literal("leases/revoke-prefix"), leasePrefixSegment],
+        synopsis: "Revoke all secrets generated in a given prefix.",
+        description: "Revokes every lease whose id starts with PREFIX; those whose database refuses stay, with their error.",
+        operations: [
+            .write: { engine, request in
+                try engine.revokeLeases(prefix: request.captures["prefix"] ?? "", force: false)
+                return nil
+            },
+        ])
+
+    static let leaseRevokeForcePath = PathDeclaration(
+        [.literal("leases/revoke-force"), leasePrefixSegment],
+        synopsis: "Revoke all secrets generated in a given prefix, ignoring errors.",
+        description: """
+        Forgets every lease whose id starts with PREFIX, even when the database refuses to drop its \
+        user: the engine and the database may then disagree.
+        """,
+        operations: [
+            .write: { engine, request in
+                try engine.revokeLeases(prefix: request.captures["prefix"] ?? "", force: true)
+                return nil
+            },
+        ])
+
+    static let leaseIDSegment = PathSegment.rest(field: "url_lease_id", placeholder: "ID", optional: true,
+                                                 description: "The lease id, when it is not given as lease_id.")
+    static let leasePrefixSegment = PathSegment.rest(field: "prefix", placeholder: "PREFIX", optional: true,
+                                                     description: "The prefix of the lease ids, e.g. database/creds/ro.")
+
+    /// Vault lists one level: the next path segment, folders with a trailing slash.
+    func listLeaseFolder(_ rest: String) throws -> EngineResponse? {
+        let prefix = rest.isEmpty ? "" : rest + "/"
+        let ids = try leases.ids(prefix: prefix)
+        let keys = Set(ids.map { id -> String in
+            let tail = id.dropFirst(prefix.count)
+            if let slash = tail.firstIndex(of: "/") { return String(tail[...slash]) }
+            return String(tail)
+        })
+        return .list(keys.sorted())
     }
 
     public func lookupLease(_ rawID: String) throws -> EngineResponse? {

@@ -63,7 +63,7 @@ struct StaticRole: Codable, Equatable {
     }
 }
 
-public enum CredentialType: String, Codable, Sendable {
+public enum CredentialType: String, Codable, Sendable, CaseIterable {
     case password
     case rsaPrivateKey = "rsa_private_key"
     case clientCertificate = "client_certificate"

@@ -1,8 +1,28 @@
+import Basics
 import DBPlugin
 import Foundation
 
 /// `database/creds/:name` (dynamic credentials with a lease) and `database/static-creds/:name`.
 extension Engine {
+    static let credsPath = PathDeclaration(
+        [.literal("creds"), .name(field: "name", of: .role, description: "Name of the role.")],
+        synopsis: "Request database credentials for a certain role.",
+        description: """
+        Creates a database user with the role's creation statements and returns its username and \
+        password with a lease of the role's default_ttl. Renew the lease with sys/leases/renew; when it \
+        ends, the user is dropped.
+        """,
+        operations: [.read: { engine, request in try engine.createCredentials(request.name) }])
+
+    static let staticCredsPath = PathDeclaration(
+        [.literal("static-creds"), .name(field: "name", of: .staticRole, description: "Name of the static role.")],
+        synopsis: "Request database credentials for a certain static role. These credentials are rotated periodically.",
+        description: """
+        Returns the static role's username and current password, the time of the last rotation and the \
+        seconds until the next (ttl). A password whose rotation is due is rotated first.
+        """,
+        operations: [.read: { engine, request in try engine.readStaticCredentials(request.name) }])
+
     /// A new database user and its lease, under the one rule: the intent names the user before it
     /// exists, the lease is stored after, and a failure of either step drops the user again.
     func createCredentials(_ roleName: String) throws -> EngineResponse? {
@@ -19,7 +39,7 @@ extension Engine {
         let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
                                          start: issued, now: issued)
         let password = try generatePassword(rolePolicy: Self.rolePasswordPolicy(role.credentialConfig), config: config)
-        let leaseID = "database/creds/\(roleName)/\(Self.randomBase62(24))"
+        let leaseID = "database/creds/\(roleName)/\(SecureRandom.base62(24))"
         let leaseFile = Lease.fileName(forID: leaseID)!
 
         return try withLock(.lease, leaseFile) {
@@ -110,17 +130,5 @@ extension Engine {
             : nextRotation(of: role, after: current)
         data["ttl"] = .int(max(0, Int(next.timeIntervalSince(current).rounded())))
         return EngineResponse(data: data)
-    }
-
-    /// Vault's lease-id suffix: base62 from the system CSPRNG, rejection-sampled to avoid bias.
-    static func randomBase62(_ count: Int) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        var generator = SystemRandomNumberGenerator()
-        var out = ""
-        while out.count < count {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            if byte < 248 { out.append(alphabet[Int(byte) % 62]) }
-        }
-        return out
     }
 }

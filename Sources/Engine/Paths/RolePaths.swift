@@ -3,9 +3,89 @@ import Foundation
 
 /// `database/roles/:name` and `database/static-roles/:name` (create, update, read, delete, list).
 extension Engine {
+    static let roleListPath = PathDeclaration(
+        [.literal("roles")],
+        synopsis: "List the dynamic roles.",
+        description: "Lists the names of the roles at roles/NAME.",
+        operations: [.list: { engine, _ in try engine.listRoles() }])
+
+    static let rolePath = PathDeclaration(
+        [.literal("roles"), .name(field: "name", of: .role, description: "Name of the role.")],
+        synopsis: "Manage the roles that can be created with this backend.",
+        description: """
+        A dynamic role: the statements that create a database user for each creds/NAME request and \
+        drop it when its lease ends, and how long the lease lasts. In the statements, {{name}} is the \
+        generated username, {{password}} its password and {{expiration}} the time the lease ends; for \
+        Redis they are a JSON list of ACL rules. A write of an existing role changes only what it gives.
+        """,
+        fields: [dbNameField] + [
+            FieldDeclaration("creation_statements", .list, default: [],
+                             "The statements that create and configure a user; the plugin's default when it has one."),
+            FieldDeclaration("revocation_statements", .list, default: [],
+                             "The statements that revoke the user when its lease ends; the plugin's default (drop the user and what it was granted) when empty."),
+            FieldDeclaration("rollback_statements", .list, default: [],
+                             "The statements that undo a creation that failed part-way, where the plugin supports it."),
+            FieldDeclaration("renew_statements", .list, default: [],
+                             "The statements that move the user's expiry when its lease is renewed; the plugin's default when empty."),
+            FieldDeclaration("default_ttl", .duration, default: 0,
+                             "How long a lease lasts unless renewed; 0 means the system default of 768h."),
+            FieldDeclaration("max_ttl", .duration, default: 0,
+                             "How long a lease may last with renewals, from its issue; 0 means the system maximum of 768h."),
+        ] + credentialFields,
+        operations: [
+            .write: { engine, request in try engine.writeRole(request.name, request.fields) },
+            .read: { engine, request in try engine.readRole(request.name) },
+            .delete: { engine, request in try engine.deleteRole(request.name) },
+        ])
+
+    static let staticRoleListPath = PathDeclaration(
+        [.literal("static-roles")],
+        synopsis: "List the static roles.",
+        description: "Lists the names of the static roles at static-roles/NAME.",
+        operations: [.list: { engine, _ in try engine.listStaticRoles() }])
+
+    static let staticRolePath = PathDeclaration(
+        [.literal("static-roles"), .name(field: "name", of: .staticRole, description: "Name of the static role.")],
+        synopsis: "Manage the static roles that can be created with this backend.",
+        description: """
+        A static role: one existing database user whose password the engine rotates every \
+        rotation_period, or on rotation_schedule within rotation_window. Creating it rotates the \
+        password at once, so that the engine knows it; static-creds/NAME returns it. An update \
+        never rotates; the username cannot change. Deleting the role leaves the user in the database.
+        """,
+        fields: [dbNameField] + [
+            FieldDeclaration("username", .string,
+                             "The existing database user whose password is rotated. Required when the role is created."),
+            FieldDeclaration("rotation_period", .duration,
+                             "How often the password is rotated, 5 seconds or more. One of rotation_period and rotation_schedule is required."),
+            FieldDeclaration("rotation_schedule", .string,
+                             "When the password is rotated, as a five-field cron expression in UTC (minute hour day month weekday)."),
+            FieldDeclaration("rotation_window", .duration,
+                             "With rotation_schedule: how long after each scheduled time a rotation may still start, 1h or more; a rotation missed by longer waits for the next."),
+            FieldDeclaration("rotation_statements", .list, default: [],
+                             "The statements that change the user's password, with {{name}} and {{password}}; the plugin's default when empty."),
+        ] + credentialFields,
+        operations: [
+            .write: { engine, request in try engine.writeStaticRole(request.name, request.fields) },
+            .read: { engine, request in try engine.readStaticRole(request.name) },
+            .delete: { engine, request in try engine.deleteStaticRole(request.name) },
+        ])
+
+    static let dbNameField = FieldDeclaration(
+        "db_name", .string, "The connection (config/NAME) the role uses. Required when the role is created.",
+        suggestions: .objects(.connection))
+
+    static let credentialFields = [
+        FieldDeclaration("credential_type", .string, default: "password",
+                         "The kind of credential: password, rsa_private_key or client_certificate (only password can be issued by the plugins here).",
+                         suggestions: .choices(CredentialType.allCases.map(\.rawValue))),
+        FieldDeclaration("credential_config", .keyPairs,
+                         "Settings of the credential type, e.g. password_policy=NAME for passwords, key_bits and format for RSA keys."),
+    ]
+
     // MARK: Dynamic roles
 
-    func writeRole(_ name: String, _ data: [String: JSONValue]) throws -> EngineResponse? {
+    func writeRole(_ name: String, _ fields: FieldData) throws -> EngineResponse? {
         let nameLock = try state.lock(.roleName, name)
         defer { withExtendedLifetime(nameLock) {} }
         if try staticRoles.read(name) != nil {
@@ -13,32 +93,19 @@ extension Engine {
         }
         let existing = try roles.read(name)
         var role = existing ?? DynamicRole(dbName: "")
-        if let db = data["db_name"] { role.dbName = try FieldValue.string(db, field: "db_name") }
+        if let db = fields.string("db_name") { role.dbName = db }
         guard !role.dbName.isEmpty else { throw EngineError.invalid("database name is required") }
-        if let type = data["credential_type"] { role.credentialType = try Self.credentialType(type) }
+        if let type = fields.string("credential_type") { role.credentialType = try Self.credentialType(type) }
         role.credentialConfig = try Self.validatedCredentialConfig(
-            data["credential_config"], type: role.credentialType, existing: existing?.credentialConfig)
-        if let v = data["creation_statements"] { role.creationStatements = try FieldValue.stringSlice(v, field: "creation_statements") }
-        if let v = data["revocation_statements"] {
-            role.revocationStatements = try FieldValue.stringSlice(v, field: "revocation_statements").filter { !$0.isEmpty }
-        }
-        if let v = data["rollback_statements"] { role.rollbackStatements = try FieldValue.stringSlice(v, field: "rollback_statements") }
-        if let v = data["renew_statements"] { role.renewStatements = try FieldValue.stringSlice(v, field: "renew_statements") }
-        if let v = data["default_ttl"] { role.defaultTTL = try DurationField.seconds(v, field: "default_ttl") }
-        if let v = data["max_ttl"] { role.maxTTL = try DurationField.seconds(v, field: "max_ttl") }
+            fields.pairs("credential_config"), type: role.credentialType, existing: existing?.credentialConfig)
+        if let v = fields.strings("creation_statements") { role.creationStatements = v }
+        if let v = fields.strings("revocation_statements") { role.revocationStatements = v.filter { !$0.isEmpty } }
+        if let v = fields.strings("rollback_statements") { role.rollbackStatements = v }
+        if let v = fields.strings("renew_statements") { role.renewStatements = v }
+        if let v = fields.int("default_ttl") { role.defaultTTL = v }
+        if let v = fields.int("max_ttl") { role.maxTTL = v }
         try roles.write(name, role)
-        // Vault answers 204 and drops unknown fields silently; a typo such as `default_tll` deserves a word.
-        return Self.unrecognizedFieldsWarning(data, known: Self.roleFields).map { EngineResponse(data: nil, warnings: [$0]) }
-    }
-
-    static let roleFields: Set<String> = [
-        "name", "db_name", "creation_statements", "revocation_statements", "rollback_statements", "renew_statements",
-        "default_ttl", "max_ttl", "credential_type", "credential_config",
-    ]
-
-    static func unrecognizedFieldsWarning(_ data: [String: JSONValue], known: Set<String>) -> String? {
-        let unknown = data.keys.filter { !known.contains($0) }.sorted()
-        return unknown.isEmpty ? nil : "Endpoint ignored these unrecognized parameters: [\(unknown.joined(separator: " "))]"
+        return nil
     }
 
     func readRole(_ name: String) throws -> EngineResponse? {
@@ -74,7 +141,7 @@ extension Engine {
 
     // MARK: Static roles
 
-    func writeStaticRole(_ name: String, _ data: [String: JSONValue]) throws -> EngineResponse? {
+    func writeStaticRole(_ name: String, _ fields: FieldData) throws -> EngineResponse? {
         let nameLock = try state.lock(.roleName, name)
         defer { withExtendedLifetime(nameLock) {} }
         let roleLock = try state.lock(.staticRole, name)
@@ -92,12 +159,12 @@ extension Engine {
         }
         let existing = try staticRoles.read(name)
         var role = existing ?? StaticRole(dbName: "", username: "")
-        if let db = data["db_name"] { role.dbName = try FieldValue.string(db, field: "db_name") }
+        if let db = fields.string("db_name") { role.dbName = db }
         guard !role.dbName.isEmpty else { throw EngineError.invalid("database name is a required field") }
 
         // Vault fails an update that omits `username` (it compares "" to the stored name); we keep
         // the stored one instead, and still refuse a different one.
-        let username = try data["username"].map { try FieldValue.string($0, field: "username") } ?? ""
+        let username = fields.string("username") ?? ""
         if let existing {
             if !username.isEmpty && username != existing.username {
                 throw EngineError.invalid("cannot update static account username")
@@ -107,9 +174,9 @@ extension Engine {
             role.username = username
         }
 
-        let schedule = try data["rotation_schedule"].map { try FieldValue.string($0, field: "rotation_schedule") } ?? ""
-        let periodGiven = data["rotation_period"] != nil
-        let windowGiven = data["rotation_window"] != nil
+        let schedule = fields.string("rotation_schedule") ?? ""
+        let periodGiven = fields.isGiven("rotation_period")
+        let windowGiven = fields.isGiven("rotation_window")
         if !schedule.isEmpty && periodGiven {
             throw EngineError.invalid("mutually exclusive fields rotation_period and rotation_schedule were both specified; only one of them can be provided")
         }
@@ -117,7 +184,7 @@ extension Engine {
             throw EngineError.invalid("one of rotation_schedule or rotation_period must be provided to create a static account")
         }
         if periodGiven {
-            let period = try DurationField.seconds(data["rotation_period"]!, field: "rotation_period")
+            let period = fields.int("rotation_period") ?? 0
             guard period >= 5 else { throw EngineError.invalid("rotation_period must be 5 seconds or more") }
             if windowGiven { throw EngineError.invalid("rotation_window is invalid with use of rotation_period") }
             role.rotationPeriod = period
@@ -130,7 +197,7 @@ extension Engine {
                 throw EngineError.invalid("could not parse rotation_schedule: \(error)")
             }
             if windowGiven {
-                let window = try DurationField.seconds(data["rotation_window"]!, field: "rotation_window")
+                let window = fields.int("rotation_window") ?? 0
                 guard window >= 3600 else {
                     throw EngineError.invalid("rotation_window is invalid: rotation_window must be 3600 seconds or more")
                 }
@@ -142,16 +209,16 @@ extension Engine {
             guard !role.rotationSchedule.isEmpty else {
                 throw EngineError.invalid("rotation_window is invalid with use of rotation_period")
             }
-            let window = try DurationField.seconds(data["rotation_window"]!, field: "rotation_window")
+            let window = fields.int("rotation_window") ?? 0
             guard window >= 3600 else {
                 throw EngineError.invalid("rotation_window is invalid: rotation_window must be 3600 seconds or more")
             }
             role.rotationWindow = window
         }
-        if let v = data["rotation_statements"] { role.rotationStatements = try FieldValue.stringSlice(v, field: "rotation_statements") }
-        if let type = data["credential_type"] { role.credentialType = try Self.credentialType(type) }
+        if let v = fields.strings("rotation_statements") { role.rotationStatements = v }
+        if let type = fields.string("credential_type") { role.credentialType = try Self.credentialType(type) }
         role.credentialConfig = try Self.validatedCredentialConfig(
-            data["credential_config"], type: role.credentialType, existing: existing?.credentialConfig)
+            fields.pairs("credential_config"), type: role.credentialType, existing: existing?.credentialConfig)
 
         if let existing {
             // An update never rotates; a changed period or schedule re-plans the next rotation.
@@ -164,14 +231,8 @@ extension Engine {
             // only if that succeeds.
             role = try rotateStaticAccount(name, role, isCreate: true)
         }
-        if let warning = Self.unrecognizedFieldsWarning(data, known: Self.staticRoleFields) { warnings.append(warning) }
         return EngineResponse(data: nil, warnings: warnings)
     }
-
-    static let staticRoleFields: Set<String> = [
-        "name", "db_name", "username", "rotation_period", "rotation_schedule", "rotation_window",
-        "rotation_statements", "credential_type", "credential_config",
-    ]
 
     func readStaticRole(_ name: String) throws -> EngineResponse? {
         guard let role = try staticRoles.read(name) else { return nil }
@@ -214,8 +275,7 @@ extension Engine {
 
     static func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
 
-    static func credentialType(_ value: JSONValue) throws -> CredentialType {
-        let text = value.textValue ?? ""
+    static func credentialType(_ text: String) throws -> CredentialType {
         guard let type = CredentialType(rawValue: text) else {
             throw EngineError.invalid("invalid credential_type \"\(text)\"")
         }
@@ -224,9 +284,9 @@ extension Engine {
 
     /// Vault validates and normalizes `credential_config` against the credential type on every
     /// write (§8 of the reference).
-    static func validatedCredentialConfig(_ value: JSONValue?, type: CredentialType,
+    static func validatedCredentialConfig(_ config: [String: String]?, type: CredentialType,
                                           existing: [String: JSONValue]?) throws -> [String: JSONValue] {
-        guard let value else {
+        guard let config else {
             switch type {
             case .password: return existing ?? [:]
             case .rsaPrivateKey: return existing?.isEmpty == false ? existing! : ["format": "pkcs8", "key_bits": 2048]
@@ -235,7 +295,6 @@ extension Engine {
                 throw EngineError.invalid("credential_config validation failed: missing required common_name_template")
             }
         }
-        let config = try FieldValue.keyValuePairs(value, field: "credential_config")
         func fail(_ message: String) -> EngineError { .invalid("credential_config validation failed: \(message)") }
         switch type {
         case .password:

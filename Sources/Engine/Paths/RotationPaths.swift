@@ -3,6 +3,22 @@ import Foundation
 
 /// `database/rotate-root/:name` and `database/rotate-role/:name`.
 extension Engine {
+    static let rotateRootPath = PathDeclaration(
+        [.literal("rotate-root"), connectionName],
+        synopsis: "Request to rotate the root credentials for a certain database connection.",
+        description: """
+        Changes the password of the connection's own user (username in the connection) in the \
+        database, with root_rotation_statements or the plugin's default, and stores the new one. \
+        Afterwards only the engine knows it.
+        """,
+        operations: [.write: { engine, request in try engine.rotateRoot(request.name) }])
+
+    static let rotateRolePath = PathDeclaration(
+        [.literal("rotate-role"), .name(field: "name", of: .staticRole, description: "Name of the static role.")],
+        synopsis: "Request to rotate the credentials for a static user account.",
+        description: "Rotates the static role's password now, and plans the next rotation from now.",
+        operations: [.write: { engine, request in try engine.rotateRole(request.name) }])
+
     func rotateRole(_ name: String) throws -> EngineResponse? {
         try withLock(.staticRole, name) {
             // An interrupted rotation is settled first where it can be; if it cannot, this

@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Foundation
 

@@ -85,6 +85,7 @@ public final class ElastiCachePlugin: DatabasePlugin {
     /// Static-role rotation. The role's username is the ElastiCache *UserId*; the new password
     /// replaces all of the user's passwords. Expiration changes mean nothing here.
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
+        try request.requireChanges()
         if request.isRootRotation {
             throw PluginError(.unsupported, "root credential rotation not supported")
         }

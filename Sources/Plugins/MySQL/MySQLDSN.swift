@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Foundation
 
@@ -178,7 +179,7 @@ public struct MySQLDSN: Sendable, Equatable {
 
     /// A Go duration (`5s`, `500ms`, `1m30s`); nil for zero.
     private static func duration(_ text: String, _ key: String) throws -> Double? {
-        guard let seconds = GoDuration.seconds(text), seconds >= 0 else {
+        guard let seconds = try? GoDuration.seconds(text), seconds >= 0 else {
             throw PluginError(.invalidConfiguration, "unable to parse connection_url: invalid duration for \(key): \"\(text)\"")
         }
         return seconds > 0 ? seconds : nil

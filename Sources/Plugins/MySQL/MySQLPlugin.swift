@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Foundation
 import TLS
@@ -65,7 +66,7 @@ public final class MySQLPlugin: DatabasePlugin {
         let maxOpen = try config.int("max_open_connections", default: 4)
         _ = try config.int("max_idle_connections", default: maxOpen)
         if let lifetime = request.config["max_connection_lifetime"], lifetime != .null {
-            guard lifetime.intValue != nil || lifetime.textValue.flatMap(GoDuration.seconds) != nil else {
+            guard lifetime.intValue != nil || lifetime.textValue.flatMap({ try? GoDuration.seconds($0) }) != nil else {
                 throw PluginError(.invalidConfiguration,
                                   "invalid max_connection_lifetime: cannot parse \"\(lifetime.textValue ?? "")\"")
             }
@@ -181,9 +182,7 @@ public final class MySQLPlugin: DatabasePlugin {
     // MARK: updateUser
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
-        guard request.password != nil || request.expiration != nil else {
-            throw PluginError(.invalidConfiguration, "no change requested")
-        }
+        try request.requireChanges()
         if let change = request.password {
             guard !request.username.isEmpty, !change.newPassword.isEmpty else {
                 throw PluginError(.invalidConfiguration, "failed to change password: must provide both username and password")

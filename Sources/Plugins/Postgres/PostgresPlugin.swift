@@ -3,9 +3,13 @@ import Foundation
 import TLS
 import UsernameTemplate
 
-/// The names under which the CLI registers this plugin.
+/// The name under which the CLI registers this plugin.
 public enum PostgresPluginInfo {
     public static let name = "postgresql-database-plugin"
+}
+
+extension PostgresPlugin {
+    public static let registration = PluginRegistration(names: [PostgresPluginInfo.name]) { _ in PostgresPlugin() }
 }
 
 /// Vault's `postgresql-database-plugin` over our own wire client.
@@ -43,8 +47,6 @@ public final class PostgresPlugin: DatabasePlugin {
                     doubleQuotesAreIdentifiers: true)
     }
 
-    static let defaultUsernameTemplate =
-        #"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}"#
     static let defaultRenewStatement = #"ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';"#
     static let defaultRotationStatement = #"ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';"#
 
@@ -91,7 +93,7 @@ public final class PostgresPlugin: DatabasePlugin {
         let (template, sample): (UsernameTemplate, String)
         do {
             (template, sample) = try UsernameTemplate.forConnection(config.string("username_template"),
-                                                                    default: Self.defaultUsernameTemplate)
+                                                                    default: DefaultUsernameTemplates.postgres)
         } catch let error as UsernameTemplate.Error {
             throw PluginError(.invalidConfiguration, error.message)
         }
@@ -180,9 +182,7 @@ public final class PostgresPlugin: DatabasePlugin {
         guard !request.username.isEmpty else {
             throw PluginError(.invalidConfiguration, "missing username")
         }
-        guard request.password != nil || request.expiration != nil else {
-            throw PluginError(.invalidConfiguration, "no changes requested")
-        }
+        try request.requireChanges()
         var failures: [PluginError] = []
         if let change = request.password {
             do { try changePassword(of: request.username, change) } catch let error as PluginError { failures.append(error) }

@@ -1,3 +1,4 @@
+import Basics
 import CryptoPrimitives
 import Foundation
 
@@ -119,20 +120,16 @@ struct SCRAMAuthenticator {
 
     /// The verifier PostgreSQL stores in pg_authid, for `password_authentication=scram-sha-256`
     /// where the plaintext password never reaches the server.
-    static func verifier(password: String, salt: [UInt8] = randomBytes(16), iterations: Int = 4096) -> String {
+    static func verifier(password: String, salt: [UInt8] = SecureRandom.bytes(16), iterations: Int = 4096) -> String {
         let k = keys(password: password, salt: salt, iterations: iterations)
         return "SCRAM-SHA-256$\(iterations):\(Data(salt).base64EncodedString())$"
             + "\(Data(k.storedKey).base64EncodedString()):\(Data(k.serverKey).base64EncodedString())"
     }
 
     static func randomNonce() -> String {
-        Data(randomBytes(18)).base64EncodedString()
+        Data(SecureRandom.bytes(18)).base64EncodedString()
     }
 
-    static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
 
     private static func saslName(_ name: String) -> String {
         name.replacingOccurrences(of: "=", with: "=3D").replacingOccurrences(of: ",", with: "=2C")

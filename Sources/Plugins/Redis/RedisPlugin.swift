@@ -5,6 +5,10 @@ public enum RedisPluginInfo {
     public static let name = "redis-database-plugin"
 }
 
+extension RedisPlugin {
+    public static let registration = PluginRegistration(names: [RedisPluginInfo.name]) { _ in RedisPlugin() }
+}
+
 /// Vault's `redis-database-plugin` for a stand-alone Redis 6+ server with ACLs.
 ///
 /// Dynamic users are `ACL SETUSER <name> ON ><password> <rules…>`, revocation is `ACL DELUSER`,
@@ -74,7 +78,9 @@ public final class RedisPlugin: DatabasePlugin {
     }
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
+        try request.requireChanges()
         var configuration = try configured()
+        // Redis has no expiry for users: Vault's plugin ignores expiration changes.
         guard let change = request.password else { return UpdateUserResponse() }
         let username = request.isRootRotation && request.username.isEmpty ? configuration.username : request.username
         let isOwnUser = username == configuration.username

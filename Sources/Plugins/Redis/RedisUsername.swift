@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Foundation
 
@@ -10,7 +11,7 @@ enum RedisUsername {
             "v",
             truncated(metadata.displayName, to: 64),
             truncated(metadata.roleName, to: 64),
-            randomAlphanumeric(20),
+            SecureRandom.base62(20),
             String(Int(now.timeIntervalSince1970)),
         ]
         let joined = parts.filter { !$0.isEmpty }.joined(separator: "_")
@@ -34,11 +35,4 @@ enum RedisUsername {
         let bytes = Array(s.utf8)
         return bytes.count <= length ? s : String(decoding: bytes[..<length], as: UTF8.self)
     }
-
-    static func randomAlphanumeric(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
-    }
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 }

@@ -4,8 +4,8 @@ import Glibc
 /// A TCP listener on 127.0.0.1 that plays a script to each client it accepts, one at a time on a
 /// background thread: what a broken, hostile or wedged database server looks like to a client.
 /// `accepting: false` keeps connections in the kernel's queue unanswered (a hung server).
-final class FuzzScriptedServer: @unchecked Sendable {
-    enum Step {
+public final class ScriptedServer: @unchecked Sendable {
+    public enum Step: Sendable {
         /// Write these bytes.
         case send([UInt8])
         /// Read once, waiting at most this long for the client to say something.
@@ -14,14 +14,14 @@ final class FuzzScriptedServer: @unchecked Sendable {
         case stall(TimeInterval)
     }
 
-    let port: Int
+    public let port: Int
     private let fd: Int32
     private let lock = NSLock()
     private var scripts: [[Step]] = []
     private var stopped = false
     private let done = DispatchSemaphore(value: 0)
 
-    init(accepting: Bool = true) throws {
+    public init(accepting: Bool = true) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var one: Int32 = 1
@@ -50,9 +50,9 @@ final class FuzzScriptedServer: @unchecked Sendable {
     }
 
     /// The script for the next client; clients without one are closed at once.
-    func enqueue(_ script: [Step]) { lock.withLock { scripts.append(script) } }
+    public func enqueue(_ script: [Step]) { lock.withLock { scripts.append(script) } }
 
-    func stop() {
+    public func stop() {
         let wasStopped = lock.withLock { () -> Bool in
             defer { stopped = true }
             return stopped

@@ -23,9 +23,23 @@ public enum CivilDate {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    public static func isLeapYear(_ year: Int64) -> Bool {
+        year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    }
+
     public static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Int(month) - 1]
+        [31, isLeapYear(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Int(month) - 1]
+    }
+
+    /// 1 for January 1st.
+    public static func dayOfYear(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let daysBeforeMonth: [Int64] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
+        return daysBeforeMonth[Int(month) - 1] + day + (isLeapYear(year) && month > 2 ? 1 : 0)
+    }
+
+    /// 0 for Sunday, as Go's `time.Weekday`; 1970-01-01 was a Thursday.
+    public static func weekday(days: Int64) -> Int64 {
+        ((days % 7) + 11) % 7
     }
 
     /// `(days since 1970-01-01, seconds into that day)` of a count of seconds, rounding down.

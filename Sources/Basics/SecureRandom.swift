@@ -1,0 +1,30 @@
+/// The operating system's CSPRNG (getrandom on Linux) through the standard library, for every
+/// random value that guards something: passwords, lease ids, usernames, SCRAM nonces and salts.
+public enum SecureRandom {
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 8)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
+        }
+        return Array(bytes.prefix(count))
+    }
+
+    /// go-secure-stdlib's `base62.Random`, as Vault makes lease ids and random name parts: bytes at or
+    /// above 248 (4 × 62) are discarded so every character is equally likely. `randomBytes` lets the
+    /// template language's tests fix the bytes.
+    public static func base62(_ length: Int, randomBytes: (Int) -> [UInt8] = SecureRandom.bytes) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(length)
+        while output.count < length {
+            for byte in randomBytes(length - output.count + 8) where byte < 248 {
+                output.append(base62Alphabet[Int(byte % 62)])
+                if output.count == length { break }
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static let base62Alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+}

@@ -1,0 +1,140 @@
+import DBPlugin
+@testable import Engine
+import Foundation
+import TestSupport
+import XCTest
+
+/// State folders written by earlier versions (`StateFixtures/`, never regenerated) keep reading,
+/// every record kind and every field, through the same stores and paths the commands use.
+final class StateFixtureTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("StateFixtures")
+
+    /// An engine on a copy of a fixture folder (commands may write to it), at the fixture's clock.
+    private func engine(on fixture: String) throws -> (Engine, URL, TemporaryFolder) {
+        let folder = TemporaryFolder("dbsecrets-fixture")
+        let state = folder.url.appendingPathComponent("state")
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(fixture), to: state)
+        let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000 + 120))
+        // The users the fixture's records name, with the passwords they hold.
+        let database = FakeDatabase()
+        database.addUser("app", password: "3bgye2qnkkg6r5t7cf4xbu2k")
+        database.addUser("sched", password: "88clyql2wzfq7nsawv6i4in7")
+        let engine = Engine(environment: EngineEnvironment(state: StateDirectory(root: state), plugins: database.catalog(),
+                                                           now: { clock.now }))
+        return (engine, state, folder)
+    }
+
+    private func date(_ text: String) throws -> Date { try XCTUnwrap(Timestamp.parse(text), text) }
+
+    func testFormat1StillDecodesEveryRecordKind() throws {
+        let (engine, _, folder) = try engine(on: "format-1")
+        defer { folder.remove() }
+
+        XCTAssertEqual(try engine.connections.read("db"), DatabaseConfig(
+            pluginName: "fake-database-plugin", pluginVersion: "",
+            connectionDetails: ["connection_url": "fake://{{username}}:{{password}}@db", "extra_parameter": "kept",
+                                "password": "root-secret", "username": "admin"],
+            allowedRoles: ["ro", "app", "sched"], rootRotationStatements: ["ALTER USER {{username}} PASSWORD '{{password}}'"],
+            passwordPolicy: "pol", verifyConnection: true))
+
+        XCTAssertEqual(try engine.roles.read("ro"), DynamicRole(
+            dbName: "db", creationStatements: ["CREATE {{name}} '{{password}}' '{{expiration}}'", "GRANT {{name}}"],
+            revocationStatements: ["DROP {{name}}"], rollbackStatements: ["ROLLBACK {{name}}"],
+            renewStatements: ["RENEW {{name}} '{{expiration}}'"], defaultTTL: 3600, maxTTL: 86400,
+            credentialType: .password, credentialConfig: ["password_policy": "pol"]))
+
+        XCTAssertEqual(try engine.staticRoles.read("app"), StaticRole(
+            dbName: "db", username: "app", rotationStatements: ["ALTER {{name}} '{{password}}'"], rotationPeriod: 86400,
+            rotationSchedule: "", rotationWindow: 0, credentialType: .password, credentialConfig: [:],
+            password: "3bgye2qnkkg6r5t7cf4xbu2k", lastVaultRotation: try date("2027-01-15T08:00:00.000Z"),
+            nextVaultRotation: try date("2027-01-16T08:00:00.000Z"), retryAt: try date("2027-01-15T08:00:10.000Z"),
+            lastError: "error setting credentials: forced error", failedAttempts: 1))
+        XCTAssertEqual(try engine.staticRoles.read("sched"), StaticRole(
+            dbName: "db", username: "sched", rotationStatements: [], rotationPeriod: 0, rotationSchedule: "0 3 * * sat",
+            rotationWindow: 7200, credentialType: .password, credentialConfig: [:], password: "88clyql2wzfq7nsawv6i4in7",
+            lastVaultRotation: try date("2027-01-15T08:00:00.000Z"), nextVaultRotation: try date("2027-01-16T03:00:00.000Z")))
+
+        XCTAssertEqual(try engine.passwordPolicies.read("pol"), StoredPasswordPolicy(
+            policy: "length = 24\nrule \"charset\" {\n  charset = \"abcdefghijklmnopqrstuvwxyz0123456789\"\n  min-chars = 2\n}\n"))
+
+        let renewed = "database/creds/ro/6apBfOQeArfb9wKER4NNgLCr", failed = "database/creds/ro/sAeg8Etgr3Rpt8aYTPFJjw2i"
+        XCTAssertEqual(try engine.leases.read(id: renewed), Lease(
+            id: renewed, role: "ro", dbName: "db", username: "v-root-ro-CF1E6F57", revocationStatements: ["DROP {{name}}"],
+            issueTime: try date("2027-01-15T08:00:00.000Z"), expireTime: try date("2027-01-15T10:01:00.000Z"),
+            lastRenewal: try date("2027-01-15T08:01:00.000Z")))
+        XCTAssertEqual(try engine.leases.read(id: failed), Lease(
+            id: failed, role: "ro", dbName: "db", username: "v-root-ro-5229F306", revocationStatements: ["DROP {{name}}"],
+            issueTime: try date("2027-01-15T08:01:00.000Z"), expireTime: try date("2027-01-15T09:01:00.000Z"),
+            revokeAttempts: 1, lastError: "forced error", nextRevokeAttempt: try date("2027-01-15T08:01:15.416Z")))
+        // The expiry index of format 1 still finds the lease whose retry is due.
+        let (due, problems) = try engine.leases.dueMarkers(at: try date("2027-01-15T08:02:00.000Z"))
+        XCTAssertEqual(due.map(\.file), ["ro.sAeg8Etgr3Rpt8aYTPFJjw2i"])
+        XCTAssertEqual(problems, [])
+        XCTAssertEqual(try engine.leases.claim(file: due[0].file, bucket: due[0].bucket, at: try date("2027-01-15T08:02:00.000Z"))?.id, failed)
+
+        // Intents written before their later fields existed read with those fields absent.
+        let created = try date("2027-01-15T08:01:00.000Z")
+        XCTAssertEqual(try engine.intents.list().map { "\($0.kind.rawValue) \($0.object)" },
+                       ["creds ro.PendingLeaseIdentifier01", "root db", "static app"])
+        XCTAssertEqual(try engine.intents.read(RootRotationIntent.self, "db"), RootRotationIntent(
+            connection: "db", username: "admin", oldPassword: "root-secret", newPassword: "root-next-secret", createdAt: created))
+        XCTAssertEqual(try engine.intents.read(StaticRotationIntent.self, "app"), StaticRotationIntent(
+            role: "app", username: "app", newPassword: "app-next-secret", createdAt: created))
+        XCTAssertEqual(try engine.intents.read(CredsIntent.self, "ro.PendingLeaseIdentifier01"), CredsIntent(
+            leaseID: "database/creds/ro/PendingLeaseIdentifier01", role: "ro", dbName: "db", createdAt: created))
+    }
+
+    /// What users see of the same files, through the paths.
+    func testFormat1ReadsThroughThePaths() throws {
+        let (engine, _, folder) = try engine(on: "format-1")
+        defer { folder.remove() }
+        func read(_ path: String) throws -> [String: JSONValue]? { try engine.handle(EngineRequest(.read, path))?.data }
+        func list(_ path: String) throws -> JSONValue? { try engine.handle(EngineRequest(.list, path))?.data?["keys"] }
+        XCTAssertEqual(try read("database/config/db")?["connection_details"],
+                       ["connection_url": "fake://{{username}}:{{password}}@db", "extra_parameter": "kept", "username": "admin"])
+        XCTAssertEqual(try read("database/roles/ro")?["max_ttl"], 86400)
+        XCTAssertEqual(try read("database/static-roles/sched")?["rotation_window"], 7200)
+        XCTAssertEqual(try read("database/static-creds/app")?["password"], "3bgye2qnkkg6r5t7cf4xbu2k")
+        XCTAssertEqual(try list("database/static-roles"), ["app", "sched"])
+        XCTAssertEqual(try read("sys/policies/password/pol")?["policy"]?.stringValue?.hasPrefix("length = 24"), true)
+        XCTAssertEqual(try engine.lookupLease("database/creds/ro/6apBfOQeArfb9wKER4NNgLCr")?.data?["expire_time"],
+                       "2027-01-15T10:01:00.000Z")
+        XCTAssertEqual(try engine.listLeases(prefix: "").map(\.revokeAttempts), [0, 1])
+    }
+
+    /// The rule of `StateEvolution`: a field added later, Optional or `@DefaultOnDecode`, reads a
+    /// file written before it existed; a plain non-optional one would not.
+    func testAFieldAddedLaterReadsOldFiles() throws {
+        struct Before: Codable { var dbName: String }
+        enum NotSkipped: DecodingDefault { static let value = false }
+        struct After: Codable, Equatable {
+            var dbName: String
+            var addedOptional: Int?
+            @DefaultOnDecode<NotSkipped> var addedWithDefault: Bool
+        }
+        struct Careless: Codable { var dbName: String; var added: Bool = false }
+
+        let old = try StateCoding.encode(Before(dbName: "db"))
+        let file = URL(fileURLWithPath: "/state/roles/old.json")
+        XCTAssertEqual(try RecordStore<After>.decode(old, file: file), After(dbName: "db", addedOptional: nil, addedWithDefault: false))
+        XCTAssertThrowsError(try RecordStore<Careless>.decode(old, file: file)) { error in
+            XCTAssertEqual((error as? EngineError)?.message, "state file /state/roles/old.json is corrupt: missing added")
+        }
+        // Written again, the new field is an ordinary key.
+        let new = try StateCoding.encode(After(dbName: "db", addedOptional: 3, addedWithDefault: true))
+        XCTAssertTrue(String(decoding: new, as: UTF8.self).contains("\"addedWithDefault\" : true"))
+        XCTAssertEqual(try RecordStore<After>.decode(new, file: file).addedWithDefault, true)
+    }
+
+    /// A file from a newer format is refused with its path and left as it is.
+    func testANewerFormatIsRefusedAndLeftAlone() throws {
+        let (engine, state, folder) = try engine(on: "format-1")
+        defer { folder.remove() }
+        let url = state.appendingPathComponent("roles/ro.json")
+        let newer = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\"format_version\" : 1", with: "\"format_version\" : 2")
+        try newer.write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertEqual(engineError { try engine.handle(EngineRequest(.write, "database/roles/ro", data: ["max_ttl": "1h"])) }?.message,
+                       "state file \(url.path) has format_version 2, which this version of dbsecrets does not understand")
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), newer)
+    }
+}
