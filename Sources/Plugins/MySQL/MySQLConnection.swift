@@ -131,9 +131,7 @@ public final class MySQLConnection {
         var transport = MySQLPasswordTransport(overTLS: stream.tls != nil,
                                                allowPublicKeyRetrieval: configuration.allowPublicKeyRetrieval)
         if case .unix = configuration.address { transport.overUnixSocket = true }
-        if let pem = configuration.serverPublicKey {
-            transport.serverPublicKey = try MySQLRSAPublicKey(pem: pem, kind: .configuration, source: "server_public_key")
-        }
+        transport.serverPublicKey = configuration.serverPublicKey.map(MySQLRSAPublicKey.init(checkedPEM:))
         var authenticator = MySQLAuthenticator(password: configuration.password, serverPlugin: handshake.authPluginName,
                                                nonce: handshake.nonce, transport: transport)
         let response = MySQLHandshakeResponse(capabilities: capabilities, username: configuration.username,

@@ -19,10 +19,16 @@ struct MySQLRSAPublicKey: Sendable, Equatable {
         try withKey(kind: kind, source: source) { _, _ in }
     }
 
-    /// Whether both are the same key, however their PEM is laid out.
-    func sameKey(as other: MySQLRSAPublicKey) throws(MySQLError) -> Bool {
-        try withKey(kind: .protocolViolation, source: "the key") { (library, mine) throws(MySQLError) -> Bool in
-            try other.withKey(kind: .protocolViolation, source: "the key") { _, theirs in
+    /// A key checked already (`server_public_key` when the connection was written), parsed only
+    /// when a login needs it: the fast path of a pinned connection never loads libcrypto.
+    init(checkedPEM pem: [UInt8]) {
+        self.pem = pem
+    }
+
+    /// Whether the key a server sent is `pinned`, however their PEM is laid out.
+    func sameKey(as pinned: MySQLRSAPublicKey) throws(MySQLError) -> Bool {
+        try withKey(kind: .protocolViolation, source: "the RSA key the server sent") { (library, mine) throws(MySQLError) -> Bool in
+            try pinned.withKey(kind: .configuration, source: "server_public_key") { _, theirs in
                 library.EVP_PKEY_eq(mine, theirs) == 1
             }
         }
@@ -156,7 +162,11 @@ struct MySQLRSAPublicKey: Sendable, Equatable {
         throw MySQLError(.unsupported, "the RSA key exchange needs OpenSSL 3, which this build does not use")
     }
 
-    func sameKey(as other: MySQLRSAPublicKey) throws(MySQLError) -> Bool { false }
+    init(checkedPEM pem: [UInt8]) {
+        self.pem = pem
+    }
+
+    func sameKey(as pinned: MySQLRSAPublicKey) throws(MySQLError) -> Bool { false }
 
     func encryptPassword(_ password: String, nonce: [UInt8]) throws(MySQLError) -> [UInt8] { [] }
 }
