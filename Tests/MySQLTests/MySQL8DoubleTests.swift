@@ -126,6 +126,8 @@ final class MySQL8DoubleTests: XCTestCase {
         let double = try double([.init(user: "app", plugin: "caching_sha2_password", password: password)])
         XCTAssertEqual(try login(configuration(double, user: "app", retrieval: true)), "app@%")
         XCTAssertEqual(try login(configuration(double, user: "app")), "app@%", "cached: the fast path needs nothing")
+        XCTAssertEqual(try login(configuration(double, user: "app", key: "not parsed")), "app@%",
+                       "the fast path never parses the pinned key, nor loads libcrypto for it")
         XCTAssertThrowsError(try login(configuration(double, user: "app", password: "wrong", retrieval: true))) { error in
             XCTAssertEqual((error as? MySQLError)?.code, 1045)
         }
@@ -135,7 +137,7 @@ final class MySQL8DoubleTests: XCTestCase {
         XCTAssertEqual(try login(configuration(double, user: "app", tls: true)), "app@%")
         XCTAssertEqual(double.newEvents(), [
             "app key-request", "app caching_sha2_password full-rsa ok",
-            "app caching_sha2_password fast ok",
+            "app caching_sha2_password fast ok", "app caching_sha2_password fast ok",
             "app key-request", "app caching_sha2_password full-rsa denied",
             "app key-request", "app caching_sha2_password full-rsa ok",  // the pinned key, compared with the server's
             "app caching_sha2_password full-tls ok",
