@@ -45,7 +45,7 @@ final class FaultBinary: @unchecked Sendable {
     func run(_ args: String..., stdin: String? = nil) throws -> Run { try run(args, stdin: stdin) }
 
     /// Starts a long-running command (an agent) in the background, its output discarded.
-    func start(_ args: [String]) throws -> Process {
+    func start(_ args: [String], log: String? = nil) throws -> Process {
         var environment = ["DBSECRETS_STATE_DIR": state.path, "PATH": "/usr/bin:/bin", "HOME": folder.path]
         environment.merge(extraEnvironment) { _, new in new }
         let process = Process()
@@ -53,8 +53,15 @@ final class FaultBinary: @unchecked Sendable {
         process.arguments = args
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let log {
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }

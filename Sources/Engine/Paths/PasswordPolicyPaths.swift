@@ -58,9 +58,7 @@ extension Engine {
         } catch {
             throw EngineError.invalid("\(error)")
         }
-        let lock = try state.lock(.passwordPolicy, name)
-        defer { withExtendedLifetime(lock) {} }
-        try passwordPolicies.write(name, StoredPasswordPolicy(policy: text))
+        try withLock(.passwordPolicy, name) { try passwordPolicies.write(name, StoredPasswordPolicy(policy: text)) }
         return nil
     }
 
@@ -70,9 +68,7 @@ extension Engine {
     }
 
     func deletePasswordPolicy(_ name: String) throws -> EngineResponse? {
-        let lock = try state.lock(.passwordPolicy, name)
-        defer { withExtendedLifetime(lock) {} }
-        try passwordPolicies.delete(name)
+        try withLock(.passwordPolicy, name) { try passwordPolicies.delete(name) }
         return nil
     }
 

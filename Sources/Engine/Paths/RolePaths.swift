@@ -86,8 +86,10 @@ extension Engine {
     // MARK: Dynamic roles
 
     func writeRole(_ name: String, _ fields: FieldData) throws -> EngineResponse? {
-        let nameLock = try state.lock(.roleName, name)
-        defer { withExtendedLifetime(nameLock) {} }
+        try withLock(.roleName, name) { try writeRoleLocked(name, fields) }
+    }
+
+    private func writeRoleLocked(_ name: String, _ fields: FieldData) throws -> EngineResponse? {
         if try staticRoles.read(name) != nil {
             throw EngineError.invalid("Role and Static Role names must be unique")
         }
@@ -131,9 +133,7 @@ extension Engine {
 
     /// Existing leases stay valid: revocation falls back to what the lease embeds.
     func deleteRole(_ name: String) throws -> EngineResponse? {
-        let nameLock = try state.lock(.roleName, name)
-        defer { withExtendedLifetime(nameLock) {} }
-        try roles.delete(name)
+        try withLock(.roleName, name) { try roles.delete(name) }
         return nil
     }
 
@@ -142,10 +142,12 @@ extension Engine {
     // MARK: Static roles
 
     func writeStaticRole(_ name: String, _ fields: FieldData) throws -> EngineResponse? {
-        let nameLock = try state.lock(.roleName, name)
-        defer { withExtendedLifetime(nameLock) {} }
-        let roleLock = try state.lock(.staticRole, name)
-        defer { withExtendedLifetime(roleLock) {} }
+        try withLock(.roleName, name) {
+            try withLock(.staticRole, name) { try writeStaticRoleLocked(name, fields) }
+        }
+    }
+
+    private func writeStaticRoleLocked(_ name: String, _ fields: FieldData) throws -> EngineResponse? {
         if try roles.read(name) != nil {
             throw EngineError.invalid("Role and Static Role names must be unique")
         }
@@ -259,13 +261,13 @@ extension Engine {
 
     /// The database user is never touched: deleting a static role only forgets it.
     func deleteStaticRole(_ name: String) throws -> EngineResponse? {
-        let nameLock = try state.lock(.roleName, name)
-        defer { withExtendedLifetime(nameLock) {} }
-        let roleLock = try state.lock(.staticRole, name)
-        defer { withExtendedLifetime(roleLock) {} }
-        try staticRoles.delete(name)
-        // Deleting a role forgets it, passwords of an interrupted rotation included.
-        try intents.delete(.staticRotation, name)
+        try withLock(.roleName, name) {
+            try withLock(.staticRole, name) {
+                try staticRoles.delete(name)
+                // Deleting a role forgets it, passwords of an interrupted rotation included.
+                try intents.delete(.staticRotation, name)
+            }
+        }
         return nil
     }
 

@@ -283,7 +283,7 @@ public final class PostgresPlugin: DatabasePlugin {
         var lastFailure: PluginError?
         for revocation in revocations {
             do {
-                try execute(revocation, on: connection, failure: "", secrets: [])
+                try executeRetryingConflicts(revocation, on: connection)
             } catch let error as PluginError {
                 guard connection.isOpen else { throw error }
                 lastFailure = error
@@ -372,6 +372,29 @@ public final class PostgresPlugin: DatabasePlugin {
 
     /// Runs one statement. One that `holdsPassword` never has its failure quoted: the server's
     /// message may repeat the statement ("syntax error at or near …"), so only its SQLSTATE is shown.
+    /// SQLSTATEs of a statement that lost a race with another session and may simply be run again:
+    /// two revocations at once (two agents, tidy and a CLI call) REVOKE on the same schema or
+    /// database, and PostgreSQL refuses one with "tuple concurrently updated" (XX000).
+    static let retryableConflicts: Set<String> = ["XX000", "40001", "40P01"]
+
+    /// Runs one statement outside a transaction, again (up to five times, 20-60 ms apart) when
+    /// it failed only because another session changed the same catalog row at the same moment.
+    private func executeRetryingConflicts(_ sql: String, on connection: PostgresConnection) throws {
+        for attempt in 1... {
+            do {
+                try connection.simpleQuery(sql)
+                return
+            } catch let error as PostgresClientError {
+                guard attempt < 5, connection.isOpen, let state = error.serverError?.sqlState,
+                      Self.retryableConflicts.contains(state),
+                      state != "XX000" || error.serverError?.message == "tuple concurrently updated" else {
+                    throw pluginError(error, prefix: "", secrets: [])
+                }
+                usleep(useconds_t.random(in: 20_000...60_000))
+            }
+        }
+    }
+
     private func execute(_ sql: String, on connection: PostgresConnection, failure prefix: String,
                          secrets extra: [String], holdsPassword: Bool = false) throws {
         do {
