@@ -241,7 +241,7 @@ extension Engine {
             // An update never rotates; a changed plan re-plans the next rotation.
             if replanned { role.nextVaultRotation = role.plan.next(after: existing.lastVaultRotation ?? now) }
             try staticRoles.write(name, role)
-            return EngineResponse(data: nil, warnings: warnings)
+            return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
         }
 
         guard let config = try connections.read(role.dbName) else { throw Self.missingConnection(role.dbName) }
@@ -259,7 +259,7 @@ extension Engine {
             role.skipImportRotation = true
             role.nextVaultRotation = role.plan.next(after: now)
             try staticRoles.write(name, role)
-            return EngineResponse(data: nil, warnings: warnings)
+            return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
         }
         if given != nil && !role.isSelfManaged {
             throw EngineError.invalid("password is used only with skip_import_rotation=true, or for a self-managed role; without them the role's first rotation sets the password")
@@ -273,7 +273,7 @@ extension Engine {
         // Vault must learn the password: a new static role rotates at once, and is stored only if
         // that succeeds.
         role = try rotateStaticAccount(name, role, isCreate: true)
-        return EngineResponse(data: nil, warnings: warnings)
+        return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
     }
 
     /// The account password a write gives, as `self_managed_password` (Vault Enterprise 1.18) or

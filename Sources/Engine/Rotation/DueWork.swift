@@ -69,6 +69,11 @@ public struct RotatedCredential: Sendable, Equatable {
     /// The object's path under the mount: `static-roles/NAME` or `config/NAME`.
     public var relativePath: String
 
+    public init(kind: Kind, relativePath: String) {
+        self.kind = kind
+        self.relativePath = relativePath
+    }
+
     static func staticRole(_ name: String) -> RotatedCredential { RotatedCredential(kind: .staticRole, relativePath: "static-roles/\(name)") }
     static func root(_ connection: String) -> RotatedCredential { RotatedCredential(kind: .root, relativePath: "config/\(connection)") }
 }
