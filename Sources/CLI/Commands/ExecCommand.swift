@@ -23,9 +23,9 @@ enum ExecCommand {
 
     static let command = Command(
         path: ["exec"], synopsis: "Run a command with database credentials in its environment",
-        usage: "dbsecrets exec [options] (-role=NAME | -static-role=NAME) -- COMMAND [ARG...]",
+        usage: "dbsecrets exec [options] -role=NAME -- COMMAND [ARG...]",
         description: """
-        Gets credentials and runs COMMAND (found in PATH, without a shell) with them in its \
+        Gets credentials (of -role, or of -static-role) and runs COMMAND (found in PATH, without a shell) with them in its \
         environment: DB_USERNAME, DB_PASSWORD and, for a dynamic role, DB_LEASE_ID. They are never \
         put on a command line. While the command runs, the lease is renewed before it runs out, up \
         to the role's max_ttl; when the command exits, the lease is revoked and dbsecrets exits with \
