@@ -41,6 +41,12 @@ public final class FakeDatabase: @unchecked Sendable {
 
     public func password(of name: String) -> String? { users[name]?.password }
 
+    /// Whether `name` logs in with `password`: its current one, or the previous one it keeps.
+    public func canLogIn(_ name: String, _ password: String) -> Bool {
+        guard let user = users[name] else { return false }
+        return user.password == password || user.previousPassword == password
+    }
+
     func record(_ call: String) throws {
         try lock.withLock {
             _calls.append(call)
@@ -115,8 +121,7 @@ public final class FakeDatabasePlugin: DatabasePlugin {
 
     public func checkPassword(username: String, password: String) throws -> Bool? {
         try database.record("checkPassword \(username)")
-        guard let user = database.users[username] else { return false }
-        return user.password == password || user.previousPassword == password
+        return database.canLogIn(username, password)
     }
 
     public func supports(_ feature: PluginFeature) throws -> Bool {
