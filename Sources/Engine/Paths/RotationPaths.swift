@@ -31,6 +31,10 @@ extension Engine {
             do {
                 try rotateStaticAccount(name, role, isCreate: stored == nil)
             } catch let error as EngineError where error.kind == .operationFailed {
+                if role.isManualOnly {
+                    // Rotated only on request: nothing retries in the background.
+                    throw EngineError.failed("unable to finish rotating credentials; it is safe to retry: \(error.message)")
+                }
                 throw EngineError.failed("unable to finish rotating credentials; retries will continue in the background but it is also safe to retry manually: \(error.message)")
             }
             return nil
