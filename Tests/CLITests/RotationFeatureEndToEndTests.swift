@@ -25,9 +25,7 @@ final class RotationFeatureEndToEndTests: XCTestCase {
 
     /// Makes static role `role` due now, as the clock would.
     func makeDue(_ run: CrashRun, _ role: String) throws {
-        var object = try run.tool.stateObject("static-roles/\(role).json")
-        object["next_vault_rotation"] = Timestamp.format(Date().addingTimeInterval(-1))
-        try JSONSerialization.data(withJSONObject: object).write(to: run.tool.state.appendingPathComponent("static-roles/\(role).json"))
+        try run.rewrite("static-roles/\(role).json") { $0["next_vault_rotation"] = Timestamp.format(Date().addingTimeInterval(-1)) }
     }
 
     /// A program that appends its environment's rotation variables to `log`, and exits `status`.
