@@ -163,6 +163,31 @@ final class RotationFeatureEndToEndTests: XCTestCase {
                        "nothing rotated, no hook")
     }
 
+    func testAnAgentStopsPromptlyWhileAHookRuns() throws {
+        let database = try CrashPostgres()
+        defer { try? database.dropRootUser() }
+        let run = try CrashRun(database)
+        defer { run.remove() }
+        try run.makeStaticRole()
+        try makeDue(run, "st")
+        let started = run.tool.folder.url.appendingPathComponent("hook-started")
+        let script = run.tool.folder.url.appendingPathComponent("slow-hook")
+        try "#!/bin/sh\ntouch \(started.path)\nexec sleep 30\n".write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let agent = try run.tool.start(["agent", "-interval=1s", "-on-rotate=\(script.path)"], log: run.tool.folder.path + "/agent.out")
+        defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(15)
+        while !FileManager.default.fileExists(atPath: started.path) && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: started.path), "the hook ran")
+        let signalled = Date()
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 2.5, "a running hook does not hold up a stop")
+        let printed = try String(contentsOfFile: run.tool.folder.path + "/agent.out", encoding: .utf8)
+        XCTAssertTrue(printed.contains("rotation hook failed: database/static-roles/st (") && printed.contains("slow-hook was stopped: dbsecrets is stopping; the rotation stands"), printed)
+        XCTAssertTrue(try database.canLogIn(run.staticUser, storedPassword(run, "st") ?? ""), "the rotation stands")
+    }
+
     // MARK: Self-managed roles
 
     func assertASelfManagedRoleRotatesWithTheRootUserGone(_ database: CrashDatabase) throws {
