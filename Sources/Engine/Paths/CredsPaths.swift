@@ -36,10 +36,10 @@ extension Engine {
         }
         settleAbandonedCreds(ofRole: roleName)
         let issued = now
-        let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
+        let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL, mount: scope.ttls,
                                          start: issued, now: issued)
         let password = try generatePassword(rolePolicy: Self.rolePasswordPolicy(role.credentialConfig), config: config)
-        let leaseID = "database/creds/\(roleName)/\(SecureRandom.base62(24))"
+        let leaseID = "\(scope.path)creds/\(roleName)/\(SecureRandom.base62(24))"
         let leaseFile = Lease.fileName(forID: leaseID)!
 
         return try withLock(.lease, leaseFile) {

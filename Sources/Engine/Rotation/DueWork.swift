@@ -24,12 +24,15 @@ public struct DueWorkItem: Sendable, Equatable {
         case intentUnsettled = "interrupted change not settled"
         case orphanedUser = "possibly orphaned database user"
         case unreadableFile = "unreadable state file"
+        case mountDisabled = "secrets engine disabled"
+        case mountMoved = "secrets engine moved"
+        case mountChangeFailed = "secrets engine change not finished"
 
         /// Whether the item is something that went wrong (and stays due, or needs an operator).
         public var isFailure: Bool {
             switch self {
             case .leaseRevokeFailed, .leaseIrrevocable, .roleRotationFailed, .intentUnsettled, .interruptedCredsKept,
-                 .orphanedUser, .unreadableFile:
+                 .orphanedUser, .unreadableFile, .mountChangeFailed:
                 return true
             default:
                 return false
@@ -51,15 +54,42 @@ public struct DueWorkItem: Sendable, Equatable {
 extension Engine {
     /// One pass. An item that fails, or a file that cannot be read, is reported and the pass goes
     /// on: one bad item never stops the others.
+    ///
+    /// Every mount is visited in turn, holding its lock shared; a mount being disabled or moved
+    /// right now is skipped (the next pass sees what is left of it), and one whose disable or
+    /// move was interrupted is finished first.
     public func runDueWork(shouldStop: () -> Bool = { false }) throws -> [DueWorkItem] {
         var done: [DueWorkItem] = []
-        try state.removeLeftoverTemporaries()
-        try settleAbandonedIntents(into: &done, shouldStop: shouldStop)
-        if shouldStop() { return done }
-        try revokeExpiredLeases(into: &done, shouldStop: shouldStop)
-        if shouldStop() { return done }
-        try rotateDueStaticRoles(into: &done, shouldStop: shouldStop)
+        try environment.state.removeLeftoverTemporaries()
+        try finishPendingMountChanges(into: &done)
+        for mount in try databaseMounts() {
+            if shouldStop() { return done }
+            // A mount gone since the listing (disabled meanwhile) has nothing left to do.
+            let gone = EngineError.invalid("the secrets engine at \(mount.path) is gone")
+            do {
+                _ = try withMount(mount, wait: false, gone: { gone }) { engine in
+                    try engine.runDueWorkOfMount(into: &done, shouldStop: shouldStop)
+                }
+            } catch let error as EngineError where error == gone {
+                continue
+            }
+        }
         return done
+    }
+
+    private func runDueWorkOfMount(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
+        if !state.isStateFolder { try state.removeLeftoverTemporaries() }
+        try settleAbandonedIntents(into: &done, shouldStop: shouldStop)
+        if shouldStop() { return }
+        try revokeExpiredLeases(into: &done, shouldStop: shouldStop)
+        if shouldStop() { return }
+        try rotateDueStaticRoles(into: &done, shouldStop: shouldStop)
+    }
+
+    /// How a tidy line names a static role: by its name at `database/` (as before mounts), by its
+    /// path elsewhere.
+    func subject(ofStaticRole name: String) -> String {
+        scope.path == MountEntry.implicitPath ? name : scope.path + "static-roles/" + name
     }
 
     func revokeExpiredLeases(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
@@ -102,13 +132,13 @@ extension Engine {
                         // Vault skips to the next slot when the window passed (the engine was not running).
                         role.nextVaultRotation = nextRotation(of: role, after: now)
                         try staticRoles.write(name, role)
-                        return DueWorkItem(.roleWindowMissed, name, "next rotation \(Timestamp.format(role.nextVaultRotation!))")
+                        return DueWorkItem(.roleWindowMissed, subject(ofStaticRole: name), "next rotation \(Timestamp.format(role.nextVaultRotation!))")
                     }
                     do {
                         let rotated = try rotateStaticAccount(name, role, isCreate: false)
-                        return DueWorkItem(.roleRotated, name, "next rotation \(Timestamp.format(rotated.nextVaultRotation ?? now))")
+                        return DueWorkItem(.roleRotated, subject(ofStaticRole: name), "next rotation \(Timestamp.format(rotated.nextVaultRotation ?? now))")
                     } catch let error as EngineError {
-                        return DueWorkItem(.roleRotationFailed, name, error.message + " (retry in 10s)")
+                        return DueWorkItem(.roleRotationFailed, subject(ofStaticRole: name), error.message + " (retry in 10s)")
                     }
                 }
                 if let item = item ?? nil { done.append(item) }
