@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Engine
 import Foundation
@@ -17,9 +18,11 @@ enum SchedulerCommands {
         is retried by the next pass).
         """,
         examples: [("Every minute from cron:", "* * * * * dbsecrets tidy -format=json >>/var/log/dbsecrets-tidy.log")],
-        flags: [CommonFlags.format, CommonFlags.stateDir],
+        flags: [CommonFlags.format] + CommonFlags.request,
         run: { inv in
             try inv.expectArguments(0)
+            // The same pass as Vault's sys/leases/tidy (which Vault runs in the background).
+            try inv.printInstead(VaultAPIRequest(method: "PUT", path: "sys/leases/tidy"))
             let items: [DueWorkItem]
             do {
                 items = try inv.makeEngine().runDueWork()
@@ -46,9 +49,7 @@ enum SchedulerCommands {
         run: { inv in
             try inv.expectArguments(0)
             let text = inv.arguments.string("interval") ?? "5s"
-            guard let seconds = try? DurationField.seconds(.string(text), field: "interval"), seconds > 0 else {
-                throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: must be a positive duration")
-            }
+            let seconds = try intervalSeconds(text)
             StopSignal.install()
             let engine = inv.makeEngine()
             while !StopSignal.requested {
@@ -57,16 +58,35 @@ enum SchedulerCommands {
                 } catch let error as EngineError {
                     inv.terminal.err(inv.secrets.clean(CommandFailure.engine("Error running due work: ", error).message) + "\n")
                 }
-                var waited = 0.0
-                while waited < Double(seconds) && !StopSignal.requested {
-                    usleep(100_000)
-                    waited += 0.1
+                // Waits in slices of at most 100 ms, so a stop is seen within that.
+                let until = Date().addingTimeInterval(seconds)
+                while !StopSignal.requested {
+                    let left = until.timeIntervalSinceNow
+                    if left <= 0 { break }
+                    usleep(UInt32(min(left, 0.1) * 1_000_000))
                 }
             }
             return 0
         })
 
     static let all = [tidy, agent]
+
+    /// `-interval`: what Go's `time.ParseDuration` accepts (`500ms`, `1.5s`, `2m`), or whole
+    /// seconds; fractions are kept. Positive.
+    static func intervalSeconds(_ text: String) throws -> Double {
+        let seconds: Double
+        if let whole = Int(text) {
+            seconds = Double(whole)
+        } else {
+            do {
+                seconds = try GoDuration.seconds(text)
+            } catch {
+                throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: \(error.description)")
+            }
+        }
+        guard seconds > 0 else { throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: must be a positive duration") }
+        return seconds
+    }
 
 
     static func printItems(_ items: [DueWorkItem], _ inv: Invocation) {
