@@ -89,11 +89,12 @@ enum LeaseCommands {
             let force = inv.arguments.bool("force"), prefix = inv.arguments.bool("prefix")
             if force && !prefix { throw CommandFailure.usage("Specifying -force requires also specifying -prefix") }
             // Vault's API: revoke/ID, revoke-prefix/ID with {"sync": …}, revoke-force/ID without a body.
-            let path = force ? "sys/leases/revoke-force/" + id : prefix ? "sys/leases/revoke-prefix/" + id : "sys/leases/revoke/" + id
+            let route = force ? "sys/leases/revoke-force" : prefix ? "sys/leases/revoke-prefix" : "sys/leases/revoke"
+            // An empty id reaches the path's own refusal (an empty prefix never revokes everything).
+            let path = id.isEmpty ? route : route + "/" + id
             let body: VaultAPIRequest.Body? = force ? nil : .object(["sync": .bool(inv.arguments.bool("sync"))])
             let prefixText = force ? "Error force revoking leases with prefix \(id): "
                 : prefix ? "Error revoking leases with prefix \(id): " : "Error revoking lease \(id): "
-            // An id that makes no path (empty, or only slashes) is refused as the paths refuse it.
             _ = try inv.send(VaultAPIRequest(method: "PUT", path: path, body: body),
                              EngineRequest(.write, path), errorPrefix: prefixText)
             if force {

@@ -53,8 +53,8 @@ enum SecretsCommands {
         usage: "dbsecrets secrets enable [options] TYPE",
         description: """
         Enables the database secrets engine (TYPE database) at -path, by default database/. Its \
-        paths are then served under that path (PATH/config/NAME, PATH/roles/NAME, PATH/creds/NAME, \
-        …), with connections, roles and leases of their own; lease ids start with the path.
+        paths are then served under that path (PATH/config/NAME, PATH/roles/NAME, PATH/creds/NAME \
+        and the others), with connections, roles and leases of their own; lease ids start with the path.
 
         The engine also answers at database/ without being enabled. Enabling database/ while it holds \
         nothing makes that mount explicit (so a script that starts with secrets enable database runs \

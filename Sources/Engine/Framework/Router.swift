@@ -23,7 +23,7 @@ extension Engine {
         After mounting it, configure a connection with config/, then roles/ or static-roles/.
         """,
         paths: [
-            connectionListPath, connectionPath, resetPath, rotateRootPath,
+            connectionListPath, connectionPath, resetPath, reloadPath, rotateRootPath,
             roleListPath, rolePath, credsPath,
             staticRoleListPath, staticRolePath, staticCredsPath, rotateRolePath,
         ])
@@ -53,7 +53,7 @@ extension Engine {
         }
         // A request under a database mount runs on an engine scoped to that mount, holding the
         // mount's lock shared: a disable or a move waits for it, and it never sees one half done.
-        return try onMount(entry, gone: { Self.noRoute(request.path) }) { engine in
+        return try onMount(entry, locking: declaration.changesState(request.operation), gone: { Self.noRoute(request.path) }) { engine in
             try engine.serve(request, relative: relative, declaration, captures, in: resolved)
         }
     }

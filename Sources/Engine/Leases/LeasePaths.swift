@@ -130,15 +130,15 @@ extension Engine {
 
     /// The lease `id` on the engine of its mount, under the mount's lock; `missing` when no
     /// mount holds it.
-    private func onLeaseMount<T>(_ id: String, missing: EngineError, _ body: (Engine) throws -> T) throws -> T {
+    private func onLeaseMount<T>(_ id: String, locking: Bool = true, missing: EngineError, _ body: (Engine) throws -> T) throws -> T {
         guard let mount = try mountEntry(ofLease: id) else { throw missing }
-        return try onMount(mount, gone: { missing }, body)
+        return try onMount(mount, locking: locking, gone: { missing }, body)
     }
 
     public func lookupLease(_ rawID: String) throws -> EngineResponse? {
         let id = rawID.trimmingCharacters(in: .whitespaces)
         guard !id.isEmpty else { throw EngineError.invalid("missing lease id") }
-        return try onLeaseMount(id, missing: .invalid("invalid lease")) { engine in
+        return try onLeaseMount(id, locking: false, missing: .invalid("invalid lease")) { engine in
             guard let lease = try engine.leases.read(id: id) else { throw EngineError.invalid("invalid lease") }
             let current = engine.now
             return EngineResponse(data: [

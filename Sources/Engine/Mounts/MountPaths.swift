@@ -45,7 +45,7 @@ extension Engine {
         synopsis: "Mount a new backend at a new path.",
         description: """
         A write enables the database secrets engine at PATH (type=database): its paths (config/, \
-        roles/, creds/, …) are then served there, with objects of its own. A read shows the mount. A \
+        roles/, creds/ and the others) are then served there, with objects of its own. A read shows the mount. A \
         delete disables it: every lease of the mount is revoked first, and if any cannot be, nothing \
         is deleted and the error lists them; then its connections, roles and static roles are gone.
         """,

@@ -47,6 +47,11 @@ extension Engine {
         a.hasPrefix(b) || b.hasPrefix(a)
     }
 
+    /// Every mount in force, as the router sees them: for completion and help.
+    public func mountsInForce() throws -> [Mount] {
+        try resolvedMounts().map(\.mount)
+    }
+
     /// The database mounts in force, in path order.
     func databaseMounts() throws -> [MountEntry] {
         try resolvedMounts().compactMap(\.entry).sorted { $0.path < $1.path }
@@ -69,18 +74,22 @@ extension Engine {
     /// lease that `body` creates. A mount that is gone meanwhile is `gone()`. A mount left with a
     /// pending disable or move by a process that died is finished first (`finishPendingChange`).
     /// `wait: false` returns nil at once when a disable or move is running.
-    func withMount<T>(_ entry: MountEntry, wait: Bool = true, gone: () -> EngineError,
+    ///
+    /// `locking: false` is for what only reads (a role, a list): it needs no lock, and a read
+    /// racing a disable sees the mount before or after.
+    func withMount<T>(_ entry: MountEntry, wait: Bool = true, locking: Bool = true, gone: () -> EngineError,
                       _ body: (Engine) throws -> T) throws -> T? {
         // A state folder that does not exist yet has no mount being disabled or moved: no lock
         // (a read must not create the folder).
         var lock: FileLock?
-        if try environment.state.rootFolder(create: false) != nil {
+        if locking, try environment.state.rootFolder(create: false) != nil {
             guard let taken = try environment.state.sharedLock(.mount, entry.storageID, wait: wait) else { return nil }
             lock = taken
         }
-        let table = try mountTable.read()
-        guard var current = Self.resolve(table, static: environment.mounts).compactMap(\.entry)
-            .first(where: { $0.path == entry.path && $0.storageID == entry.storageID }) else { throw gone() }
+        // Read again under the lock: the mount may have changed while we waited for it.
+        let found = lock == nil ? entry : Self.resolve(try mountTable.read(), static: environment.mounts).compactMap(\.entry)
+            .first(where: { $0.path == entry.path && $0.storageID == entry.storageID })
+        guard var current = found else { throw gone() }
         if current.pendingChange != nil {
             // Only with the lock released can the exclusive one that finishing takes be had.
             lock?.release()
@@ -92,8 +101,8 @@ extension Engine {
     }
 
     /// `withMount` that always waits, for callers that must run.
-    func onMount<T>(_ entry: MountEntry, gone: () -> EngineError, _ body: (Engine) throws -> T) throws -> T {
-        guard let result = try withMount(entry, wait: true, gone: gone, body) else { throw gone() }
+    func onMount<T>(_ entry: MountEntry, locking: Bool = true, gone: () -> EngineError, _ body: (Engine) throws -> T) throws -> T {
+        guard let result = try withMount(entry, wait: true, locking: locking, gone: gone, body) else { throw gone() }
         return result
     }
 

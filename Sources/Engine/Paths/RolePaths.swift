@@ -175,6 +175,11 @@ extension Engine {
             guard !username.isEmpty else { throw EngineError.invalid("username is a required field to create a static account") }
             role.username = username
         }
+        // Rotating the connection's own user would change the password the engine logs in with
+        // behind its back and lock it out (Vault issue 21857): that user is rotate-root's.
+        if let root = try connections.read(role.dbName)?.connectionDetails["username"]?.textValue, root == role.username {
+            throw EngineError.invalid("username \"\(role.username)\" is the user of connection \"\(role.dbName)\" itself: a static role rotating it would lock the engine out of the database; rotate it with rotate-root")
+        }
 
         let schedule = fields.string("rotation_schedule") ?? ""
         let periodGiven = fields.isGiven("rotation_period")
@@ -194,7 +199,7 @@ extension Engine {
             role.rotationWindow = 0
         } else if !schedule.isEmpty {
             do {
-                _ = try CronSchedule(schedule)
+                try CronSchedule(schedule).checkFires()
             } catch {
                 throw EngineError.invalid("could not parse rotation_schedule: \(error)")
             }
