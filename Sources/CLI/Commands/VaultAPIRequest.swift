@@ -56,7 +56,7 @@ struct VaultAPIRequest {
         return (text + GoJSON.quote(url(environment: environment)).replacingOccurrences(of: "\\u0026", with: "&"), hidden)
     }
 
-    static let secretPlaceholder = "<secret not shown>"
+    static let secretPlaceholder = "(secret not shown)"
 
     private static func redacted(_ body: Body, secretKeys: Set<String>, hidden: inout [String]) -> String {
         func clean(_ key: String, _ value: JSONValue) -> JSONValue {

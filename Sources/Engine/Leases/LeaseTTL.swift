@@ -5,7 +5,7 @@ import Foundation
 /// than the issue time plus the smallest of the role's `max_ttl`, the mount's `max_lease_ttl` (or
 /// the system's 768h when the mount has none). Times are whole seconds, `now` and the issue time
 /// alike, so a role with `default_ttl=1h max_ttl=1h` gets exactly 1h.
-public struct LeaseTTL: Sendable {
+public struct LeaseTTL: Sendable, Equatable {
     public static let systemDefault = 768 * 3600
     public static let systemMaximum = 768 * 3600
 
