@@ -6,44 +6,29 @@ import XCTest
 /// against it, each pinned through the built binary against the real PostgreSQL (one regression
 /// test per difference).
 final class FidelityEndToEndTests: XCTestCase {
-    var server: PostgresTestServer!
-    var folder: TemporaryFolder!
-    var admin = ""
-    let adminPassword = "fid-admin-\(UUID().uuidString.prefix(8))"
-    let create = "creation_statements=CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"
+    var pg: PostgresBinaryHarness!
 
-    override func setUpWithError() throws {
-        server = try PostgresTestServer.fromEnvironment()
-        try TestRequirement.builtBinary()
-        folder = TemporaryFolder("dbsecrets-fidelity")
-        admin = "fid_admin_\(UUID().uuidString.prefix(8).lowercased())"
-        XCTAssertEqual(try server.psql(user: server.user, password: server.password,
-                                       "CREATE ROLE \(admin) WITH LOGIN CREATEROLE PASSWORD '\(adminPassword)'").status, 0)
-    }
+    override func setUpWithError() throws { pg = try PostgresBinaryHarness() }
+    override func tearDown() { pg?.remove() }
 
-    override func tearDown() {
-        _ = try? server?.psql(user: server.user, password: server.password, "DROP ROLE IF EXISTS \(admin)")
-        folder?.remove()
-    }
-
-    var environment: [String: String] {
-        ["DBSECRETS_STATE_DIR": folder.url.appendingPathComponent("state").path, "PATH": "/usr/bin:/bin"]
-    }
+    var server: PostgresTestServer { pg.server }
+    var folder: TemporaryFolder { pg.folder }
+    var admin: String { pg.admin }
+    var adminPassword: String { pg.adminPassword }
+    var environment: [String: String] { pg.environment }
+    var create: String { pg.createStatement }
 
     @discardableResult
     func dbsecrets(_ args: String..., stdin: String? = nil, extra: [String: String] = [:]) throws -> ProcessResult {
-        try ProcessRunner.run(PackageRoot.binary.path, args, environment: environment.merging(extra) { _, new in new }, stdin: stdin)
+        try pg.run(args, stdin: stdin, extra: extra)
     }
 
     func configure(allowedRoles: String = "*") throws {
-        let r = try dbsecrets("write", "database/config/pg", "plugin_name=postgresql-database-plugin", "connection_url=\(server.templatedURL)",
-                              "username=\(admin)", "password=-", "allowed_roles=\(allowedRoles)", stdin: adminPassword)
+        let r = try pg.configure(allowedRoles: allowedRoles)
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
-    func canLogIn(_ user: String, _ password: String) throws -> Bool {
-        try server.psql(user: user, password: password, "SELECT 1").status == 0
-    }
+    func canLogIn(_ user: String, _ password: String) throws -> Bool { try pg.canLogIn(user, password) }
 
     func json(_ result: ProcessResult) throws -> [String: Any] {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout + result.stderr)

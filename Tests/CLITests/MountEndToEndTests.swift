@@ -8,32 +8,18 @@ import XCTest
 /// killed at each of its steps and finished by the next command. Users are proved by logging in
 /// with psql, revocations by failing to.
 final class MountEndToEndTests: XCTestCase {
-    var server: PostgresTestServer!
-    var folder: TemporaryFolder!
-    var admin = ""
-    let adminPassword = "mnt-admin-\(UUID().uuidString.prefix(8))"
+    var pg: PostgresBinaryHarness!
 
-    override func setUpWithError() throws {
-        server = try PostgresTestServer.fromEnvironment()
-        try TestRequirement.builtBinary()
-        folder = TemporaryFolder("dbsecrets-mounts")
-        admin = "mnt_admin_\(UUID().uuidString.prefix(8).lowercased())"
-        XCTAssertEqual(try server.psql(user: server.user, password: server.password,
-                                       "CREATE ROLE \(admin) WITH LOGIN CREATEROLE PASSWORD '\(adminPassword)'").status, 0)
-    }
+    override func setUpWithError() throws { pg = try PostgresBinaryHarness() }
+    override func tearDown() { pg?.remove() }
 
-    override func tearDown() {
-        _ = try? server?.psql(user: server.user, password: server.password, "DROP ROLE IF EXISTS \(admin)")
-        folder?.remove()
-    }
-
-    var environment: [String: String] {
-        ["DBSECRETS_STATE_DIR": folder.url.appendingPathComponent("state").path, "PATH": "/usr/bin:/bin"]
-    }
+    var server: PostgresTestServer { pg.server }
+    var folder: TemporaryFolder { pg.folder }
+    var admin: String { pg.admin }
 
     @discardableResult
     func dbsecrets(_ args: [String], stdin: String? = nil, extra: [String: String] = [:]) throws -> ProcessResult {
-        try ProcessRunner.run(PackageRoot.binary.path, args, environment: environment.merging(extra) { _, new in new }, stdin: stdin)
+        try pg.run(args, stdin: stdin, extra: extra)
     }
 
     func ok(_ args: String..., stdin: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> ProcessResult {
@@ -42,15 +28,12 @@ final class MountEndToEndTests: XCTestCase {
         return result
     }
 
-    func canLogIn(_ user: String, _ password: String) throws -> Bool {
-        try server.psql(user: user, password: password, "SELECT 1").status == 0
-    }
+    func canLogIn(_ user: String, _ password: String) throws -> Bool { try pg.canLogIn(user, password) }
 
-    func configure(_ mount: String, url: String? = nil) throws {
-        try ok("write", "\(mount)/config/pg", "plugin_name=postgresql-database-plugin", "connection_url=\(url ?? server.templatedURL)",
-               "username=\(admin)", "password=-", "allowed_roles=*", stdin: adminPassword)
-        try ok("write", "\(mount)/roles/ro", "db_name=pg", "default_ttl=1h", "max_ttl=2h",
-               "creation_statements=CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';")
+    func configure(_ mount: String) throws {
+        let configured = try pg.configure(mount)
+        XCTAssertEqual(configured.status, 0, configured.stderr)
+        try ok("write", "\(mount)/roles/ro", "db_name=pg", "default_ttl=1h", "max_ttl=2h", pg.createStatement)
     }
 
     struct Creds { var user: String; var password: String; var lease: String; var duration: Int; var warnings: [String] }
@@ -73,7 +56,7 @@ final class MountEndToEndTests: XCTestCase {
         try configure("postgres")
         XCTAssertEqual(try ok("list", "postgres/roles").stdout, "Keys\n----\nro\n")
         XCTAssertNotEqual(try dbsecrets(["read", "database/roles/ro"]).status, 0, "database/ has objects of its own")
-        XCTAssertNil(try? ok("read", "postgres/config/pg").stdout.range(of: adminPassword), "the password is never read back")
+        XCTAssertNil(try? ok("read", "postgres/config/pg").stdout.range(of: pg.adminPassword), "the password is never read back")
 
         let c = try creds("postgres/creds/ro")
         XCTAssertTrue(c.lease.hasPrefix("postgres/creds/ro/"), c.lease)

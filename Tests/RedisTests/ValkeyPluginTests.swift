@@ -15,20 +15,11 @@ final class ValkeyPluginTests: XCTestCase {
         XCTAssertTrue(try admin(["INFO", "server"]).contains("valkey_version"), "the server is Valkey, not Redis")
         let config: [String: JSONValue] = ["connection_url": .string("valkey://{{username}}:{{password}}@\(server.host):\(server.port)"),
                                            "username": .string(server.adminUsername), "password": .string(server.adminPassword)]
-        PluginContract.verify(PluginContract.Subject(
-            makePlugin: {
-                let plugin = RedisPlugin(acceptsConnectionURL: true)
-                _ = try plugin.initialize(InitializeRequest(config: config, verifyConnection: true))
-                return plugin
-            },
-            creationStatements: [#"["~*", "+@read", "+ping"]"#],
-            createUser: { password in
-                let name = "contract-" + UUID().uuidString.prefix(8).lowercased()
-                _ = try admin(["ACL", "SETUSER", name, "on", ">" + password, "~*", "+@read", "+ping"])
-                return name
-            },
-            canLogIn: { try server.redisCLI(username: $0, password: $1, ["PING"]) == "PONG" },
-            dropUser: { _ = try? admin(["ACL", "DELUSER", $0]) }))
+        PluginContract.verify(RedisContractTests.subject(server) {
+            let plugin = RedisPlugin(acceptsConnectionURL: true)
+            _ = try plugin.initialize(InitializeRequest(config: config, verifyConnection: true))
+            return plugin
+        })
     }
 
     func testTheConnectionURLForms() throws {

@@ -239,6 +239,8 @@ enum ManPage {
             ("intents/KIND-NAME.json", "Records written before a change to a database, so an interrupted rotation can be finished or undone."),
             ("locks/KIND-NAME.lock", "Lock files, one per object, so that several dbsecrets processes can run at once."),
             ("tmp/", "Temp files of writes in progress; those of killed writers are removed by the next write or delete of the same object and by tidy."),
+            ("sys/mounts.json", "The mount table: the mounts written by secrets enable, tune and move, their TTLs, and a disable or move in progress. The top-level folders above are the objects of the mount at database/, which answers without an enable."),
+            ("mounts/UUID/", "The objects of a mount at another path, in the same layout (UUID as secrets list -detailed shows it)."),
         ]
         var lines = [".Sh FILES",
                      Roff.text("""
