@@ -10,8 +10,8 @@ SWIFT ?= swift
 RELEASE_BINARY := .build/release/dbsecrets
 BINARY ?= $(RELEASE_BINARY)
 # The ElastiCache plugin runs as its own executable. The release binary links the Swift runtime
-# statically (half the start-up time, 12 MiB instead of 20); the plugin needs FoundationNetworking,
-# which links only dynamically, so it is built in its own folder.
+# statically (half the start-up time, 12 MiB instead of 20); the plugin (FoundationXML) is built with
+# the default runtime, in its own folder.
 PLUGIN_BUILD := .build-plugins
 RELEASE_PLUGIN := $(PLUGIN_BUILD)/release/dbsecrets-elasticache-plugin
 PLUGINS ?= $(if $(filter $(RELEASE_BINARY),$(BINARY)),$(RELEASE_PLUGIN),$(dir $(BINARY))dbsecrets-elasticache-plugin)

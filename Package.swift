@@ -31,8 +31,11 @@ let package = Package(
         // One folder per plugin, each with its wire client beside it.
         .target(name: "PostgresPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
         .target(name: "RedisPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
-        .target(name: "MySQLPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/MySQL"),
-        .target(name: "ElastiCachePlugin", dependencies: ["DBPlugin", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
+        // COpenSSL for RSA-OAEP (caching_sha2_password without TLS), through the libcrypto TLS loads.
+        .target(name: "MySQLPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate",
+                                                    .target(name: "COpenSSL", condition: .when(platforms: [.linux]))],
+                path: "Sources/Plugins/MySQL"),
+        .target(name: "ElastiCachePlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
 
         // Runs a plugin as its own process, as Vault runs external plugins.
         .target(name: "PluginProcess", dependencies: ["DBPlugin"]),

@@ -82,6 +82,8 @@ DBS_FN(EVP_PKEY_CTX_set_rsa_oaep_md)
 DBS_FN(EVP_PKEY_CTX_set_rsa_mgf1_md)
 DBS_FN(EVP_PKEY_encrypt)
 DBS_FN(EVP_sha1)
+DBS_FN(EVP_PKEY_eq)
+DBS_FN(EVP_PKEY_get_base_id)
 
 #undef DBS_FN
 #endif

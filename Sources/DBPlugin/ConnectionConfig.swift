@@ -25,13 +25,15 @@ public struct ConnectionConfig: Sendable {
         return i
     }
 
-    /// A positive duration: a number of seconds (`5`, `"2.5"`) or a Go duration (`"500ms"`, `"1m"`).
-    public func duration(_ key: String, default value: Double) throws -> Double {
+    /// A positive duration (also zero when `allowZero`): a number of seconds (`5`, `"2.5"`) or a Go
+    /// duration (`"500ms"`, `"1m"`).
+    public func duration(_ key: String, default value: Double, allowZero: Bool = false) throws -> Double {
         guard let raw = raw[key], raw != .null else { return value }
-        let invalid = PluginError(.invalidConfiguration,
-                                  "invalid value for \(key): expected a positive duration such as \"10s\" or \"500ms\"")
+        let invalid = PluginError(.invalidConfiguration, "invalid value for \(key): expected a \(allowZero ? "" : "positive ")"
+            + "duration such as \"10s\" or \"500ms\"")
         guard let text = raw.textValue?.trimmingCharacters(in: .whitespaces) else { throw invalid }
-        guard let seconds = Double(text) ?? GoDuration.seconds(text), seconds > 0, seconds.isFinite else { throw invalid }
+        guard let seconds = Double(text) ?? GoDuration.seconds(text), seconds.isFinite,
+              seconds > 0 || (allowZero && seconds == 0) else { throw invalid }
         return seconds
     }
 

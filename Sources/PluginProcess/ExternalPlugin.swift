@@ -5,9 +5,9 @@ import Glibc
 #endif
 
 /// A plugin that runs as its own executable, spoken to over a pipe, as Vault runs external
-/// plugins. dbsecrets uses it for the ElastiCache plugin, whose HTTPS stack (URLSession, hence
-/// libcurl and its TLS libraries) would otherwise be loaded by every command: out of process,
-/// it costs start-up time and memory only when an ElastiCache connection is used.
+/// plugins. dbsecrets uses it for the ElastiCache plugin, whose XML parser (FoundationXML, hence
+/// libxml2) would otherwise be loaded by every command: out of process, it costs start-up time
+/// and memory only when an ElastiCache connection is used.
 ///
 /// The executable is looked for in `DBSECRETS_PLUGIN_DIR`, beside the running binary, then in
 /// `../libexec/dbsecrets` from it (where `make install` puts it).
@@ -65,9 +65,27 @@ public final class ExternalPlugin: DatabasePlugin {
                 }
                 return response
             }
+            try waitForOutput(output)
             let chunk = output.availableData
             if chunk.isEmpty { throw PluginError(.connection, "the \(executableName) plugin stopped unexpectedly") }
             buffered.append(chunk)
+        }
+    }
+
+    /// Returns once the plugin has written something (or closed its end). Meanwhile, a stop asked
+    /// of dbsecrets (`StopRequest`: the agent's SIGTERM) is passed on to the plugin once, so a call
+    /// that may wait long (ElastiCache waiting for a user to be active) ends within a second too.
+    private func waitForOutput(_ output: FileHandle) throws {
+        var forwarded = false
+        while true {
+            var entry = pollfd(fd: output.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, 200)
+            // The stop's own signal interrupts poll (EINTR): look again, and pass the stop on.
+            if ready > 0 || (ready < 0 && errno != EINTR) { return }
+            if StopRequest.isRequested, !forwarded, let process, process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                forwarded = true
+            }
         }
     }
 

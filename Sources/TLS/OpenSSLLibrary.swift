@@ -181,7 +181,7 @@ public final class OpenSSLLibrary: @unchecked Sendable {
 
     /// The reason of the oldest queued OpenSSL error (e.g. "wrong version number"), and the queue
     /// cleared so the next call starts clean. OpenSSL's texts name no key material.
-    func takeErrorReason() -> String? {
+    public func takeErrorReason() -> String? {
         var reason: String?
         while case let code = ERR_get_error(), code != 0 {
             if reason == nil { reason = ERR_reason_error_string(code).map { String(cString: $0) } }

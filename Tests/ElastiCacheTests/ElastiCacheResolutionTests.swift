@@ -21,8 +21,10 @@ final class ElastiCacheResolutionTests: XCTestCase {
         try text.write(to: home.appendingPathComponent(".aws/\(name)"), atomically: true, encoding: .utf8)
     }
 
+    /// Never the real instance metadata service: the chain's last resort is disabled unless a test
+    /// points it at a double.
     func env(_ extra: [String: String] = [:]) -> AWSEnvironment {
-        AWSEnvironment(["HOME": home.path].merging(extra) { _, new in new })
+        AWSEnvironment(["HOME": home.path, "AWS_EC2_METADATA_DISABLED": "true"].merging(extra) { _, new in new })
     }
 
     let keys: [String: JSONValue] = ["access_key_id": "AKIDCONFIG", "secret_access_key": "config-secret"]
@@ -43,7 +45,7 @@ final class ElastiCacheResolutionTests: XCTestCase {
 
     func testRegionFallsBackToUSEast1LikeUpstream() throws {
         // Upstream's Test_redisElastiCacheDB_Initialize_NoRegion: keys, a url, no region anywhere.
-        let plugin = ElastiCachePlugin(environment: ["HOME": home.path, "AWS_CONFIG_FILE": "/nonexistent/config",
+        let plugin = ElastiCachePlugin.forTests(["HOME": home.path, "AWS_CONFIG_FILE": "/nonexistent/config",
                                                      "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials"])
         let response = try plugin.initialize(InitializeRequest(config: [
             "access_key_id": "someaccesskey", "secret_access_key": "somesecretkey",
@@ -57,7 +59,7 @@ final class ElastiCacheResolutionTests: XCTestCase {
     func testConfigFileOverrideAndRegionInEndpoint() throws {
         let custom = home.appendingPathComponent("custom-config")
         try "[profile ops]\nregion=ca-central-1 # inline comment\n".write(to: custom, atomically: true, encoding: .utf8)
-        let plugin = ElastiCachePlugin(environment: ["HOME": home.path, "AWS_CONFIG_FILE": custom.path,
+        let plugin = ElastiCachePlugin.forTests(["HOME": home.path, "AWS_CONFIG_FILE": custom.path,
                                                      "AWS_PROFILE": "ops"])
         _ = try plugin.initialize(InitializeRequest(config: keys, verifyConnection: false))
         XCTAssertEqual(plugin.region, "ca-central-1")
@@ -69,14 +71,14 @@ final class ElastiCacheResolutionTests: XCTestCase {
     func testConfiguredPairWinsOverEnvironmentAndFiles() throws {
         try write("credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-secret\n")
         let c = try env(["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret"])
-            .credentials(accessKeyID: "AKIDCONFIG", secretAccessKey: "config-secret")
+            .chainCredentials(key: "AKIDCONFIG", secret: "config-secret")
         XCTAssertEqual(c, AWSCredentials(accessKeyID: "AKIDCONFIG", secretAccessKey: "config-secret", source: "configuration"))
     }
 
     func testEnvironmentWinsOverFilesAndCarriesTheSessionToken() throws {
         try write("credentials", "[default]\naws_access_key_id = AKIDFILE\naws_secret_access_key = file-secret\n")
         let c = try env(["AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret",
-                         "AWS_SESSION_TOKEN": "token"]).credentials(accessKeyID: "", secretAccessKey: "")
+                         "AWS_SESSION_TOKEN": "token"]).chainCredentials(key: "", secret: "")
         XCTAssertEqual(c, AWSCredentials(accessKeyID: "AKIDENV", secretAccessKey: "env-secret", sessionToken: "token",
                                          source: "environment"))
     }
@@ -93,11 +95,11 @@ final class ElastiCacheResolutionTests: XCTestCase {
             aws_secret_access_key=dev/secret+value
             aws_session_token=dev-token
             """)
-        let d = try env().credentials(accessKeyID: "", secretAccessKey: "")
+        let d = try env().chainCredentials(key: "", secret: "")
         XCTAssertEqual(d.accessKeyID, "AKIDDEFAULT")
         XCTAssertEqual(d.secretAccessKey, "default-secret")
         XCTAssertNil(d.sessionToken)
-        let dev = try env(["AWS_PROFILE": "dev"]).credentials(accessKeyID: "", secretAccessKey: "")
+        let dev = try env(["AWS_PROFILE": "dev"]).chainCredentials(key: "", secret: "")
         XCTAssertEqual(dev, AWSCredentials(accessKeyID: "AKIDDEV", secretAccessKey: "dev/secret+value",
                                            sessionToken: "dev-token",
                                            source: "profile dev in \(home.path)/.aws/credentials"))
@@ -108,22 +110,22 @@ final class ElastiCacheResolutionTests: XCTestCase {
         try "[default]\naws_access_key_id = AKIDCUSTOM\naws_secret_access_key = custom\n"
             .write(to: custom, atomically: true, encoding: .utf8)
         XCTAssertEqual(try env(["AWS_SHARED_CREDENTIALS_FILE": custom.path])
-            .credentials(accessKeyID: "", secretAccessKey: "").accessKeyID, "AKIDCUSTOM")
+            .chainCredentials(key: "", secret: "").accessKeyID, "AKIDCUSTOM")
         try write("config", "[profile ops]\naws_access_key_id = AKIDCONFIGFILE\naws_secret_access_key = x\n")
-        XCTAssertEqual(try env(["AWS_PROFILE": "ops"]).credentials(accessKeyID: "", secretAccessKey: "").accessKeyID,
+        XCTAssertEqual(try env(["AWS_PROFILE": "ops"]).chainCredentials(key: "", secret: "").accessKeyID,
                        "AKIDCONFIGFILE")
     }
 
     func testHalfAKeyPairIsUpstreamsError() {
         for (key, secret) in [("AKID", ""), ("", "secret")] {
-            XCTAssertThrowsError(try env().credentials(accessKeyID: key, secretAccessKey: secret)) { error in
+            XCTAssertThrowsError(try env().chainCredentials(key: key, secret: secret)) { error in
                 XCTAssertEqual(error as? PluginError, PluginError(.invalidConfiguration,
                     "unable to retrieve AWS credentials from provider chain: static AWS client credentials haven't "
                     + "been properly configured (the access key or secret key were provided but not both)"))
             }
         }
         // Through the plugin, including a half pair made of a deprecated synonym.
-        let plugin = ElastiCachePlugin(environment: ["HOME": home.path, "AWS_ACCESS_KEY_ID": "AKIDENV",
+        let plugin = ElastiCachePlugin.forTests(["HOME": home.path, "AWS_ACCESS_KEY_ID": "AKIDENV",
                                                      "AWS_SECRET_ACCESS_KEY": "env-secret"])
         XCTAssertThrowsError(try plugin.initialize(InitializeRequest(config: ["password": "only-the-secret"],
                                                                      verifyConnection: false))) { error in
@@ -133,30 +135,33 @@ final class ElastiCacheResolutionTests: XCTestCase {
     }
 
     func testMissingCredentialsFailAtOnceSayingWhereWeLooked() {
-        let plugin = ElastiCachePlugin(environment: ["HOME": home.path, "AWS_ACCESS_KEY_ID": "AKIDALONE"])
+        let plugin = ElastiCachePlugin.forTests(["HOME": home.path, "AWS_ACCESS_KEY_ID": "AKIDALONE",
+                                                 "AWS_EC2_METADATA_DISABLED": "true"])
         let start = Date()
         XCTAssertThrowsError(try plugin.initialize(InitializeRequest(config: ["url": "x"], verifyConnection: true))) { error in
             let e = error as? PluginError
             XCTAssertEqual(e?.kind, .invalidConfiguration)
             XCTAssertEqual(e?.message, "unable to retrieve AWS credentials from provider chain: no AWS credentials "
                 + "found in the configuration (access_key_id, secret_access_key), the environment (AWS_ACCESS_KEY_ID, "
-                + "AWS_SECRET_ACCESS_KEY) or profile \"default\" of \(self.home.path)/.aws/credentials and "
-                + "\(self.home.path)/.aws/config (AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not)")
+                + "AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE), profile \"default\" of "
+                + "\(self.home.path)/.aws/credentials and \(self.home.path)/.aws/config, container credentials "
+                + "(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, AWS_CONTAINER_CREDENTIALS_FULL_URI) or EC2 instance metadata "
+                + "[AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not] (disabled by AWS_EC2_METADATA_DISABLED)")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 1)
     }
 
     // MARK: Deprecated synonyms and warnings
 
-    func testDeprecatedUsernameAndPasswordAreTheKeyPair() {
-        let deprecated = ElastiCacheConfiguration(["username": "AKIDOLD", "password": "old-secret"])
+    func testDeprecatedUsernameAndPasswordAreTheKeyPair() throws {
+        let deprecated = try ElastiCacheConfiguration(["username": "AKIDOLD", "password": "old-secret"])
         XCTAssertEqual(deprecated.accessKeyID, "AKIDOLD")
         XCTAssertEqual(deprecated.secretAccessKey, "old-secret")
-        let both = ElastiCacheConfiguration(["username": "AKIDOLD", "password": "old-secret",
+        let both = try ElastiCacheConfiguration(["username": "AKIDOLD", "password": "old-secret",
                                              "access_key_id": "AKIDNEW", "secret_access_key": "new-secret"])
         XCTAssertEqual(both.accessKeyID, "AKIDNEW")
         XCTAssertEqual(both.secretAccessKey, "new-secret")
-        let mixed = ElastiCacheConfiguration(["access_key_id": "", "username": "AKIDOLD",
+        let mixed = try ElastiCacheConfiguration(["access_key_id": "", "username": "AKIDOLD",
                                               "secret_access_key": "new-secret"])
         XCTAssertEqual(mixed.accessKeyID, "AKIDOLD")
         XCTAssertEqual(mixed.secretAccessKey, "new-secret")
@@ -175,7 +180,7 @@ final class ElastiCacheResolutionTests: XCTestCase {
     func testInitializeReturnsTheConfigUnchanged() throws {
         let config: [String: JSONValue] = ["url": "primary.example:6379", "username": "AKIDOLD", "password": "old",
                                            "region": "eu-west-1", "unknown": 42]
-        let plugin = ElastiCachePlugin(environment: ["HOME": home.path])
+        let plugin = ElastiCachePlugin.forTests(["HOME": home.path])
         XCTAssertEqual(try plugin.initialize(InitializeRequest(config: config, verifyConnection: false)).config, config)
         XCTAssertEqual(plugin.credentialSource, "configuration")
         XCTAssertEqual(plugin.type, "redisElastiCache")
@@ -210,8 +215,17 @@ final class ElastiCacheResolutionTests: XCTestCase {
     }
 
     func testHostHeaderOmitsDefaultPorts() {
-        XCTAssertEqual(ElastiCacheClient.hostHeader(URL(string: "https://elasticache.us-east-1.amazonaws.com/")!),
+        XCTAssertEqual(HTTPClient.hostHeader(URL(string: "https://elasticache.us-east-1.amazonaws.com/")!),
                        "elasticache.us-east-1.amazonaws.com")
-        XCTAssertEqual(ElastiCacheClient.hostHeader(URL(string: "http://127.0.0.1:4566/")!), "127.0.0.1:4566")
+        XCTAssertEqual(HTTPClient.hostHeader(URL(string: "http://127.0.0.1:4566/")!), "127.0.0.1:4566")
+    }
+}
+
+extension AWSEnvironment {
+    /// What the chain resolves and fetches, with nothing reachable over the network.
+    func chainCredentials(key: String, secret: String) throws -> AWSCredentials {
+        let chain = AWSCredentialChain(environment: self, region: region(configured: nil), retryPolicy: .standard,
+                                       apiHTTP: HTTPClient(timeout: 1), addresses: .aws)
+        return try chain.provider(accessKeyID: key, secretAccessKey: secret).retrieve()
     }
 }

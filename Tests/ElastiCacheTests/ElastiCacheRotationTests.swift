@@ -1,4 +1,4 @@
-import ElastiCachePlugin
+@testable import ElastiCachePlugin
 import Foundation
 import Glibc
 import TestSupport
@@ -18,7 +18,7 @@ final class ElastiCacheRotationTests: XCTestCase {
 
     func plugin(_ config: [String: JSONValue]? = nil, environment: [String: String] = ["HOME": "/nonexistent"],
                 retry: AWSRetryPolicy? = nil, verify: Bool = true) throws -> ElastiCachePlugin {
-        let plugin = ElastiCachePlugin(environment: environment, retryPolicy: retry ?? fast)
+        let plugin = ElastiCachePlugin.forTests(environment, retryPolicy: retry ?? fast)
         _ = try plugin.initialize(InitializeRequest(config: config ?? server.config(), verifyConnection: verify))
         return plugin
     }
@@ -126,21 +126,80 @@ final class ElastiCacheRotationTests: XCTestCase {
         XCTAssertTrue(try server.redisLogin(user.login, "initial-password-0001"))
     }
 
-    /// On AWS a user is `modifying` for a while after ModifyUser: a second rotation right away is
-    /// refused (upstream's docs advise retrying), and succeeds once the user is active again.
-    func testRotationRightAfterAnotherWaitsForTheUserToBeActive() throws {
+    /// On AWS a user is `modifying` for a while after ModifyUser, and the new password works only
+    /// once it is `active` again (the endpoint applies it to Redis then): the rotation waits.
+    func testRotationReturnsOnlyOnceTheUserIsActiveAndTheNewPasswordWorks() throws {
         let user = try makeUser()
         let plugin = try plugin()
         defer { plugin.close() }
-        try server.setModifyingSeconds(0.3)
+        try server.setModifyingSeconds(0.5)
+        let start = Date()
         try rotate(plugin, user.id, to: "first-of-two-rotations-1")
-        XCTAssertThrowsError(try rotate(plugin, user.id, to: "too-early-rotation-0001")) {
+        let waited = Date().timeIntervalSince(start)
+        XCTAssertTrue(try server.redisLogin(user.login, "first-of-two-rotations-1"))
+        XCTAssertFalse(try server.redisLogin(user.login, "initial-password-0001"))
+        XCTAssertGreaterThan(waited, 0.45)
+        XCTAssertLessThan(waited, 2, "checks at 0, 0.25, 0.75 s, …")
+        // Active again, so a second rotation right away is not refused.
+        try server.setModifyingSeconds(0)
+        try rotate(plugin, user.id, to: "second-of-two-rotations")
+        XCTAssertTrue(try server.redisLogin(user.login, "second-of-two-rotations"))
+    }
+
+    func testUserThatNeverBecomesActiveFailsTheRotationAfterUserActiveTimeout() throws {
+        let user = try makeUser()
+        let plugin = try plugin(server.config(["user_active_timeout": "500ms"]))
+        defer { plugin.close() }
+        try server.setModifyingSeconds(3600)
+        let start = Date()
+        XCTAssertThrowsError(try rotate(plugin, user.id, to: "never-becomes-active-01")) {
+            XCTAssertEqual($0 as? PluginError, PluginError(.database, "ModifyUser was accepted but user \(user.id) was "
+                + "still 'modifying' after 0.5s (user_active_timeout): the new password may not work yet, so the "
+                + "rotation is not done", outcome: .unknown), "ModifyUser was accepted: the password may change")
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertGreaterThan(elapsed, 0.45)
+        XCTAssertLessThan(elapsed, 1.5)
+        XCTAssertTrue(try server.redisLogin(user.login, "initial-password-0001"), "AWS has not applied it yet")
+        // The engine's retry finds the user still modifying and is refused before any change.
+        XCTAssertThrowsError(try rotate(plugin, user.id, to: "retried-too-early-0001")) {
             XCTAssertEqual(($0 as? PluginError)?.message,
                            "user \(user.id) cannot be updated because it is not in the 'active' state")
         }
-        Thread.sleep(forTimeInterval: 0.35)
-        try rotate(plugin, user.id, to: "second-of-two-rotations")
-        XCTAssertTrue(try server.redisLogin(user.login, "second-of-two-rotations"))
+    }
+
+    func testAUserThatTurnsToAnotherStateIsNotWaitedFor() throws {
+        let user = try makeUser()
+        let plugin = try plugin()
+        defer { plugin.close() }
+        try server.setModifyingSeconds(3600)
+        let server = self.server!
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { try? server.setStatus(user.id, "deleting") }
+        let start = Date()
+        XCTAssertThrowsError(try rotate(plugin, user.id, to: "user-being-deleted-0001")) {
+            XCTAssertEqual(($0 as? PluginError)?.message,
+                           "ModifyUser was accepted but user \(user.id) is now 'deleting', not 'active'")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+    }
+
+    func testUserActiveTimeoutZeroDoesNotWaitAsUpstream() throws {
+        let user = try makeUser()
+        let plugin = try plugin(server.config(["user_active_timeout": 0]))
+        defer { plugin.close() }
+        try server.setModifyingSeconds(0.5)
+        try rotate(plugin, user.id, to: "not-waited-for-000001")
+        XCTAssertTrue(try server.redisLogin(user.login, "initial-password-0001"), "handed out before it works")
+        XCTAssertThrowsError(try rotate(plugin, user.id, to: "too-early-rotation-0001"))
+    }
+
+    func testUserActiveTimeoutIsValidated() {
+        for bad: JSONValue in ["soon", "-1s", "61m", 3601] {
+            XCTAssertThrowsError(try plugin(server.config(["user_active_timeout": bad]), verify: false), "\(bad)") {
+                XCTAssertEqual(($0 as? PluginError)?.kind, .invalidConfiguration)
+                XCTAssertTrue("\($0)".hasPrefix("invalid value for user_active_timeout"), "\($0)")
+            }
+        }
     }
 
     func testUnknownUser() throws {
@@ -229,6 +288,34 @@ final class ElastiCacheRotationTests: XCTestCase {
         XCTAssertTrue(html.contains("exceeded maximum number of attempts, 3, https response error StatusCode: 502"), html)
         XCTAssertTrue(html.hasSuffix("response is not AWS error XML (Content-Type: text/html)"), html)
         XCTAssertTrue(try server.redisLogin(user.login, "initial-password-0001"))
+    }
+
+    /// What a failed ModifyUser left, for the engine's recovery: only AWS's own refusal, with no
+    /// earlier attempt unanswered, means the password was not changed.
+    func testOnlyARefusalOfEveryAttemptCountsAsUnchanged() throws {
+        let user = try makeUser()
+        let client = ElastiCacheClient(endpoint: URL(string: server.endpoint)!, region: server.region,
+                                       credentials: AWSCredentialCache(StaticCredentialProvider(AWSCredentials(
+                                           accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey,
+                                           source: "test"))), retryPolicy: fast, http: HTTPClient(timeout: 5))
+        func failure() throws -> AWSAPIError {
+            do {
+                try client.modifyUser(userID: user.id, passwords: ["never-applied-0000001"])
+            } catch let error as AWSAPIError {
+                return error
+            }
+            XCTFail("ModifyUser did not fail")
+            return AWSAPIError(service: "ElastiCache", action: "ModifyUser", failure: .malformed("no failure"))
+        }
+        try server.injectFailure(status: 400, code: "InvalidParameterValue", message: "Bad value.")
+        XCTAssertTrue(try failure().isRefusal)
+        try server.injectFailure(count: 3, status: 503, code: "ServiceUnavailable", message: "Unavailable.")
+        XCTAssertFalse(try failure().isRefusal)
+        try server.injectFailure(count: 1, status: 503, code: "ServiceUnavailable", message: "Unavailable.")
+        try server.injectFailure(count: 1, status: 400, code: "InvalidUserState", message: "User is not in active state.")
+        let afterAnUnknown = try failure()
+        XCTAssertEqual(afterAnUnknown.code, "InvalidUserState")
+        XCTAssertFalse(afterAnUnknown.isRefusal, "the first attempt may have changed the user")
     }
 
     // MARK: Bounded waits

@@ -1,4 +1,4 @@
-import ElastiCachePlugin
+@testable import ElastiCachePlugin
 import DBPlugin
 import Foundation
 import XCTest
@@ -6,7 +6,7 @@ import XCTest
 /// What the plugin refuses, and the password rules it checks before any API call. No server.
 final class ElastiCacheStaticRoleTests: XCTestCase {
     func uninitialized() -> ElastiCachePlugin {
-        ElastiCachePlugin(environment: ["HOME": "/nonexistent"])
+        ElastiCachePlugin.forTests(["HOME": "/nonexistent"])
     }
 
     func testCatalogInitializerUsesTheProcessEnvironment() {

@@ -62,7 +62,7 @@ final class ElastiCacheXMLTests: XCTestCase {
               <RequestId>OmMDgKLd</RequestId>
             </ErrorResponse>
             """
-        let error = try XCTUnwrap(ElastiCacheXML.serviceError(Data(xml.utf8)))
+        let error = try XCTUnwrap(AWSQueryXML.serviceError(Data(xml.utf8)))
         XCTAssertEqual(error.code, "UserNotFound")
         XCTAssertEqual(error.message, "User nope not found.")
         XCTAssertEqual(error.requestID, "OmMDgKLd")
@@ -71,14 +71,14 @@ final class ElastiCacheXMLTests: XCTestCase {
     func testEC2StyleErrorResponse() throws {
         let xml = "<Response><Errors><Error><Code>AuthFailure</Code><Message>no</Message></Error></Errors>"
             + "<RequestID>abc</RequestID></Response>"
-        let error = try XCTUnwrap(ElastiCacheXML.serviceError(Data(xml.utf8)))
+        let error = try XCTUnwrap(AWSQueryXML.serviceError(Data(xml.utf8)))
         XCTAssertEqual(error.code, "AuthFailure")
         XCTAssertEqual(error.requestID, "abc")
     }
 
     func testNonXMLIsNotAnErrorBody() {
-        XCTAssertNil(ElastiCacheXML.serviceError(Data("<html><body>Bad gateway".utf8)))
-        XCTAssertNil(ElastiCacheXML.serviceError(Data("{}".utf8)))
+        XCTAssertNil(AWSQueryXML.serviceError(Data("<html><body>Bad gateway".utf8)))
+        XCTAssertNil(AWSQueryXML.serviceError(Data("{}".utf8)))
     }
 
     func testMalformedAndUnexpectedResponsesSayWhatWasExpected() {
@@ -86,7 +86,7 @@ final class ElastiCacheXMLTests: XCTestCase {
             do {
                 _ = try ElastiCacheXML.describeUsers(Data(xml.utf8))
                 return "no error"
-            } catch let e as ElastiCacheXML.MalformedResponse {
+            } catch let e as AWSQueryXML.MalformedResponse {
                 return e.reason
             } catch {
                 return "\(error)"

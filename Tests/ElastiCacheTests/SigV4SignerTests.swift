@@ -124,10 +124,10 @@ final class SigV4SignerTests: XCTestCase {
         var requests: [[String: Any]] = []
         var ours: [String] = []
         for (credentials, region, body) in cases {
-            let client = ElastiCacheClient(endpoint: URL(string: "http://127.0.0.1:4567/")!, region: region,
-                                           credentials: credentials, retryPolicy: .standard)
-            defer { client.close() }
-            var headers = Dictionary(client.signedHeaders(body: Data(body.utf8), date: Date(timeIntervalSince1970: 1_700_000_000)),
+            let client = AWSQueryClient(service: .elastiCache, endpoint: URL(string: "http://127.0.0.1:4567/")!,
+                                        region: region, credentials: nil, retryPolicy: .standard, http: HTTPClient(timeout: 1))
+            var headers = Dictionary(client.signedHeaders(body: Data(body.utf8), credentials: credentials,
+                                                          date: Date(timeIntervalSince1970: 1_700_000_000)),
                                      uniquingKeysWith: { a, _ in a })
             headers["Host"] = "127.0.0.1:4567"
             let authorization = try XCTUnwrap(headers.removeValue(forKey: "Authorization"))

@@ -27,6 +27,26 @@ final class MySQLDSNTests: XCTestCase {
         XCTAssertEqual(dsn.sessionVariables.map { "\($0.0)=\($0.1)" }, ["sql_mode='ANSI'"])
     }
 
+    /// Regression: every parameter the DSN did not know became `SET name=value`, so
+    /// `allowPublicKeyRetrieval=true` reached MySQL 8 as a variable it answers with error 1193.
+    func testClientParametersAreNeverSessionVariables() throws {
+        let dsn = try MySQLDSN(parsing: "u:p@tcp(h:1)/?allowPublicKeyRetrieval=true&compress=false&collation=utf8mb4_bin&time_zone=%27%2B00:00%27")
+        XCTAssertTrue(dsn.allowPublicKeyRetrieval)
+        XCTAssertEqual(dsn.sessionVariables.map { "\($0.0)=\($0.1)" }, ["time_zone='+00:00'"])
+        XCTAssertFalse(try MySQLDSN(parsing: "u:p@tcp(h:1)/").allowPublicKeyRetrieval, "refused unless asked for")
+        XCTAssertFalse(try MySQLDSN(parsing: "u:p@tcp(h:1)/?allowPublicKeyRetrieval=false").allowPublicKeyRetrieval)
+    }
+
+    func testAnInvalidRetrievalFlagAndGoSQLDriversKeyNamesAreRefused() {
+        XCTAssertThrowsError(try MySQLDSN(parsing: "u:p@tcp(h:1)/?allowPublicKeyRetrieval=yes")) { error in
+            XCTAssertEqual("\(error)", #"unable to parse connection_url: invalid bool value for allowPublicKeyRetrieval: "yes""#)
+        }
+        XCTAssertThrowsError(try MySQLDSN(parsing: "u:p@tcp(h:1)/?serverPubKey=mykey")) { error in
+            XCTAssertEqual("\(error)", "unable to parse connection_url: invalid value / unknown server pub key name: mykey "
+                + "(the server's RSA public key is given as PEM in the server_public_key field)")
+        }
+    }
+
     func testMalformedDSNsSayWhyWithoutRepeatingThem() {
         for (dsn, expected) in [
             ("u:hunter2@tcp(h:1)", "missing the slash"),

@@ -235,6 +235,36 @@ final class MySQLPluginTests: XCTestCase {
         XCTAssertTrue(try server.admin("SHOW GRANTS FOR '\(name)'@'%'").contains("ON `dbsecrets_test`.`items`"))
     }
 
+    /// Regression: client parameters of the DSN reached the server as `SET name=value`, which
+    /// MariaDB refuses as MySQL 8 does (error 1193). A pinned key changes nothing for a native login.
+    func testClientParametersAndAServerKeyLeaveAMariaDBLoginAsItWas() throws {
+        var config = server.config(extra: ["username_template": "x", "server_public_key": .string(try RSATestKey.shared().publicPEM)])
+        config["connection_url"] = .string(server.connectionURL + "?allowPublicKeyRetrieval=true&compress=false")
+        XCTAssertNoThrow(try plugin(config: config))
+        config["connection_url"] = .string(server.connectionURL + "?no_such_variable=1")
+        XCTAssertThrowsError(try plugin(config: config)) { error in
+            XCTAssertTrue("\(error)".contains("connection_url parameter no_such_variable is not one of the driver's"), "\(error)")
+            XCTAssertTrue("\(error)".contains("Error 1193"), "\(error)")
+        }
+    }
+
+    /// MariaDB's own ed25519 plugin, which the server offers: refused by name, with what to use instead.
+    func testAnEd25519AccountIsRefusedNamingThePlugin() throws {
+        let name = uniqueName("ed")
+        if try server.admin("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'ed25519'")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
+            try server.admin("INSTALL SONAME 'auth_ed25519'")
+        }
+        try server.admin("CREATE USER '\(name)'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('Pw-ed-0123456789')")
+        XCTAssertTrue(try server.client(user: name, password: "Pw-ed-0123456789", "SELECT 1").succeeded, "the mariadb client logs in")
+        XCTAssertThrowsError(try MySQLConnection.connect(.init(address: .tcp(host: server.host, port: server.port),
+                                                               username: name, password: "Pw-ed-0123456789"))) { error in
+            XCTAssertEqual((error as? MySQLError)?.kind, .unsupported)
+            XCTAssertTrue("\(error)".hasPrefix("the server asked for the authentication plugin client_ed25519, which dbsecrets "
+                + "does not support"), "\(error)")
+        }
+    }
+
     func testInitializeReturnsTheConfigurationUnchanged() throws {
         let config = server.config(extra: ["username_template": "x", "max_open_connections": "2"])
         let response = try MySQLPlugin().initialize(InitializeRequest(config: config, verifyConnection: true))

@@ -4,44 +4,49 @@
 It checks every API request's SigV4 signature with botocore's signer (an independent
 implementation of the algorithm), answers DescribeUsers and ModifyUser in the XML shapes AWS
 uses, keeps each user's status, and applies password changes to a real redis-server through
-`ACL SETUSER <UserName> resetpass >new`, so a test can log in with the rotated password.
+`ACL SETUSER <UserName> resetpass >new`, so a test can log in with the rotated password. As on
+AWS, a change made while the user is `modifying` (TestSetModifyingSeconds) takes effect in Redis
+only when the user is `active` again.
+
+The same process runs the credential doubles (STS, instance metadata, container credentials) on
+their own ports, sharing one registry of keys: credentials they issue are accepted here until
+they expire (then: 403 ExpiredToken). The API also listens over HTTPS (the run's test certificate, for 127.0.0.1).
 
 Test-only actions (not AWS, not signed), POSTed form-encoded like the real ones:
   TestCreateUser   UserId, [UserName], [AccessString], [Passwords.member.N], [Status]
-  TestSetStatus    UserId, Status
-  TestInjectFailure  [Count=1], [Status=400], [Code=Throttling], [Message], [Body, ContentType], [Delay]
-                   the next Count signed requests get this answer instead (after the signature check)
+  TestSetStatus    UserId, Status (active completes a pending ModifyUser)
+  TestInjectFailure  [Count=1], [Status=400], [Code=Throttling], [Message], [Body, ContentType], [Delay], [Raw]
+                   the next Count signed requests get this answer instead (after the signature check);
+                   Raw (base64) is written to the socket as it is, then the connection is closed
   TestSetModifyingSeconds  Seconds
                    after each ModifyUser the user stays `modifying` this long, as on AWS (default 0)
-  TestReset        drop pending injected failures, modifying time back to 0
+  TestReset        drop pending injected failures, modifying time back to 0, the credential
+                   doubles' settings back to their defaults
+  TestSetCredentialLifetime  Seconds   lifetime of credentials the doubles issue from now on
+  TestIssuedCount  Source   how many credentials a double issued (imds, container, assume-role, web-identity)
+  TestAcceptWebIdentityToken  Token    the one token STS AssumeRoleWithWebIdentity accepts from now on
+  TestSetContainerToken  Token        the Authorization the Pod Identity path requires
+  TestRequireExternalId  RoleArn, ExternalId
 """
 import argparse
-import hmac
+import base64
+import os
 import socket
 import sys
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from aws_doubles import ACCOUNT, AWSError, KeyRegistry, QuietHandler, serve, verify_sigv4  # noqa: E402
+from container_credentials_double import ContainerHandler, ContainerState  # noqa: E402
+from imds_double import IMDSHandler, IMDSState  # noqa: E402
+from sts_double import STSHandler, STSState  # noqa: E402
 
 NS = "http://elasticache.amazonaws.com/doc/2015-02-02/"
 VERSION = "2015-02-02"
-SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
-                      "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
-ACCOUNT = "123456789012"
-
-
-class AWSError(Exception):
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 class Redis:
@@ -101,10 +106,22 @@ class State:
         self.settle(u)
         return u
 
-    @staticmethod
-    def settle(u):
+    def settle(self, u):
         if u.get("ModifyingUntil") and time.monotonic() >= u["ModifyingUntil"]:
-            u["Status"], u["ModifyingUntil"] = "active", None
+            if u.get("Pending"):
+                self.redis.command("ACL", "SETUSER", u["UserName"], "resetpass", *[">" + p for p in u["Pending"]])
+            u["Status"], u["ModifyingUntil"], u["Pending"] = "active", None, None
+
+    def settle_all(self):
+        """Run by a background thread: users turn active on time, not only when someone asks."""
+        while True:
+            time.sleep(0.05)
+            with self.lock:
+                for u in self.users.values():
+                    try:
+                        self.settle(u)
+                    except AWSError as e:
+                        sys.stderr.write("settling %s failed: %s\n" % (u["UserId"], e.message))
 
     @staticmethod
     def passwords(params):
@@ -140,10 +157,12 @@ class State:
             pws = self.passwords(params)
             if not pws:
                 raise AWSError(400, "InvalidParameterCombination", "No modifications were requested.")
-            self.redis.command("ACL", "SETUSER", u["UserName"], "resetpass", *[">" + p for p in pws])
             u["PasswordCount"] = len(pws)
             if self.modifying_seconds > 0:
                 u["Status"], u["ModifyingUntil"] = "modifying", time.monotonic() + self.modifying_seconds
+                u["Pending"] = pws
+            else:
+                self.redis.command("ACL", "SETUSER", u["UserName"], "resetpass", *[">" + p for p in pws])
             return self.user_xml(u)
 
     # Test-only actions
@@ -161,9 +180,13 @@ class State:
             self.users[user_id] = self._user(user_id, name, access, len(pws), params.get("Status") or "active")
 
     def set_status(self, params):
+        """Setting `active` completes a pending ModifyUser, as AWS finishing the change would."""
         with self.lock:
             u = self.find(params.get("UserId"))
-            u["Status"], u["ModifyingUntil"] = params.get("Status") or "active", None
+            status = params.get("Status") or "active"
+            if status == "active" and u.get("Pending"):
+                self.redis.command("ACL", "SETUSER", u["UserName"], "resetpass", *[">" + p for p in u["Pending"]])
+            u["Status"], u["ModifyingUntil"], u["Pending"] = status, None, None
 
     def set_modifying_seconds(self, params):
         with self.lock:
@@ -173,6 +196,27 @@ class State:
         with self.lock:
             self.failures.clear()
             self.modifying_seconds = 0.0
+        self.registry.lifetime = None
+        self.sts.reset()
+        self.container.reset()
+
+    def set_credential_lifetime(self, params):
+        self.registry.lifetime = float(params.get("Seconds") or 3600)
+
+    def issued_count(self, params):
+        return str(self.registry.count(params.get("Source") or ""))
+
+    def accept_web_identity_token(self, params):
+        with self.sts.lock:
+            self.sts.web_identity_tokens = {params.get("Token") or ""}
+
+    def set_container_token(self, params):
+        with self.container.lock:
+            self.container.token = params.get("Token")
+
+    def require_external_id(self, params):
+        with self.sts.lock:
+            self.sts.external_ids[params.get("RoleArn") or ""] = params.get("ExternalId")
 
     def inject(self, params):
         entry = {
@@ -182,6 +226,7 @@ class State:
             "body": params.get("Body"),
             "content_type": params.get("ContentType") or "text/xml",
             "delay": float(params.get("Delay") or 0),
+            "raw": base64.b64decode(params["Raw"]) if params.get("Raw") else None,
         }
         with self.lock:
             self.failures.extend([entry] * int(params.get("Count") or 1))
@@ -191,21 +236,11 @@ class State:
             return self.failures.pop(0) if self.failures else None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(QuietHandler):
     server_version = "elasticache-endpoint"
 
-    def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (datetime.now(timezone.utc).strftime("%H:%M:%S"), fmt % args))
-
     def send(self, status, body, content_type="text/xml"):
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", self.request_id)
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_body(status, body, content_type, [("x-amzn-RequestId", self.request_id)])
 
     def send_error_xml(self, e):
         kind = "Receiver" if e.status >= 500 else "Sender"
@@ -219,23 +254,31 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.request_id = str(uuid.uuid4())
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         state = self.server.state
         try:
             params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
             action = params.get("Action", "")
             test_actions = {"TestCreateUser": state.create_user, "TestSetStatus": state.set_status,
                             "TestInjectFailure": state.inject, "TestSetModifyingSeconds": state.set_modifying_seconds,
-                            "TestReset": state.reset}
+                            "TestReset": state.reset, "TestSetCredentialLifetime": state.set_credential_lifetime,
+                            "TestIssuedCount": state.issued_count,
+                            "TestAcceptWebIdentityToken": state.accept_web_identity_token,
+                            "TestSetContainerToken": state.set_container_token,
+                            "TestRequireExternalId": state.require_external_id}
             if action in test_actions:
-                test_actions[action](params)
-                self.send(200, "OK", "text/plain")
+                answer = test_actions[action](params)
+                self.send(200, answer if isinstance(answer, str) else "OK", "text/plain")
                 return
-            self.verify_signature(body)
+            verify_sigv4(self, body, "elasticache", state.region, state.registry)
             failure = state.next_failure()
             if failure:
                 time.sleep(failure["delay"])
-                if failure["body"] is not None:
+                if failure["raw"] is not None:
+                    self.wfile.write(failure["raw"])
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif failure["body"] is not None:
                     self.send(failure["status"], failure["body"], failure["content_type"])
                 else:
                     self.send_error_xml(AWSError(failure["status"], failure["code"], failure["message"]))
@@ -255,58 +298,13 @@ class Handler(BaseHTTPRequestHandler):
             self.log_message("error %s %s", e.status, e.code)
             self.send_error_xml(e)
 
-    def verify_signature(self, body):
-        auth = self.headers.get("Authorization")
-        if not auth:
-            raise AWSError(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
-        prefix = "AWS4-HMAC-SHA256 "
-        if not auth.startswith(prefix):
-            raise AWSError(403, "IncompleteSignature", "Unsupported authorization type")
-        try:
-            parts = dict(p.strip().split("=", 1) for p in auth[len(prefix):].split(","))
-            key_id, date, region, service, terminator = parts["Credential"].split("/")
-            signed = parts["SignedHeaders"].split(";")
-            signature = parts["Signature"]
-        except (KeyError, ValueError):
-            raise AWSError(403, "IncompleteSignature", "Authorization header is malformed")
-        keys = self.server.keys
-        if key_id not in keys:
-            raise AWSError(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
-        secret, token = keys[key_id]
-        if token is not None and self.headers.get("X-Amz-Security-Token") != token:
-            raise AWSError(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
-        amz_date = self.headers.get("X-Amz-Date") or ""
-        if len(amz_date) != 16:
-            raise AWSError(403, "IncompleteSignature", "Authorization header requires existence of a 'X-Amz-Date' header.")
-        if region != self.server.state.region:
-            raise AWSError(403, "SignatureDoesNotMatch",
-                           "Credential should be scoped to a valid region, not '%s'." % region)
-        if date != amz_date[:8] or service != "elasticache" or terminator != "aws4_request":
-            raise AWSError(403, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'elasticache'.")
-        sent = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-        if abs((datetime.now(timezone.utc) - sent).total_seconds()) > 15 * 60:
-            raise AWSError(403, "SignatureDoesNotMatch", "Signature expired: %s is not within 15 minutes of now." % amz_date)
-        for required in ("host", "x-amz-date"):
-            if required not in signed:
-                raise AWSError(403, "SignatureDoesNotMatch", "'%s' must be a signed header." % required)
-        headers = {}
-        for name in signed:
-            value = self.headers.get(name)
-            if value is None:
-                raise AWSError(403, "SignatureDoesNotMatch", "Signed header %s is missing." % name)
-            headers[name] = value
-        request = AWSRequest(method="POST", url="http://%s%s" % (headers["host"], self.path), headers=headers, data=body)
-        request.context["timestamp"] = amz_date
-        signer = SigV4Auth(Credentials(key_id, secret, token), "elasticache", region)
-        canonical = signer.canonical_request(request)
-        expected = signer.signature(signer.string_to_sign(request, canonical), request)
-        if not hmac.compare_digest(expected, signature):
-            raise AWSError(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH)
-
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ports-file", required=True, help="where the other servers' ports are written (NAME=PORT lines)")
+    p.add_argument("--cert", required=True)
+    p.add_argument("--key", required=True)
     p.add_argument("--region", required=True)
     p.add_argument("--access-key", required=True)
     p.add_argument("--secret-key", required=True)
@@ -316,13 +314,29 @@ def main():
     p.add_argument("--redis-port", type=int, required=True)
     p.add_argument("--redis-password", required=True)
     a = p.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    server.daemon_threads = True
-    server.state = State(a.region, Redis(a.redis_port, a.redis_password))
-    server.keys = {a.access_key: (a.secret_key, None)}
+    registry = KeyRegistry()
+    registry.add(a.access_key, a.secret_key)
     if a.session_access_key:
-        server.keys[a.session_access_key] = (a.session_secret_key, a.session_token)
-    server.serve_forever()
+        registry.add(a.session_access_key, a.session_secret_key, a.session_token)
+    state = State(a.region, Redis(a.redis_port, a.redis_password))
+    state.registry = registry
+    state.sts = STSState(a.region, registry)
+    state.container = ContainerState(registry)
+    threading.Thread(target=state.settle_all, daemon=True).start()
+    servers = {
+        "tls": serve("elasticache-tls", 0, Handler, state, tls=(a.cert, a.key)),
+        "sts": serve("sts", 0, STSHandler, state.sts),
+        "sts_tls": serve("sts-tls", 0, STSHandler, state.sts, tls=(a.cert, a.key)),
+        "imds": serve("imds", 0, IMDSHandler, IMDSState(registry)),
+        "container": serve("container", 0, ContainerHandler, state.container),
+    }
+    with open(a.ports_file + ".tmp", "w") as f:
+        for name, server in servers.items():
+            f.write("%s_port=%d\n" % (name, server.server_address[1]))
+    os.rename(a.ports_file + ".tmp", a.ports_file)
+    # Last: the start script waits for this port, so the others are up when it answers.
+    serve("elasticache", a.port, Handler, state)
+    threading.Event().wait()
 
 
 if __name__ == "__main__":

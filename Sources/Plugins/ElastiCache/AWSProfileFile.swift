@@ -58,3 +58,35 @@ struct AWSProfileFile: Sendable {
         }
     }
 }
+
+/// The config and credentials files read together, as the SDKs do: a profile's keys from both,
+/// the credentials file winning where both set one.
+struct AWSSharedFiles: Sendable {
+    let configPath: String
+    let credentialsPath: String
+    private let config: AWSProfileFile?
+    private let credentials: AWSProfileFile?
+
+    init(configPath: String, credentialsPath: String) {
+        self.configPath = configPath
+        self.credentialsPath = credentialsPath
+        config = AWSProfileFile(path: configPath)
+        credentials = AWSProfileFile(path: credentialsPath)
+    }
+
+    /// Nil when neither file has the profile.
+    func profile(_ name: String) -> [String: String]? {
+        let fromConfig = config?.profile(name, kind: .config)
+        let fromCredentials = credentials?.profile(name, kind: .credentials)
+        if fromConfig == nil && fromCredentials == nil { return nil }
+        return (fromConfig ?? [:]).merging(fromCredentials ?? [:]) { _, credentials in credentials }
+    }
+
+    /// The file a profile's key was read from, for messages.
+    func path(of key: String, inProfile name: String) -> String {
+        credentials?.profile(name, kind: .credentials)?[key] != nil ? credentialsPath : configPath
+    }
+
+    /// "F1 and F2", for messages.
+    var description: String { "\(credentialsPath) and \(configPath)" }
+}

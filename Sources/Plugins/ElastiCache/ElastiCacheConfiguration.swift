@@ -1,4 +1,5 @@
 import DBPlugin
+import Foundation
 
 /// The connection parameters, read as upstream's `mapstructure.WeakDecode` does: unknown keys
 /// are ignored, and the deprecated `username`/`password` stand in for an empty
@@ -11,14 +12,24 @@ struct ElastiCacheConfiguration: Sendable {
     var region: String?
     /// Ours, not upstream's: where to send API calls instead of `https://elasticache.<region>.amazonaws.com/`.
     var endpoint: String?
+    /// Ours: how long a rotation waits after ModifyUser for DescribeUsers to show the user
+    /// `active` again, when the new password works (0: do not wait, as upstream).
+    var userActiveTimeout: TimeInterval
 
-    init(_ raw: [String: JSONValue]) {
+    static let defaultUserActiveTimeout: TimeInterval = 5 * 60
+    static let maximumUserActiveTimeout: TimeInterval = 60 * 60
+
+    init(_ raw: [String: JSONValue]) throws {
         let config = ConnectionConfig(raw)
         url = config.string("url")
         accessKeyID = Self.nonEmpty(config.string("access_key_id")) ?? config.string("username") ?? ""
         secretAccessKey = Self.nonEmpty(config.string("secret_access_key")) ?? config.string("password") ?? ""
         region = Self.nonEmpty(config.string("region"))
         endpoint = Self.nonEmpty(config.string("endpoint"))
+        userActiveTimeout = try config.duration("user_active_timeout", default: Self.defaultUserActiveTimeout, allowZero: true)
+        guard userActiveTimeout <= Self.maximumUserActiveTimeout else {
+            throw PluginError(.invalidConfiguration, "invalid value for user_active_timeout: at most 60m")
+        }
     }
 
     private static func nonEmpty(_ s: String?) -> String? {

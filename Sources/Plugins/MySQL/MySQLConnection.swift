@@ -41,11 +41,17 @@ public final class MySQLConnection {
         public var statementTimeout: Double
         /// Nil: no TLS.
         public var security: TransportSecurity?
+        /// `server_public_key`: the PEM of the server's RSA key, for caching_sha2_password and
+        /// sha256_password without TLS (checked when the configuration is written).
+        public var serverPublicKey: [UInt8]?
+        /// `allowPublicKeyRetrieval=true`: without TLS or `serverPublicKey`, take the key the server sends.
+        public var allowPublicKeyRetrieval: Bool
 
         public init(address: MySQLAddress, username: String, password: String, database: String? = nil,
                     connectTimeout: Double = 10, readTimeout: Double = 30, writeTimeout: Double = 30,
                     statementTimeout: Double = ConnectionConfig.defaultStatementTimeout,
-                    security: TransportSecurity? = nil) {
+                    security: TransportSecurity? = nil, serverPublicKey: [UInt8]? = nil,
+                    allowPublicKeyRetrieval: Bool = false) {
             self.address = address
             self.username = username
             self.password = password
@@ -55,6 +61,8 @@ public final class MySQLConnection {
             self.writeTimeout = writeTimeout
             self.statementTimeout = statementTimeout
             self.security = security
+            self.serverPublicKey = serverPublicKey
+            self.allowPublicKeyRetrieval = allowPublicKeyRetrieval
         }
     }
 
@@ -120,8 +128,12 @@ public final class MySQLConnection {
             }
         }
 
+        var transport = MySQLPasswordTransport(overTLS: stream.tls != nil,
+                                               allowPublicKeyRetrieval: configuration.allowPublicKeyRetrieval)
+        if case .unix = configuration.address { transport.overUnixSocket = true }
+        transport.serverPublicKey = configuration.serverPublicKey.map(MySQLRSAPublicKey.init(checkedPEM:))
         var authenticator = MySQLAuthenticator(password: configuration.password, serverPlugin: handshake.authPluginName,
-                                               nonce: handshake.nonce, overTLS: stream.tls != nil)
+                                               nonce: handshake.nonce, transport: transport)
         let response = MySQLHandshakeResponse(capabilities: capabilities, username: configuration.username,
                                               authResponse: try authenticator.initialResponse(),
                                               database: configuration.database,

@@ -15,13 +15,19 @@ public struct MySQLDSN: Sendable, Equatable {
     /// go-sql-driver's `tls=`: `true`, `false` (the default), `skip-verify`, `preferred`, or the
     /// name of a registered configuration (`custom`, which only Vault's TLS fields register).
     public var tls: TLSMode = .disabled
-    /// Parameters go-sql-driver does not know are session variables it sets after login.
+    /// `allowPublicKeyRetrieval=true` (the name MySQL's own clients use; go-sql-driver has no such
+    /// parameter and always fetches): without TLS and without `server_public_key`, the server's RSA
+    /// key may be fetched over the clear connection for caching_sha2_password and sha256_password.
+    /// Off by default, since a man in the middle could hand over its own key.
+    public var allowPublicKeyRetrieval = false
+    /// Parameters neither go-sql-driver nor this client knows are session variables set after
+    /// login, as go-sql-driver does (`SET name=value`). Parameters of the client itself never are.
     public var sessionVariables: [(String, String)] = []
 
     public static func == (a: MySQLDSN, b: MySQLDSN) -> Bool {
         a.username == b.username && a.password == b.password && a.address == b.address && a.database == b.database
             && a.connectTimeout == b.connectTimeout && a.readTimeout == b.readTimeout
-            && a.writeTimeout == b.writeTimeout && a.tls == b.tls
+            && a.writeTimeout == b.writeTimeout && a.tls == b.tls && a.allowPublicKeyRetrieval == b.allowPublicKeyRetrieval
             && a.sessionVariables.elementsEqual(b.sessionVariables, by: ==)
     }
 
@@ -36,12 +42,14 @@ public struct MySQLDSN: Sendable, Equatable {
         case named(String)
     }
 
-    /// Driver parameters that change nothing for this client (it always reads text and speaks utf8mb4).
+    /// go-sql-driver's parameters that change nothing for this client (it always reads text, speaks
+    /// utf8mb4 and never compresses). Like every parameter of the driver, they are never sent as
+    /// session variables.
     private static let acceptedParameters: Set<String> = [
         "charset", "collation", "parseTime", "loc", "allowNativePasswords", "allowOldPasswords",
         "allowCleartextPasswords", "allowAllFiles", "clientFoundRows", "columnsWithAlias", "interpolateParams",
         "maxAllowedPacket", "multiStatements", "rejectReadOnly", "checkConnLiveness", "allowFallbackToPlaintext",
-        "serverPubKey", "strict", "timeTruncate", "connectionAttributes",
+        "strict", "timeTruncate", "connectionAttributes", "compress",
     ]
 
     /// Parses the DSN. Error texts never repeat the DSN, which may hold a password.
@@ -139,6 +147,16 @@ public struct MySQLDSN: Sendable, Equatable {
                 case "preferred": tls = .preferred
                 default: tls = .named(value)
                 }
+            case "allowPublicKeyRetrieval":
+                guard let allowed = Self.bool(value) else {
+                    throw PluginError(.invalidConfiguration,
+                                      "unable to parse connection_url: invalid bool value for allowPublicKeyRetrieval: \"\(value)\"")
+                }
+                allowPublicKeyRetrieval = allowed
+            case "serverPubKey":
+                // go-sql-driver's name of a key registered in Go code, which Vault never registers.
+                throw PluginError(.invalidConfiguration, "unable to parse connection_url: invalid value / unknown server pub key "
+                    + "name: \(value) (the server's RSA public key is given as PEM in the server_public_key field)")
             default:
                 if Self.acceptedParameters.contains(key) { continue }
                 guard key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !key.isEmpty else {
@@ -147,6 +165,15 @@ public struct MySQLDSN: Sendable, Equatable {
                 }
                 sessionVariables.append((key, value))
             }
+        }
+    }
+
+    /// go-sql-driver's `readBool`.
+    private static func bool(_ text: String) -> Bool? {
+        switch text {
+        case "1", "true", "TRUE", "True": return true
+        case "0", "false", "FALSE", "False": return false
+        default: return nil
         }
     }
 

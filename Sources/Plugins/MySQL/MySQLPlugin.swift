@@ -18,6 +18,8 @@ public final class MySQLPlugin: DatabasePlugin {
 
     private var dsn: MySQLDSN?
     private var security: MySQLConnection.TransportSecurity?
+    /// `server_public_key` (PEM), checked to be an RSA public key when the configuration is written.
+    private var serverPublicKey: [UInt8]?
     private var statementTimeout = ConnectionConfig.defaultStatementTimeout
     private var usernameTemplate: UsernameTemplate?
     /// Values that must never appear in an error text.
@@ -82,6 +84,7 @@ public final class MySQLPlugin: DatabasePlugin {
                 throw PluginError(error.kind == .unavailable ? .unsupported : .invalidConfiguration, error.message.redacting(secrets))
             }
         }
+        serverPublicKey = try Self.serverPublicKey(config)
         dsn = parsed
         usernameTemplate = template
 
@@ -93,6 +96,20 @@ public final class MySQLPlugin: DatabasePlugin {
             }
         }
         return InitializeResponse(config: request.config)
+    }
+
+    /// The `server_public_key` field: the PEM of the server's RSA key (its `public_key.pem`, or
+    /// `SHOW STATUS LIKE 'Caching_sha2_password_rsa_public_key'`). Parsed now, so a bad key is a
+    /// configuration error at once; parsing loads libcrypto only when the field is set.
+    private static func serverPublicKey(_ config: ConnectionConfig) throws -> [UInt8]? {
+        guard let text = config.string("server_public_key"), !text.isEmpty else { return nil }
+        let pem = Array(text.utf8)
+        do throws(MySQLError) {
+            _ = try MySQLRSAPublicKey(pem: pem, kind: .configuration, source: "server_public_key")
+        } catch {
+            throw PluginError(error.kind == .unsupported ? .unsupported : .invalidConfiguration, error.message)
+        }
+        return pem
     }
 
     // MARK: newUser
@@ -241,7 +258,13 @@ public final class MySQLPlugin: DatabasePlugin {
         do {
             let conn = try MySQLConnection.connect(configuration)
             for (name, value) in dsn?.sessionVariables ?? [] {
-                try conn.execute("SET \(name)=\(value)")
+                do {
+                    try conn.execute("SET \(name)=\(value)")
+                } catch let error as MySQLError where error.kind == .server {
+                    conn.close()
+                    throw PluginError(.invalidConfiguration, "connection_url parameter \(name) is not one of the driver's, "
+                        + "so it was sent to the server as SET \(name)=…, which the server refused: \(error)")
+                }
             }
             connection = conn
             return conn
@@ -256,14 +279,18 @@ public final class MySQLPlugin: DatabasePlugin {
             address: dsn.address, username: dsn.username, password: dsn.password,
             database: dsn.database.isEmpty ? nil : dsn.database, connectTimeout: dsn.connectTimeout,
             readTimeout: dsn.readTimeout, writeTimeout: dsn.writeTimeout, statementTimeout: statementTimeout,
-            security: security)
+            security: security, serverPublicKey: serverPublicKey, allowPublicKeyRetrieval: dsn.allowPublicKeyRetrieval)
     }
 
     // MARK: checkPassword
 
     /// A login as `username`, without a database (the account may have no right on the
     /// connection's). Error 1045 is MySQL's answer to a wrong password, but also to a host the
-    /// account may not log in from; both mean the password cannot be confirmed this way.
+    /// account may not log in from; both mean the password cannot be confirmed this way. An account
+    /// the server has not cached (after a restart or the very change being settled) needs
+    /// caching_sha2_password's full authentication: it is checked over TLS or RSA as any login is,
+    /// and when neither is configured the answer is nil, never false. A server key that does not
+    /// match `server_public_key` throws, as an unreachable server does: nothing can be learnt.
     public func checkPassword(username: String, password: String) throws -> Bool? {
         var configuration = try connectionConfiguration()
         configuration.username = username
@@ -274,7 +301,7 @@ public final class MySQLPlugin: DatabasePlugin {
             return true
         } catch let error as MySQLError where error.kind == .server && error.code == MySQLErrorCode.accessDenied {
             return false
-        } catch let error as MySQLError where error.kind == .connection {
+        } catch let error as MySQLError where error.kind == .connection || error.kind == .configuration {
             throw pluginError(error, secrets: [password])
         } catch {
             return nil
