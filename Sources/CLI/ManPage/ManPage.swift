@@ -195,7 +195,9 @@ enum ManPage {
                      supports and the fields of its data; path-help PATH prints the same. NAME is a \
                      name of letters, digits, underscores, dashes and dots, at most 180 bytes, \
                      starting and ending with a letter, digit or underscore; ID is a lease id such as \
-                     database/creds/ro/2f6a614c4aa27b1924b9ad94.
+                     database/creds/ro/2f6a614c4aa27b1924b9ad94. Under a mount enabled with secrets \
+                     enable -path=P the database/ paths are P/config/NAME, P/roles/NAME and so on, and \
+                     lease ids start with P/; database/ itself answers without an enable.
                      """),
                      ".Bl -tag -width Ds"]
         let paths = DeclaredPath.all(mounts)
