@@ -115,3 +115,8 @@ enum DatabaseConfigSecrets {
     static let keys = ["password", "private_key", "tls_certificate_key", "secret_access_key", "service_account_json",
                        "self_managed_password"]
 }
+
+extension Engine {
+    /// The connection parameters that hold secrets, for what prints a request (`-output-curl-string`).
+    public static let secretConnectionParameters = Set(DatabaseConfigSecrets.keys)
+}

@@ -244,7 +244,7 @@ final class RotationFeatureTests: XCTestCase {
         f.clock.advance(2)
         let items = try f.engine.runDueWork()
         XCTAssertEqual(items.map(\.action), [.rootRotated])
-        XCTAssertEqual(items.first?.rotated, RotatedCredential(kind: .root, relativePath: "config/db"))
+        XCTAssertEqual(items.first?.rotated, RotatedCredential(kind: .root, path: "database/config/db"))
         XCTAssertNotEqual(f.database.password(of: "admin"), "root-secret")
         XCTAssertNotNil(try f.read("database/creds/ro"), "the engine logs in with the new password")
         XCTAssertEqual(try f.read("database/config/db")?.data?["next_root_rotation"]?.stringValue,

@@ -160,7 +160,12 @@ final class MySQLAuthenticationTests: XCTestCase {
                                           transport: MySQLPasswordTransport(allowPublicKeyRetrieval: true))
             do {
                 guard try auth.handle([0x01, 0x04]) == .send([0x02]) else { return run.fail("no key request") }
-                if case .send(let bytes) = try auth.handle([0x01] + key), bytes.count != 256 { run.fail("\(bytes.count) bytes sent") }
+                // A damaged key that still parses is simply another key (its modulus may be a bit
+                // longer: regression, the test once demanded exactly 256 bytes and failed on 257).
+                if case .send(let bytes) = try auth.handle([0x01] + key) {
+                    if bytes.isEmpty || bytes.count > 1024 { run.fail("\(bytes.count) bytes sent") }
+                    if bytes.count >= 12, Array(bytes).windows(12).contains(Array("Pw-fuzz-0123".utf8)) { run.fail("the password sent in clear") }
+                }
             } catch let error as MySQLError {
                 if error.message.contains("Pw-fuzz-0123") { run.fail("the password in \(error)") }
             } catch {
@@ -230,4 +235,10 @@ func bytes(_ hex: String) -> [UInt8] {
         index = next
     }
     return out
+}
+
+private extension Array where Element == UInt8 {
+    func windows(_ size: Int) -> [[UInt8]] {
+        count < size ? [] : (0...(count - size)).map { Array(self[$0..<$0 + size]) }
+    }
 }

@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Engine
 import Foundation
@@ -20,9 +21,11 @@ enum SchedulerCommands {
         """,
         examples: [("Every minute from cron:", "* * * * * dbsecrets tidy -format=json >>/var/log/dbsecrets-tidy.log"),
                    ("Reload a service after each rotation:", "dbsecrets tidy -on-rotate='/usr/local/bin/reload-app'")],
-        flags: [CommonFlags.format, CommonFlags.stateDir, RotationHook.flag, RotationHook.timeoutFlag],
+        flags: [CommonFlags.format, RotationHook.flag, RotationHook.timeoutFlag] + CommonFlags.request,
         run: { inv in
             try inv.expectArguments(0)
+            // The same pass as Vault's sys/leases/tidy (which Vault runs in the background).
+            try inv.printInstead(VaultAPIRequest(method: "PUT", path: "sys/leases/tidy"))
             let hook = try RotationHook.from(inv)
             let engine = inv.makeEngine()
             var failed = false
@@ -54,9 +57,7 @@ enum SchedulerCommands {
         run: { inv in
             try inv.expectArguments(0)
             let text = inv.arguments.string("interval") ?? "5s"
-            guard let seconds = try? DurationField.seconds(.string(text), field: "interval"), seconds > 0 else {
-                throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: must be a positive duration")
-            }
+            let seconds = try intervalSeconds(text)
             let hook = try RotationHook.from(inv)
             StopSignal.install()
             let engine = inv.makeEngine()
@@ -68,10 +69,12 @@ enum SchedulerCommands {
                 } catch let error as EngineError {
                     inv.terminal.err(inv.secrets.clean(CommandFailure.engine("Error running due work: ", error).message) + "\n")
                 }
-                var waited = 0.0
-                while waited < Double(seconds) && !StopSignal.requested {
-                    usleep(100_000)
-                    waited += 0.1
+                // Waits in slices of at most 100 ms, so a stop is seen within that.
+                let until = Date().addingTimeInterval(seconds)
+                while !StopSignal.requested {
+                    let left = until.timeIntervalSinceNow
+                    if left <= 0 { break }
+                    usleep(UInt32(min(left, 0.1) * 1_000_000))
                 }
             }
             return 0
@@ -79,24 +82,35 @@ enum SchedulerCommands {
 
     static let all = [tidy, agent]
 
+    /// `-interval`: what Go's `time.ParseDuration` accepts (`500ms`, `1.5s`, `2m`), or whole
+    /// seconds; fractions are kept. Positive.
+    static func intervalSeconds(_ text: String) throws -> Double {
+        let seconds: Double
+        if let whole = Int(text) {
+            seconds = Double(whole)
+        } else {
+            do {
+                seconds = try GoDuration.seconds(text)
+            } catch {
+                throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: \(error.description)")
+            }
+        }
+        guard seconds > 0 else { throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: must be a positive duration") }
+        return seconds
+    }
+
 
     /// Prints one item as it is done, then runs the rotation hook if it rotated something; says
     /// whether anything failed (the item, or the hook).
     static func report(_ item: DueWorkItem, _ inv: Invocation, engine: Engine, hook: RotationHook?, stop: () -> Bool) -> Bool {
         printItem(item, inv)
         guard let hook, let rotated = item.rotated else { return item.action.isFailure }
-        let path = databaseMountPath(inv.mounts) + rotated.relativePath
-        guard let problem = hook.run(for: path, kind: rotated.kind, environment: inv.terminal.environment,
+        guard let problem = hook.run(for: rotated.path, kind: rotated.kind, environment: inv.terminal.environment,
                                      stateDirectory: engine.environment.state.root, stop: stop) else {
             return item.action.isFailure
         }
-        printItem(DueWorkItem(.rotationHookFailed, path, problem + "; the rotation stands"), inv)
+        printItem(DueWorkItem(.rotationHookFailed, rotated.path, problem + "; the rotation stands"), inv)
         return true
-    }
-
-    /// Where the database secrets engine is mounted, with its trailing slash.
-    static func databaseMountPath(_ mounts: [Mount]) -> String {
-        mounts.first { $0.backend.name == "database" }?.path ?? "database/"
     }
 
     static func printItem(_ item: DueWorkItem, _ inv: Invocation) {

@@ -41,8 +41,13 @@ struct ResponsePrinter {
             ("renewable", .bool(response.renewable)),
             ("data", response.data.map { .object($0) } ?? .null),
             ("warnings", response.warnings.isEmpty ? .null : .array(response.warnings.map { .string($0) })),
-            ("mount_type", .string("database")),
+            ("mount_type", .string(Self.mountType(response))),
         ]
+    }
+
+    /// `database` for what a database mount answered, `system` for `sys/`.
+    static func mountType(_ response: EngineResponse) -> String {
+        response.mountType.isEmpty ? "database" : response.mountType
     }
 
     /// `read -format=raw`: the body Vault's HTTP API answers, compact as Go's `json.Encoder`
@@ -57,7 +62,7 @@ struct ResponsePrinter {
             ("wrap_info", .null),
             ("warnings", response.warnings.isEmpty ? .null : .array(response.warnings.map { .string($0) })),
             ("auth", .null),
-            ("mount_type", .string("database")),
+            ("mount_type", .string(Self.mountType(response))),
         ]) + "\n")
     }
 

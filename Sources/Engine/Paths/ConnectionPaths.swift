@@ -131,6 +131,7 @@ extension Engine {
 
         // Everything that is not the engine's own field is the plugin's connection parameter.
         let parameters = fields.others.merging(fields.jsonFields) { _, declared in declared }
+        try Self.refuseUnsupportedConnectionParameters(parameters)
         if existing == nil {
             config.connectionDetails = parameters
         } else {

@@ -12,6 +12,7 @@ extension Engine {
         password with a lease of the role's default_ttl. Renew the lease with sys/leases/renew; when it \
         ends, the user is dropped.
         """,
+        readChangesState: true,
         operations: [.read: { engine, request in try engine.createCredentials(request.name) }])
 
     static let staticCredsPath = PathDeclaration(
@@ -21,6 +22,7 @@ extension Engine {
         Returns the static role's username and current password, the time of the last rotation and the \
         seconds until the next (ttl). A password whose rotation is due is rotated first.
         """,
+        readChangesState: true,
         operations: [.read: { engine, request in try engine.readStaticCredentials(request.name) }])
 
     /// A new database user and its lease, under the one rule: the intent names the user before it
@@ -36,10 +38,10 @@ extension Engine {
         }
         settleAbandonedCreds(ofRole: roleName)
         let issued = now
-        let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
+        let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL, mount: scope.ttls,
                                          start: issued, now: issued)
         let password = try generatePassword(rolePolicy: Self.rolePasswordPolicy(role.credentialConfig), config: config)
-        let leaseID = "database/creds/\(roleName)/\(SecureRandom.base62(24))"
+        let leaseID = "\(scope.path)creds/\(roleName)/\(SecureRandom.base62(24))"
         let leaseFile = Lease.fileName(forID: leaseID)!
 
         return try withLock(.lease, leaseFile) {

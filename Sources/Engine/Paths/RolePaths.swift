@@ -194,6 +194,11 @@ extension Engine {
             guard !username.isEmpty else { throw EngineError.invalid("username is a required field to create a static account") }
             role.username = username
         }
+        // Rotating the connection's own user would change the password the engine logs in with
+        // behind its back and lock it out (Vault issue 21857): that user is rotate-root's.
+        if let root = try connections.read(role.dbName)?.connectionDetails["username"]?.textValue, root == role.username {
+            throw EngineError.invalid("username \"\(role.username)\" is the user of connection \"\(role.dbName)\" itself: a static role rotating it would lock the engine out of the database; rotate it with rotate-root")
+        }
 
         let wasManualOnly = existing?.isManualOnly ?? false
         if let disabled = fields.bool("disable_automated_rotation") { role.disableAutomatedRotation = disabled ? true : nil }

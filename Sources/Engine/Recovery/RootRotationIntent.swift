@@ -82,7 +82,7 @@ extension Engine {
             return DueWorkItem(.rootRotationCompleted, name,
                                candidate == intent.newPassword ? "the database had the new password; it is stored now"
                                                                : "the database had an earlier password; it is stored now",
-                               rotated: .root(name))
+                               rotated: rotatedCredential(root: name))
         }
         throw EngineError.failed("the root rotation of connection \(name) was interrupted and is not settled yet: the database accepts none of the passwords it may have")
     }

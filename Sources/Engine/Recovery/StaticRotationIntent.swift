@@ -97,7 +97,7 @@ extension Engine {
                 try intents.delete(.staticRotation, name)
                 let which = accepted == intent.newPassword ? "the new password" : accepted == before ? "the stored password" : "an earlier attempt's password"
                 return DueWorkItem(.interruptedRotationSettled, name, "the database has \(which); it is stored",
-                                   rotated: accepted == before ? nil : .staticRole(name))
+                                   rotated: accepted == before ? nil : rotatedCredential(staticRole: name))
             }
             guard mode == .recovery else {
                 throw EngineError.failed("the database accepts none of the passwords the rotation may have set")
@@ -108,7 +108,7 @@ extension Engine {
             let rotated = try rotateStaticAccount(name, definition, isCreate: role == nil)
             return DueWorkItem(.interruptedRotationSettled, name,
                                "no known password logs in; rotated again, next rotation \(rotated.nextVaultRotation.map(Timestamp.format) ?? "on request")",
-                               rotated: .staticRole(name))
+                               rotated: rotatedCredential(staticRole: name))
         } catch let error as EngineError {
             if role == nil, intent.storedUnconfirmed != true, mode == .recovery {
                 // A creation whose outcome cannot be learned now: the account's first password is

@@ -31,12 +31,16 @@ public struct DueWorkItem: Sendable, Equatable {
         case intentUnsettled = "interrupted change not settled"
         case orphanedUser = "possibly orphaned database user"
         case unreadableFile = "unreadable state file"
+        case mountDisabled = "secrets engine disabled"
+        case mountMoved = "secrets engine moved"
+        case mountChangeFailed = "secrets engine change not finished"
 
         /// Whether the item is something that went wrong (and stays due, or needs an operator).
         public var isFailure: Bool {
             switch self {
             case .leaseRevokeFailed, .leaseIrrevocable, .roleRotationFailed, .intentUnsettled, .interruptedCredsKept,
-                 .orphanedUser, .unreadableFile, .previousPasswordDiscardFailed, .rootRotationFailed, .rotationHookFailed:
+                 .orphanedUser, .unreadableFile, .previousPasswordDiscardFailed, .rootRotationFailed, .rotationHookFailed,
+                 .mountChangeFailed:
                 return true
             default:
                 return false
@@ -66,24 +70,53 @@ public struct RotatedCredential: Sendable, Equatable {
     }
 
     public var kind: Kind
-    /// The object's path under the mount: `static-roles/NAME` or `config/NAME`.
-    public var relativePath: String
+    /// The object's path with its mount: `database/static-roles/NAME` or `postgres/config/NAME`.
+    public var path: String
 
-    public init(kind: Kind, relativePath: String) {
+    public init(kind: Kind, path: String) {
         self.kind = kind
-        self.relativePath = relativePath
+        self.path = path
     }
 
-    static func staticRole(_ name: String) -> RotatedCredential { RotatedCredential(kind: .staticRole, relativePath: "static-roles/\(name)") }
-    static func root(_ connection: String) -> RotatedCredential { RotatedCredential(kind: .root, relativePath: "config/\(connection)") }
 }
 
 extension Engine {
     /// One pass. An item that fails, or a file that cannot be read, is reported and the pass goes
     /// on: one bad item never stops the others. Each item is reported as soon as it is done, with
-    /// no lock held, so what `report` does (print, run a rotation hook) never holds up the object.
+    /// no lock held on the item, so what `report` does (print, run a rotation hook) never holds up
+    /// the object.
+    ///
+    /// Every mount is visited in turn, holding its lock shared; a mount being disabled or moved
+    /// right now is skipped (the next pass sees what is left of it), and one whose disable or
+    /// move was interrupted is finished first.
     public func runDueWork(shouldStop: () -> Bool = { false }, report: (DueWorkItem) -> Void) throws {
-        try state.removeLeftoverTemporaries()
+        try environment.state.removeLeftoverTemporaries()
+        var mountChanges: [DueWorkItem] = []
+        try finishPendingMountChanges(into: &mountChanges)
+        mountChanges.forEach(report)
+        for mount in try databaseMounts() {
+            if shouldStop() { return }
+            // A mount gone since the listing (disabled meanwhile) has nothing left to do.
+            let gone = EngineError.invalid("the secrets engine at \(mount.path) is gone")
+            do {
+                _ = try withMount(mount, wait: false, gone: { gone }) { engine in
+                    try engine.runDueWorkOfMount(report: report, shouldStop: shouldStop)
+                }
+            } catch let error as EngineError where error == gone {
+                continue
+            }
+        }
+    }
+
+    /// One pass, its items collected.
+    public func runDueWork(shouldStop: () -> Bool = { false }) throws -> [DueWorkItem] {
+        var done: [DueWorkItem] = []
+        try runDueWork(shouldStop: shouldStop) { done.append($0) }
+        return done
+    }
+
+    private func runDueWorkOfMount(report: (DueWorkItem) -> Void, shouldStop: () -> Bool) throws {
+        if !state.isStateFolder { try state.removeLeftoverTemporaries() }
         try settleAbandonedIntents(report: report, shouldStop: shouldStop)
         if shouldStop() { return }
         try revokeExpiredLeases(report: report, shouldStop: shouldStop)
@@ -93,12 +126,19 @@ extension Engine {
         try rotateDueRootCredentials(report: report, shouldStop: shouldStop)
     }
 
-    /// One pass, its items collected.
-    public func runDueWork(shouldStop: () -> Bool = { false }) throws -> [DueWorkItem] {
-        var done: [DueWorkItem] = []
-        try runDueWork(shouldStop: shouldStop) { done.append($0) }
-        return done
+    /// How a tidy line names a static role: by its name at `database/` (as before mounts), by its
+    /// path elsewhere.
+    func subject(ofStaticRole name: String) -> String {
+        scope.path == MountEntry.implicitPath ? name : scope.path + "static-roles/" + name
     }
+
+    /// How a tidy line names a connection: by its name at `database/`, by its path elsewhere.
+    func subject(ofConnection name: String) -> String {
+        scope.path == MountEntry.implicitPath ? name : scope.path + "config/" + name
+    }
+
+    func rotatedCredential(staticRole name: String) -> RotatedCredential { RotatedCredential(kind: .staticRole, path: scope.path + "static-roles/" + name) }
+    func rotatedCredential(root connection: String) -> RotatedCredential { RotatedCredential(kind: .root, path: scope.path + "config/" + connection) }
 
     func revokeExpiredLeases(report: (DueWorkItem) -> Void, shouldStop: () -> Bool) throws {
         let (markers, problems) = try leases.dueMarkers(at: now)
@@ -142,23 +182,23 @@ extension Engine {
                         if intents.exists(.staticRotation, name) { return nil }
                         do {
                             _ = try discardPreviousPassword(name, role)
-                            return DueWorkItem(.previousPasswordDiscarded, name, "only the current password of \(role.username) logs in now")
+                            return DueWorkItem(.previousPasswordDiscarded, subject(ofStaticRole: name), "only the current password of \(role.username) logs in now")
                         } catch let error as EngineError {
-                            return DueWorkItem(.previousPasswordDiscardFailed, name, error.message + " (retry in 10s)")
+                            return DueWorkItem(.previousPasswordDiscardFailed, subject(ofStaticRole: name), error.message + " (retry in 10s)")
                         }
                     }
                     if role.retryAt == nil && !role.plan.isInsideWindow(planned: role.nextVaultRotation, at: now) {
                         // Vault skips to the next slot when the window passed (the engine was not running).
                         role.nextVaultRotation = role.plan.next(after: now)
                         try staticRoles.write(name, role)
-                        return DueWorkItem(.roleWindowMissed, name, "next rotation \(Self.describeNext(role.nextVaultRotation))")
+                        return DueWorkItem(.roleWindowMissed, subject(ofStaticRole: name), "next rotation \(Self.describeNext(role.nextVaultRotation))")
                     }
                     do {
                         let rotated = try rotateStaticAccount(name, role, isCreate: false)
-                        return DueWorkItem(.roleRotated, name, "next rotation \(Self.describeNext(rotated.nextVaultRotation))",
-                                           rotated: .staticRole(name))
+                        return DueWorkItem(.roleRotated, subject(ofStaticRole: name), "next rotation \(Self.describeNext(rotated.nextVaultRotation))",
+                                           rotated: rotatedCredential(staticRole: name))
                     } catch let error as EngineError {
-                        return DueWorkItem(.roleRotationFailed, name, error.message + " (retry in 10s)")
+                        return DueWorkItem(.roleRotationFailed, subject(ofStaticRole: name), error.message + " (retry in 10s)")
                     }
                 }
                 if let item = item ?? nil { report(item) }
@@ -180,16 +220,16 @@ extension Engine {
                     if config.rootRetryAt == nil && !config.rootPlan.isInsideWindow(planned: config.nextRootRotation, at: now) {
                         config.nextRootRotation = config.rootPlan.next(after: now)
                         try connections.write(name, config)
-                        return DueWorkItem(.rootWindowMissed, name, "next rotation \(Self.describeNext(config.nextRootRotation))")
+                        return DueWorkItem(.rootWindowMissed, subject(ofConnection: name), "next rotation \(Self.describeNext(config.nextRootRotation))")
                     }
                     do {
                         let rotated = try rotateRootLocked(name)
-                        return DueWorkItem(.rootRotated, name, "next rotation \(Self.describeNext(rotated.nextRootRotation))",
-                                           rotated: .root(name))
+                        return DueWorkItem(.rootRotated, subject(ofConnection: name), "next rotation \(Self.describeNext(rotated.nextRootRotation))",
+                                           rotated: rotatedCredential(root: name))
                     } catch let error as EngineError {
                         let failed: DatabaseConfig? = try? connections.read(name)
                         let retry = failed?.rootRetryAt
-                        return DueWorkItem(.rootRotationFailed, name,
+                        return DueWorkItem(.rootRotationFailed, subject(ofConnection: name),
                                            error.message + (retry.map { " (retry at \(Timestamp.format($0)))" } ?? ""))
                     }
                 }

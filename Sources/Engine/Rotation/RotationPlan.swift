@@ -47,7 +47,7 @@ struct RotationPlan: Equatable {
             self.window = 0
         } else if !schedule.isEmpty {
             do {
-                _ = try CronSchedule(schedule)
+                _ = try CronSchedule(schedule).checkFires()
             } catch {
                 throw EngineError.invalid("could not parse rotation_schedule: \(error)")
             }

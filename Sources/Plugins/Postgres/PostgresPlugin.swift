@@ -68,6 +68,9 @@ public final class PostgresPlugin: DatabasePlugin {
     private var connection: PostgresConnection?
     /// No root credential: every operation but a self-managed rotation is refused.
     private var selfManaged = false
+    /// A connection_url whose `{{username}}` has no `username` yet (accepted unverified, as Vault
+    /// accepts it): no session can be opened until a later write gives one.
+    private var usernameMissing = false
     /// The configured secrets, scrubbed from every error text.
     private var secrets: [String] = []
 
@@ -118,7 +121,11 @@ public final class PostgresPlugin: DatabasePlugin {
             throw PluginError(.invalidConfiguration, "'\(authentication)' is not a valid password authentication type")
         }
 
-        let url = PostgresConnectionURL.substitute(rawURL, username: username, password: password,
+        // Vault parses the URL only when it connects: without verification, a `{{username}}` with
+        // no username yet is accepted (a later write may merge one in); the rest is checked now,
+        // with a stand-in name.
+        let missingUsername = username.isEmpty && rawURL.contains("{{username}}") && !request.verifyConnection
+        let url = PostgresConnectionURL.substitute(rawURL, username: missingUsername ? "username" : username, password: password,
                                                    disableEscaping: disableEscaping)
         let parsed: PostgresConnection.Configuration
         do {
@@ -139,6 +146,12 @@ public final class PostgresPlugin: DatabasePlugin {
         usernameTemplate = template
         passwordAuthentication = mode
         self.selfManaged = selfManaged
+        usernameMissing = missingUsername
+        if missingUsername {
+            return InitializeResponse(config: request.config, warnings: [
+                "connection_url has {{username}} but no username is set: the connection cannot be used until a write sets username",
+            ])
+        }
 
         // A self-managed connection has no login of its own to verify (Vault forces
         // verify_connection off for it).
@@ -170,8 +183,7 @@ public final class PostgresPlugin: DatabasePlugin {
         try inTransaction(connection, secrets: extraSecrets) {
             for statement in request.statements {
                 // A block with END inside runs whole: its own semicolons must not split it.
-                let queries = PostgresStatements.containsMultilineStatement(statement)
-                    ? [statement] : PostgresStatements.split(statement)
+                let queries = PostgresStatements.queries(statement)
                 for query in queries {
                     try execute(try Self.sql(connection).render(query, values), on: connection,
                                 failure: "failed to execute query: ", secrets: extraSecrets, holdsPassword: query.contains("{{password}}"))
@@ -232,7 +244,7 @@ public final class PostgresPlugin: DatabasePlugin {
         let statements = change.statements.isEmpty ? [Self.defaultRotationStatement] : change.statements
         let extraSecrets = [change.newPassword, password]
         try inTransaction(connection, secrets: extraSecrets) {
-            for query in statements.flatMap(PostgresStatements.split) {
+            for query in statements.flatMap(PostgresStatements.queries) {
                 try execute(try Self.sql(connection).render(query, values), on: connection,
                             failure: "failed to execute query: ", secrets: extraSecrets, holdsPassword: query.contains("{{password}}"))
             }
@@ -276,7 +288,7 @@ public final class PostgresPlugin: DatabasePlugin {
                       "expiration": StatementTemplate.expiration(change.newExpiration)]
         let statements = change.statements.isEmpty ? [Self.defaultRenewStatement] : change.statements
         try inTransaction(connection, secrets: []) {
-            for query in statements.flatMap(PostgresStatements.split) {
+            for query in statements.flatMap(PostgresStatements.queries) {
                 try execute(try Self.sql(connection).render(query, values), on: connection, failure: "", secrets: [])
             }
         }
@@ -293,7 +305,7 @@ public final class PostgresPlugin: DatabasePlugin {
         } else {
             let values = ["name": request.username, "username": request.username]
             try inTransaction(connection, secrets: []) {
-                for query in request.statements.flatMap(PostgresStatements.split) {
+                for query in request.statements.flatMap(PostgresStatements.queries) {
                     try execute(try Self.sql(connection).render(query, values), on: connection, failure: "", secrets: [])
                 }
             }
@@ -396,6 +408,9 @@ public final class PostgresPlugin: DatabasePlugin {
     /// The open connection, or a new one: commands reuse a single session.
     private func session() throws -> PostgresConnection {
         if let connection, connection.isOpen { return connection }
+        if usernameMissing {
+            throw PluginError(.invalidConfiguration, "connection_url has {{username}} but the connection has no username: write one with username=")
+        }
         guard let settings else {
             throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
         }

@@ -4,10 +4,16 @@ import Foundation
 
 public enum RedisPluginInfo {
     public static let name = "redis-database-plugin"
+    /// OpenBao's plugin for Valkey (Redis' open fork): the same ACL commands, and the server may
+    /// also be given as `connection_url` (`valkey://`, `valkeys://`).
+    public static let valkeyName = "valkey-database-plugin"
 }
 
 extension RedisPlugin {
     public static let registration = PluginRegistration(names: [RedisPluginInfo.name]) { _ in RedisPlugin() }
+    public static let valkeyRegistration = PluginRegistration(names: [RedisPluginInfo.valkeyName]) { _ in
+        RedisPlugin(acceptsConnectionURL: true)
+    }
 }
 
 /// Vault's `redis-database-plugin` for a stand-alone Redis 6+ server with ACLs.
@@ -18,18 +24,23 @@ extension RedisPlugin {
 /// removes the one kept before it instead (`ACL SETUSER <name> ><new> <<older>`, one command, so
 /// all or nothing). The configured user needs the ACL commands (`+@admin`).
 public final class RedisPlugin: DatabasePlugin {
-    public let type = "redis"
+    public let type: String
+    private let acceptsConnectionURL: Bool
 
     private var configuration: RedisConfiguration?
     private var connection: RedisConnection?
 
-    public init() {}
+    /// `acceptsConnectionURL`: the Valkey plugin (OpenBao's `valkey-database-plugin`).
+    public init(acceptsConnectionURL: Bool = false) {
+        self.acceptsConnectionURL = acceptsConnectionURL
+        type = acceptsConnectionURL ? "valkey" : "redis"
+    }
 
     deinit { close() }
 
     public func initialize(_ request: InitializeRequest) throws -> InitializeResponse {
         close()
-        configuration = try RedisConfiguration(request.config)
+        configuration = try RedisConfiguration(request.config, acceptsConnectionURL: acceptsConnectionURL)
         if request.verifyConnection {
             do {
                 try verify()
