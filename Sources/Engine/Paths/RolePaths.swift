@@ -343,10 +343,10 @@ extension Engine {
         if let last = role.lastVaultRotation { data["last_vault_rotation"] = .string(Timestamp.format(last)) }
         if !role.credentialConfig.isEmpty { data["credential_config"] = Self.readable(role.credentialConfig) }
         data["skip_import_rotation"] = .bool(role.skipImportRotation == true)
-        if role.isManualOnly { data["disable_automated_rotation"] = true }
+        data["disable_automated_rotation"] = .bool(role.isManualOnly)
         if role.isSelfManaged { data["self_managed"] = true }
+        data["retain_previous_password"] = .bool(role.retainsPreviousPassword)
         if role.retainsPreviousPassword {
-            data["retain_previous_password"] = true
             data["previous_password_grace"] = .int(role.previousPasswordGrace ?? 0)
             if role.previousPassword != nil {
                 data["previous_password_valid_until"] = .string(role.previousPasswordExpiry.map(Timestamp.format) ?? "next rotation")
