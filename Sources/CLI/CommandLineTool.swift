@@ -9,7 +9,8 @@ public enum CommandLineTool {
     public static let version = "0.1.0"
 
     static let commands: [Command] =
-        DataCommands.all + LeaseCommands.all + SecretsCommands.all + ShortcutCommands.all + SchedulerCommands.all + PathHelpCommands.all
+        DataCommands.all + LeaseCommands.all + SecretsCommands.all + ShortcutCommands.all + SchedulerCommands.all
+            + [ExecCommand.command] + PathHelpCommands.all
             + ToolCommands.all
 
     /// `arguments` excludes the program name. Tests pass their own plugin catalog, and their own
@@ -63,7 +64,9 @@ public enum CommandLineTool {
         do {
             var parsed = try FlagParser.parse(rest, specs: command.flags)
             let format = try OutputFormat(parsing: parsed.string("format") ?? preScan.format ?? "table")
-            parsed.positionals = try trailingFlags(parsed.positionals, format: format, terminal: terminal)
+            if !command.runsACommandLine {
+                parsed.positionals = try trailingFlags(parsed.positionals, format: format, terminal: terminal)
+            }
             if format == .raw && command.path != ["read"] {
                 throw CommandFailure.usage("This command does not support the -format=raw option.")
             }

@@ -112,13 +112,17 @@ final class FidelityEndToEndTests: XCTestCase {
     }
 
     func testAuthenticationParametersNoPluginSupportsAreRefused() throws {
-        for (parameter, shown) in [("auth_type=gcp_iam", "auth_type=gcp_iam"), ("use_private_ip=true", "use_private_ip=true"),
-                                   ("self_managed=true", "self_managed=true")] {
+        for (parameter, shown) in [("auth_type=gcp_iam", "auth_type=gcp_iam"), ("use_private_ip=true", "use_private_ip=true")] {
             let r = try dbsecrets("write", "database/config/pg", "plugin_name=postgresql-database-plugin", "connection_url=\(server.templatedURL)",
                                   "username=\(admin)", "password=-", parameter, stdin: adminPassword)
             XCTAssertEqual(r.status, 2, parameter)
             XCTAssertTrue(r.stderr.contains("unsupported connection parameter \(shown): "), r.stderr)
         }
+        // self_managed is supported (a connection without a root user), but never beside one.
+        let rooted = try dbsecrets("write", "database/config/pg", "plugin_name=postgresql-database-plugin", "connection_url=\(server.templatedURL)",
+                                   "username=\(admin)", "password=-", "self_managed=true", stdin: adminPassword)
+        XCTAssertEqual(rooted.status, 2)
+        XCTAssertTrue(rooted.stderr.contains("self_managed is mutually exclusive with username and password"), rooted.stderr)
         XCTAssertEqual(try dbsecrets("read", "database/config/pg").status, 2, "nothing was stored")
         try configure()
         XCTAssertEqual(try dbsecrets("write", "database/config/pg", "use_private_ip=false").status, 0, "the usual value is fine")

@@ -13,6 +13,9 @@ struct Command: Sendable {
     var examples: [(String, String)] = []
     var flags: [FlagSpec] = []
     var hidden = false
+    /// The positionals are another program's command line (`exec`): passed on as they are, never
+    /// scanned for dbsecrets' own flags.
+    var runsACommandLine = false
     /// What shell completion offers for positional arguments.
     var positional: PositionalCompletion = .none
     var run: @Sendable (Invocation) throws -> Int32

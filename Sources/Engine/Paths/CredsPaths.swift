@@ -89,14 +89,14 @@ extension Engine {
         // its rotation time: settle and rotate first, under the role's lock, re-reading the role
         // once the lock is ours in case another process just did. A failure here is an error,
         // not the stale password.
-        if unsettled || plannedRotation(of: role!) <= now {
+        if unsettled || isRotationDue(role!, at: now) {
             role = try withLock(.staticRole, roleName) {
                 var current = try settledStaticRole(roleName)
-                if plannedRotation(of: current) <= now {
-                    if isInsideRotationWindow(current, at: now) {
+                if isRotationDue(current, at: now) {
+                    if current.plan.isInsideWindow(planned: current.nextVaultRotation, at: now) {
                         current = try rotateStaticAccount(roleName, current, isCreate: false)
                     } else {
-                        current.nextVaultRotation = nextRotation(of: current, after: now)
+                        current.nextVaultRotation = current.plan.next(after: now)
                         try staticRoles.write(roleName, current)
                     }
                 }
@@ -127,10 +127,10 @@ extension Engine {
         ]
         if let last = role.lastVaultRotation { data["last_vault_rotation"] = .string(Timestamp.format(last)) }
         Self.addRotationFields(role, to: &data)
-        let next: Date = role.rotationSchedule.isEmpty
-            ? nextRotation(of: role, after: role.lastVaultRotation ?? current)
-            : nextRotation(of: role, after: current)
-        data["ttl"] = .int(max(0, Int(next.timeIntervalSince(current).rounded())))
+        // Vault's ttl: a period role's planned rotation, a schedule's next slot from now. A role
+        // rotated only on request has no countdown.
+        let next = role.rotationSchedule.isEmpty ? plannedRotation(of: role) : role.plan.next(after: current)
+        if let next { data["ttl"] = .int(max(0, Int(next.timeIntervalSince(current).rounded()))) }
         return EngineResponse(data: data)
     }
 }

@@ -12,8 +12,6 @@ extension Engine {
          "it is used only by auth_type=gcp_iam, which is not supported"),
         ("use_private_ip", { $0.boolValue == false || $0 == .null },
          "it selects Google Cloud SQL's private IP through its connector, which is not supported; put the address in connection_url"),
-        ("self_managed", { $0.boolValue == false || $0 == .null },
-         "self-managed connections (static roles that log in with their own password, without a root user) are not supported"),
     ]
 
     /// Refuses a write that gives one of those parameters a value that would change anything.
