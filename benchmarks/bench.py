@@ -26,6 +26,7 @@ import statefiles  # noqa: E402
 
 PG_STATEMENTS = ("CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; "
                  "GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{{name}}\";")
+PG_REVOCATION = 'DROP ROLE IF EXISTS "{{name}}";'
 REDIS_RULES = '["~*", "+@read"]'
 MIB = 1024  # GNU time's %M is in KiB
 GNU_TIME = "/usr/bin/time"
@@ -225,6 +226,9 @@ class Bench:
               "username=" + self.pg["user"], "password=-", "allowed_roles=*"], self.pg["password"])
         call(["write", "database/roles/r", "db_name=pg", "default_ttl=1h", "max_ttl=24h",
               "creation_statements=" + PG_STATEMENTS])
+        # Revoked with one statement, which psql can run the same.
+        call(["write", "database/roles/rv", "db_name=pg", "default_ttl=1h", "max_ttl=24h",
+              "creation_statements=" + PG_STATEMENTS, "revocation_statements=" + PG_REVOCATION])
         # The same server over TLS, encrypted and unverified like psql's sslmode=require.
         call(["write", "database/config/pgtls", "plugin_name=postgresql-database-plugin",
               "connection_url=" + url.replace("sslmode=disable", "sslmode=require"),
@@ -344,6 +348,42 @@ class Bench:
         self.report.row("scale: tidy, 100k leases/100 due vs 100 leases all due", ms(a), ms(b), "%.2fx" % (a / b),
                         "<= 1.2x", a / b <= 1.2)
 
+    def tidy_against_psql(self, state):
+        """tidy revoking 100 due leases of real users, all on one connection, against psql running
+        the same 100 revocation statements in one session (each its own transaction, as ours are).
+        Both sides get 100 fresh users before each round, created by psql outside the timing."""
+        print("tidy vs psql", flush=True)
+        due = 100
+        seeds = itertools.count(10_000)
+        label = "tidy (100 due leases of real users)"
+        def users(prefix):
+            names = [self.next_name(prefix) for _ in range(due)]
+            self.runner.run(self.psql_argv("".join('CREATE ROLE "%s";' % n for n in names)), self.psql_env())
+            return names
+        def ours(memory):
+            names = users("bench-tidy")
+            statefiles.add_due_leases(state, "rv", "pg", due, time.time(), next(seeds), usernames=names)
+            t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
+            revoked = out.decode().count("lease revoked:")
+            if revoked != due:
+                raise Failure("tidy revoked %d leases, %d were due:\n%s" % (revoked, due, out.decode()[-1000:]))
+            self.report.peak(label, kib)
+            return t
+        def psql(memory):
+            script = os.path.join(self.work, "revocations.sql")
+            with open(script, "w") as f:
+                f.write("".join(PG_REVOCATION.replace("{{name}}", n) + "\n" for n in users("bench-drop")))
+            argv = self.psql_argv("", single_transaction=False)[:-2] + ["-f", script]
+            t, kib, _ = self.runner.run(argv, self.psql_env(), memory=memory)
+            self.report.peak(label, baseline="psql", baseline_kib=kib)
+            return t
+        a, b = side_by_side(ours, psql, self.n(5, 1), warmup=1)
+        left = self.psql_query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'bench-tidy-%' OR rolname LIKE 'bench-drop-%'")
+        if left[0] != "0":
+            raise Failure("%s users of the tidy rounds are still in pg_roles" % left[0])
+        self.report.row("tidy: 100 due revocations vs psql, one session", ms(a), ms(b), "%.2fx" % (a / b),
+                        "<= 1.5x", a / b <= 1.5)
+
     def end_to_end(self, small):
         print("end-to-end", flush=True)
         r = self.report
@@ -434,7 +474,8 @@ class Bench:
         big = os.path.join(self.work, "state-big")
         small_due = os.path.join(self.work, "state-tidy")
         busy = os.path.join(self.work, "state-throughput")
-        for state in (small, big, small_due, busy):
+        revoking = os.path.join(self.work, "state-revoke")
+        for state in (small, big, small_due, busy, revoking):
             self.setup_state(state)
         leases, roles = self.n(100_000, 10_000), self.n(10_000, 1_000)
         t0 = time.perf_counter()
@@ -444,6 +485,7 @@ class Bench:
         self.startup(small)
         self.scale(small, big)
         self.tidy(big, small_due)
+        self.tidy_against_psql(revoking)
         self.end_to_end(small)
         self.throughput(busy)
         self.memory()

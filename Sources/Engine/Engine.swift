@@ -96,14 +96,18 @@ public final class Engine: @unchecked Sendable {
     let intents: IntentStore
     let leases: LeaseStore
     let mountTable: MountTableStore
+    /// Set on the engine of a pass of due work (`sharingPlugins`): plugin sessions kept open for
+    /// the pass's next item on the same connection.
+    let sharedPlugins: SharedPlugins?
 
     public convenience init(environment: EngineEnvironment) {
         self.init(environment: environment, scope: MountScope(entry: .implicitDatabase, storage: environment.state))
     }
 
-    init(environment: EngineEnvironment, scope: MountScope) {
+    init(environment: EngineEnvironment, scope: MountScope, sharedPlugins: SharedPlugins? = nil) {
         self.environment = environment
         self.scope = scope
+        self.sharedPlugins = sharedPlugins
         let state = scope.storage
         connections = RecordStore(state: state, kind: .connection)
         roles = RecordStore(state: state, kind: .role)

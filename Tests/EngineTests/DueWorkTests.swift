@@ -91,6 +91,50 @@ final class DueWorkTests: XCTestCase {
     }
 }
 
+/// A pass of due work logs in once per connection: revocations and rotations take turns on one
+/// verified session, and a failure closes it so the next item starts on a fresh one.
+final class DueWorkConnectionReuseTests: XCTestCase {
+    private func logins(_ f: EngineFixture) -> Int {
+        f.database.calls.filter { $0.hasPrefix("initialize verify=true") }.count
+    }
+
+    func testOnePassRevokesEveryDueLeaseAndRotatesDueRolesOnOneLogin() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole(role: ["default_ttl": "1m", "max_ttl": "1h"])
+        for _ in 0..<5 { _ = try f.read("database/creds/ro") }
+        f.database.addUser("app", password: "initial")
+        try f.write("database/static-roles/app", ["db_name": "db", "username": "app", "rotation_period": "30s"])
+        f.clock.advance(61)
+        let before = logins(f)
+        let items = try f.engine.runDueWork()
+        XCTAssertEqual(items.map(\.action), Array(repeating: .leaseRevoked, count: 5) + [.roleRotated])
+        XCTAssertEqual(logins(f) - before, 1)
+        XCTAssertEqual(try f.engine.listLeases(prefix: ""), [])
+    }
+
+    func testAFailedRevocationDoesNotPoisonTheOthers() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole(role: ["default_ttl": "1m", "max_ttl": "1h"])
+        for _ in 0..<3 { _ = try f.read("database/creds/ro") }
+        f.clock.advance(61)
+        f.database.failures["deleteUser"] = 1
+        let before = logins(f)
+        let items = try f.engine.runDueWork()
+        XCTAssertEqual(items.map(\.action), [.leaseRevokeFailed, .leaseRevoked, .leaseRevoked])
+        XCTAssertEqual(logins(f) - before, 2, "the failed session is dropped and a fresh one opened for the next lease")
+    }
+
+    func testRevokingByPrefixLogsInOnce() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        for _ in 0..<4 { _ = try f.read("database/creds/ro") }
+        let before = logins(f)
+        try f.engine.revokeLeases(prefix: "database/creds/ro", force: false)
+        XCTAssertEqual(logins(f) - before, 1)
+        XCTAssertEqual(try f.engine.listLeases(prefix: ""), [])
+    }
+}
+
 final class LeaseIndexTests: XCTestCase {
     private func markers(_ f: EngineFixture) -> [String] {
         let root = f.stateURL.appendingPathComponent("lease-expiry")

@@ -99,8 +99,9 @@ extension Engine {
             // A mount gone since the listing (disabled meanwhile) has nothing left to do.
             let gone = EngineError.invalid("the secrets engine at \(mount.path) is gone")
             do {
+                // One login per connection for the whole pass of the mount, not one per item.
                 _ = try withMount(mount, wait: false, gone: { gone }) { engine in
-                    try engine.runDueWorkOfMount(report: report, shouldStop: shouldStop)
+                    try engine.sharingPlugins { try $0.runDueWorkOfMount(report: report, shouldStop: shouldStop) }
                 }
             } catch let error as EngineError where error == gone {
                 continue

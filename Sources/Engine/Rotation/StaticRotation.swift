@@ -44,7 +44,7 @@ extension Engine {
                                           creation: isCreate ? role : nil, retainedPassword: retained)
         var rotated = role
         do {
-            try withPlugin(config: config, verify: !role.isSelfManaged) { session in
+            try withPlugin(config: config, verify: !role.isSelfManaged, shared: true) { session in
                 var sanitizer = session.sanitizer
                 ([password, role.password, role.previousPassword ?? ""] + earlierPasswords).forEach { sanitizer.add($0) }
                 try changeDatabase(
@@ -102,7 +102,7 @@ extension Engine {
         var updated = role
         do {
             let config = try settledConnection(role.dbName)
-            try withPlugin(config: config) { session in
+            try withPlugin(config: config, shared: true) { session in
                 var sanitizer = session.sanitizer
                 [role.password, previous].forEach { sanitizer.add($0) }
                 do {
