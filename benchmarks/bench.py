@@ -302,8 +302,10 @@ class Bench:
             ours = self.timed(label, lambda m: self.ours(small, "read", "database/roles/r", memory=m, binary=binary))
             cat = self.timed(label, lambda m: self.runner.run([self.cat, role_file], self.base_env, memory=m), "cat")
             a, b = side_by_side(ours, cat, self.n(40, 10))
+            # Issue 20's targets: the shipped [static] build within 2x of cat, the plain one 4x.
+            limit = 2 if suffix else 4
             self.report.row("start-up: read database/roles/r vs cat r.json" + suffix, ms(a), ms(b), "%.2fx" % (a / b),
-                            "<= 3x", a / b <= 3)
+                            "<= %dx" % limit, a / b <= limit)
 
     def scale(self, small, big):
         print("scale", flush=True)
@@ -327,7 +329,7 @@ class Bench:
                 times.append(t)
         t = median(times)
         r.row("scale: lease list -format=json, %d leases" % expected, "%.2f s" % t, "-",
-              "%.1f us/lease" % (t / expected * 1e6), "report", None)
+              "%.1f us/lease" % (t / expected * 1e6), "<= 10 us", t / expected * 1e6 <= 10)
 
     def tidy(self, big, small_due):
         print("tidy", flush=True)
@@ -384,6 +386,40 @@ class Bench:
         self.report.row("tidy: 100 due revocations vs psql, one session", ms(a), ms(b), "%.2fx" % (a / b),
                         "<= 1.5x", a / b <= 1.5)
 
+    def tidy_static_roles(self, big, small):
+        """tidy where 10 static roles are due (rotation_period=5s, real PostgreSQL users), among
+        10,000 static roles in one state and alone in the other: the due-time index should make
+        the 9,990 that are not due cost next to nothing."""
+        print("tidy static roles", flush=True)
+        due, idle = 10, self.n(9_990, 990)
+        users = [self.next_name("bench-static") for _ in range(due)]
+        self.runner.run(self.psql_argv("".join('CREATE ROLE "%s" WITH LOGIN PASSWORD \'Aa1-initial\';' % u for u in users)),
+                        self.psql_env())
+        for state in (big, small):
+            for i, user in enumerate(users):
+                self.ours(state, "write", "database/static-roles/due-%d" % i, "db_name=pg", "username=" + user,
+                          "rotation_period=5s")
+        self.ours(big, "write", "database/static-roles/idle", "db_name=pg", "username=" + users[0], "rotation_period=24h")
+        statefiles.copy_static_role(big, os.path.join(big, "static-roles", "idle.json"),
+                                    ["idle-%05d" % i for i in range(idle - 1)])
+        def run(state, label):
+            last = [time.time()]
+            def go(memory):
+                # Due again 5 s after the last rotation.
+                time.sleep(max(0.0, last[0] + 5.5 - time.time()))
+                t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
+                last[0] = time.time()
+                rotated = out.decode().count("static role rotated:")
+                if rotated != due:
+                    raise Failure("tidy in %s rotated %d static roles, %d were due:\n%s" % (label, rotated, due, out.decode()[-1000:]))
+                self.report.peak(label, kib)
+                return t
+            return go
+        a, b = side_by_side(run(big, "tidy (10k static roles, 10 due)"), run(small, "tidy (10 static roles, all due)"),
+                            self.n(5, 1), warmup=1)
+        self.report.row("scale: tidy, 10k static roles/10 due vs 10 roles all due", ms(a), ms(b), "%.2fx" % (a / b),
+                        "<= 1.2x", a / b <= 1.2)
+
     def end_to_end(self, small):
         print("end-to-end", flush=True)
         r = self.report
@@ -392,8 +428,9 @@ class Bench:
             ours = self.timed(label, lambda m: self.ours(small, "read", "database/creds/r", memory=m, binary=binary))
             psql = self.timed(label, lambda m: self.psql_create(m) + (None,), "psql")
             a, b = side_by_side(ours, psql, self.n(20, 5))
+            limit = 0.8 if suffix else 1.0
             r.row("end-to-end: creds (PostgreSQL) vs psql same SQL" + suffix, ms(a), ms(b), "%.2fx" % (a / b),
-                  "<= 1.0x", a / b <= 1.0)
+                  "<= %.1fx" % limit, a / b <= limit)
 
         for suffix, binary in self.builds:
             label = "creds over TLS (PostgreSQL)" + suffix
@@ -409,7 +446,7 @@ class Bench:
             cli = self.timed(label, lambda m: self.redis_cli_setuser(m) + (None,), "redis-cli")
             a, b = side_by_side(ours, cli, self.n(20, 5))
             r.row("end-to-end: creds (Redis) vs redis-cli ACL SETUSER" + suffix, ms(a), ms(b), "%.2fx" % (a / b),
-                  "report", None)
+                  "<= 1.2x" if suffix else "report", a / b <= 1.2 if suffix else None)
 
     def throughput(self, state):
         print("throughput", flush=True)
@@ -441,8 +478,10 @@ class Bench:
                 if target is worker:
                     created[plugin] = results
             baseline = "psql" if plugin == "PostgreSQL" else "redis-cli"
+            # Ours as a fraction of the baseline's rate (issue 20: as fast as psql, 0.6 of redis-cli).
+            floor = 1.0 if plugin == "PostgreSQL" else 0.6
             r.row("throughput: creds (%s), %d processes" % (plugin, workers), "%.0f leases/s" % rates[0],
-                  "%.0f/s %s" % (rates[1], baseline), "%.2fx" % (rates[1] / rates[0]), "report", None)
+                  "%.0f/s %s" % (rates[1], baseline), "%.2fx" % (rates[0] / rates[1]), ">= %.1fx" % floor, rates[0] / rates[1] >= floor)
 
         # Every lease is in the state directory and every user in its database.
         _, _, listed = self.lease_list(state)
@@ -464,7 +503,11 @@ class Bench:
             kib, base_kib = p["ours"], p["baseline_kib"]
             base = "%.1f MiB %s" % (base_kib / MIB, p["baseline"]) if base_kib else "-"
             ratio = "%.1fx" % (kib / base_kib) if base_kib else "-"
-            r.row("peak memory: " + command, "%.1f MiB" % (kib / MIB), base, ratio, "<= 20 MiB", kib <= 20 * MIB)
+            # The shipped [static] build, and the commands only measured with the plain one, must fit
+            # 12 MiB (issue 20); the plain build's figures are reported beside the static ones.
+            shipped = "[static]" in command or command + " [static]" not in self.report.peaks
+            r.row("peak memory: " + command, "%.1f MiB" % (kib / MIB), base, ratio,
+                  "<= 12 MiB" if shipped else "report", kib <= 12 * MIB if shipped else None)
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -475,7 +518,8 @@ class Bench:
         small_due = os.path.join(self.work, "state-tidy")
         busy = os.path.join(self.work, "state-throughput")
         revoking = os.path.join(self.work, "state-revoke")
-        for state in (small, big, small_due, busy, revoking):
+        static_big, static_small = os.path.join(self.work, "state-static-big"), os.path.join(self.work, "state-static-small")
+        for state in (small, big, small_due, busy, revoking, static_big, static_small):
             self.setup_state(state)
         leases, roles = self.n(100_000, 10_000), self.n(10_000, 1_000)
         t0 = time.perf_counter()
@@ -486,6 +530,7 @@ class Bench:
         self.scale(small, big)
         self.tidy(big, small_due)
         self.tidy_against_psql(revoking)
+        self.tidy_static_roles(static_big, static_small)
         self.end_to_end(small)
         self.throughput(busy)
         self.memory()

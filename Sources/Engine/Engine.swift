@@ -90,7 +90,7 @@ public final class Engine: @unchecked Sendable {
 
     let connections: RecordStore<DatabaseConfig>
     let roles: RecordStore<DynamicRole>
-    let staticRoles: RecordStore<StaticRole>
+    let staticRoles: StaticRoleStore
     /// Password policies are `sys/`'s, shared by every mount.
     let passwordPolicies: RecordStore<StoredPasswordPolicy>
     let intents: IntentStore
@@ -111,7 +111,7 @@ public final class Engine: @unchecked Sendable {
         let state = scope.storage
         connections = RecordStore(state: state, kind: .connection)
         roles = RecordStore(state: state, kind: .role)
-        staticRoles = RecordStore(state: state, kind: .staticRole)
+        staticRoles = StaticRoleStore(state: state, now: environment.now)
         passwordPolicies = RecordStore(state: environment.state, kind: .passwordPolicy)
         intents = IntentStore(state: state)
         leases = LeaseStore(state: state, mountPath: scope.path)

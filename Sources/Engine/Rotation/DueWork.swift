@@ -171,12 +171,14 @@ extension Engine {
     }
 
     func rotateDueStaticRoles(report: (DueWorkItem) -> Void, shouldStop: () -> Bool) throws {
-        for name in try staticRoles.list() {
+        // Only the roles the due-time index names (StaticRoleStore), each read under its lock.
+        for (name, markers) in try staticRoles.candidates(at: now) {
             if shouldStop() { return }
             do {
-                guard let peek = try staticRoles.read(name), let due = nextDueWork(of: peek), due.time <= now else { continue }
                 let item = try withLockIfFree(.staticRole, name) { () -> DueWorkItem? in
-                    guard var role = try staticRoles.read(name), let due = nextDueWork(of: role), due.time <= now else { return nil }
+                    let current = try staticRoles.read(name)
+                    try staticRoles.repairIndex(name, current, markers: markers)
+                    guard var role = current, let due = nextDueWork(of: role), due.time <= now else { return nil }
                     if due.work == .previousPasswordExpiry {
                         // Left for the next pass while a rotation on the role is unsettled: which
                         // password is current is not known until then.

@@ -180,14 +180,15 @@ final class StateFolder: @unchecked Sendable {
     }
 
     /// An empty regular file `name` (an index marker); an existing one is kept as it is.
-    func createEmptyFile(_ name: String) throws {
+    /// `durably` waits until the new entry survives a crash.
+    func createEmptyFile(_ name: String, durably: Bool = true) throws {
         if try entryType(name) == S_IFREG { return }
         guard let fileFD = try openRegularFile(name, flags: O_WRONLY | O_CREAT) else {
             throw StateError.io("cannot create \(pathOf(name))", ENOENT)
         }
         fchmod(fileFD, 0o600)
         close(fileFD)
-        sync()
+        if durably { sync() }
     }
 
     /// Removes the entry `name` (a link is removed itself, never its target); absent is fine. A
