@@ -218,10 +218,11 @@ extension Engine {
         for mount in try databaseMounts() where mount.path.hasPrefix(prefix) || prefix.hasPrefix(mount.path) {
             let engine = engine(for: mount)
             let current = now
-            for id in try engine.leases.ids(prefix: prefix) {
+            for file in try engine.leases.files(prefix: prefix) {
+                guard let id = engine.leases.listedID(of: file) else { continue }
                 let lease: Lease?
                 do {
-                    lease = try engine.leases.read(id: id)
+                    lease = try engine.leases.read(listed: (id, file))
                 } catch let error as EngineError {
                     try body(LeaseSummary(id: id, role: Lease.role(inID: id), username: "", issueTime: Date(timeIntervalSince1970: 0),
                                           expireTime: Date(timeIntervalSince1970: 0), revokeAttempts: 0,

@@ -63,6 +63,27 @@ struct LeaseStore: Sendable {
         try records.delete(file)
     }
 
+    /// The lease files whose ids start with `prefix`, in file-name order: what a listing reads
+    /// with `read(listed:)`. Names only, the ids made again one at a time: a listing of 100,000
+    /// leases holds 100,000 names, not twice as many strings.
+    func files(prefix: String) throws -> [String] {
+        try records.list().filter { listedID(of: $0)?.hasPrefix(prefix) == true }
+    }
+
+    /// The id of the lease file `file` if `Lease.fileName(forID:)` of that id gives `file` back
+    /// (checked on the name itself, which is cheaper).
+    func listedID(of file: String) -> String? {
+        guard let dot = file.utf8.lastIndex(of: UInt8(ascii: ".")), ObjectName.isValid(file[..<dot]),
+              ObjectName.isValid(file[file.index(after: dot)...]) else { return nil }
+        return Lease.id(forFileName: file, mountPath: mountPath)
+    }
+
+    /// `read(id:)` of an entry of `files`, whose id and file name are already known to match.
+    func read(listed entry: (id: String, file: String)) throws -> Lease? {
+        guard let lease = try records.read(entry.file), lease.id == entry.id else { return nil }
+        return lease
+    }
+
     /// Lease ids starting with `prefix`, from file names alone.
     func ids(prefix: String) throws -> [String] {
         try records.list().compactMap { Lease.id(forFileName: $0, mountPath: mountPath) }.filter { $0.hasPrefix(prefix) }

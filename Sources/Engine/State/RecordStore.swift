@@ -15,26 +15,32 @@ struct RecordStore<Record: Codable>: Sendable {
     func read(_ name: String) throws -> Record? {
         guard let folder = try state.openFolder(kind, create: false),
               let data = try folder.read(name + ".json") else { return nil }
-        let record = try Self.decode(data, file: url(name))
+        let record = try Self.decode(data, file: { url(name) })
         state.secrets.learn(from: record)
         return record
     }
 
     /// One parse: the version is checked before the record's own fields are read.
     static func decode(_ data: Data, file: URL) throws -> Record {
+        try decode(data, file: { file })
+    }
+
+    /// `file` only for the error: building its URL costs more than decoding a small record.
+    static func decode(_ data: Data, file: () -> URL) throws -> Record {
+        if let record = (Record.self as? QuicklyDecodable.Type)?.decodeQuickly(data) as? Record { return record }
         do {
             return try StateCoding.decoder.decode(VersionedRecord<Record>.self, from: data).value
         } catch let problem as VersionProblem {
             switch problem {
             case .missing:
-                throw EngineError.failed("state file \(file.path) is corrupt: not a JSON object with a format_version")
+                throw EngineError.failed("state file \(file().path) is corrupt: not a JSON object with a format_version")
             case .unknown(let version):
-                throw EngineError.failed("state file \(file.path) has format_version \(version), which this version of dbsecrets does not understand")
+                throw EngineError.failed("state file \(file().path) has format_version \(version), which this version of dbsecrets does not understand")
             }
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            throw EngineError.failed("state file \(file.path) is corrupt: not a JSON object with a format_version")
+            throw EngineError.failed("state file \(file().path) is corrupt: not a JSON object with a format_version")
         } catch {
-            throw EngineError.failed("state file \(file.path) is corrupt: \(StateCoding.describe(error))")
+            throw EngineError.failed("state file \(file().path) is corrupt: \(StateCoding.describe(error))")
         }
     }
 
@@ -65,6 +71,13 @@ struct RecordStore<Record: Codable>: Sendable {
             return String(entry.dropLast(5))
         }.sorted()
     }
+}
+
+/// A record kind read often enough (a listing reads 100,000 leases) to be decoded without
+/// `JSONDecoder`'s generic machinery. `decodeQuickly` returns nil for anything but a well-formed
+/// file of the current format, which then takes `JSONDecoder`'s path, with its errors.
+protocol QuicklyDecodable {
+    static func decodeQuickly(_ data: Data) -> Self?
 }
 
 private enum VersionProblem: Error {

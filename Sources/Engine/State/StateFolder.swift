@@ -137,10 +137,13 @@ final class StateFolder: @unchecked Sendable {
     /// The contents of the regular file `name`, nil when absent. A FIFO is refused at once, never
     /// waited on; a link is refused, never followed.
     func read(_ name: String) throws -> Data? {
-        guard let fileFD = try openRegularFile(name, flags: O_RDONLY) else { return nil }
+        var status = stat()
+        // Left non-blocking: reads of a regular file never block.
+        guard let fileFD = try openRegularFile(name, flags: O_RDONLY, status: &status) else { return nil }
         defer { close(fileFD) }
         var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        // Sized for the file as it is (a byte more, to see its end), not 64 KiB zeroed per read.
+        var buffer = [UInt8](repeating: 0, count: min(max(Int(status.st_size) + 1, 512), 64 << 10))
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fileFD, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -159,6 +162,15 @@ final class StateFolder: @unchecked Sendable {
     /// `O_CREAT` is in `flags`. The entry's type is checked before it is opened, so a device is
     /// never opened, and again on the descriptor, in case it changed in between.
     func openRegularFile(_ name: String, flags: Int32) throws -> Int32? {
+        var status = stat()
+        guard let fileFD = try openRegularFile(name, flags: flags, status: &status) else { return nil }
+        // Blocking again for what follows (flock waits; reads of a regular file never block anyway).
+        _ = fcntl(fileFD, F_SETFL, fcntl(fileFD, F_GETFL) & ~O_NONBLOCK)
+        return fileFD
+    }
+
+    /// As `openRegularFile(_:flags:)`, with the descriptor's status, and still non-blocking.
+    private func openRegularFile(_ name: String, flags: Int32, status: inout stat) throws -> Int32? {
         let type = try entryType(name)
         if let type, type != S_IFREG { throw StateError.unexpected(pathOf(name), type, expected: "a regular file") }
         if type == nil && flags & O_CREAT == 0 { return nil }
@@ -168,14 +180,11 @@ final class StateFolder: @unchecked Sendable {
             if errno == ELOOP { throw StateError.unexpected(pathOf(name), S_IFLNK, expected: "a regular file") }
             throw StateError.io("cannot open \(pathOf(name))", errno)
         }
-        var status = stat()
         guard fstat(fileFD, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             let type = status.st_mode & S_IFMT
             close(fileFD)
             throw StateError.unexpected(pathOf(name), type, expected: "a regular file")
         }
-        // Blocking again for what follows (flock waits; reads of a regular file never block anyway).
-        _ = fcntl(fileFD, F_SETFL, fcntl(fileFD, F_GETFL) & ~O_NONBLOCK)
         return fileFD
     }
 
