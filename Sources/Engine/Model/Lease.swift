@@ -60,7 +60,10 @@ struct Lease: Codable, Equatable {
     }
 }
 
-extension Lease: QuicklyDecodable {
+extension Lease {
+    /// Decoding without `JSONDecoder`'s generic machinery, for the record read often enough to
+    /// matter (a listing reads 100,000 leases). nil for anything but a well-formed file of the
+    /// current format, which then takes `JSONDecoder`'s path, with its errors (`RecordStore.decode`).
     /// What the synthesized decoder reads, for the shapes this dbsecrets writes: required keys
     /// present with their JSON types, optional ones absent, null or of their type, times as
     /// `Timestamp` writes them.
