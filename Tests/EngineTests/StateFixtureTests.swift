@@ -110,6 +110,21 @@ final class StateFixtureTests: XCTestCase {
         }
     }
 
+    /// `lease list` walks the lease folder through a packed listing (`StateFolder.sortedNames`):
+    /// the same names, in the same order, as the record listing every other command uses.
+    func testThePackedListingListsWhatTheRecordListingLists() throws {
+        let folder = TemporaryFolder("dbsecrets-listing")
+        defer { folder.remove() }
+        let state = StateDirectory(root: folder.url.appendingPathComponent("state"))
+        let leases = try XCTUnwrap(try state.openFolder(.lease, create: true))
+        for name in ["b.X.json", "a-b.Y.json", "a.Z.json", "a.b.W.json", "A.json", "_.json", ".hidden.json", "note.txt", ".json", "z.json~1~2"] {
+            try Data().write(to: state.folder(.lease).appendingPathComponent(name))
+        }
+        let packed = Array(try leases.sortedNames(endingIn: ".json"))
+        XCTAssertEqual(packed, try RecordStore<Lease>(state: state, kind: .lease).list())
+        XCTAssertEqual(packed, ["A", "_", "a-b.Y", "a.Z", "a.b.W", "b.X"])
+    }
+
     func testFormat1ReadsThroughThePaths() throws {
         let (engine, _, folder) = try engine(on: "format-1")
         defer { folder.remove() }

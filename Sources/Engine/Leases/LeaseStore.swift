@@ -63,11 +63,15 @@ struct LeaseStore: Sendable {
         try records.delete(file)
     }
 
-    /// The lease files whose ids start with `prefix`, in file-name order: what a listing reads
-    /// with `read(listed:)`. Names only, the ids made again one at a time: a listing of 100,000
-    /// leases holds 100,000 names, not twice as many strings.
-    func files(prefix: String) throws -> [String] {
-        try records.list().filter { listedID(of: $0)?.hasPrefix(prefix) == true }
+    /// Every lease whose id starts with `prefix`, in file-name order, with its id and file name,
+    /// for `read(listed:)`. The names are held packed (`StateFolder.sortedNames`) and each id is
+    /// made when its turn comes: a listing of 100,000 leases holds their names' bytes, no more.
+    func forEachFile(prefix: String, _ body: (_ id: String, _ file: String) throws -> Void) throws {
+        guard let folder = try state.openFolder(.lease, create: false) else { return }
+        for file in try folder.sortedNames(endingIn: ".json") {
+            guard let id = listedID(of: file), id.hasPrefix(prefix) else { continue }
+            try body(id, file)
+        }
     }
 
     /// The id of the lease file `file` if `Lease.fileName(forID:)` of that id gives `file` back
