@@ -68,10 +68,7 @@ struct Invocation {
     }
 }
 
-/// Vault's path sanitizing: trim spaces, then every leading and trailing slash.
+/// Vault's path sanitizing (`EngineRequest.sanitizedPath`).
 func sanitizePath(_ path: String) -> String {
-    var p = Substring(path.trimmingCharacters(in: .whitespaces))
-    while p.hasPrefix("/") { p = p.dropFirst() }
-    while p.hasSuffix("/") { p = p.dropLast() }
-    return String(p)
+    EngineRequest.sanitizedPath(path)
 }

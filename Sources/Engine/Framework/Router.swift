@@ -43,7 +43,7 @@ extension Engine {
         guard let handler = declaration.handlers[request.operation] else {
             // LIST of `roles/x` is Vault's LIST of the folder `roles/x/`, which holds nothing.
             if request.operation == .list, Self.parentIsListable(declaration, in: mount.backend) { return nil }
-            throw EngineError.invalid("unsupported operation")
+            throw EngineError(.unsupportedOperation, "unsupported operation")
         }
         for segment in declaration.pattern {
             if case .name(let field, _, _) = segment { _ = try validName(captures[field] ?? "") }
