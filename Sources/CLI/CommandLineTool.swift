@@ -9,8 +9,8 @@ public enum CommandLineTool {
     public static let version = "0.1.0"
 
     static let commands: [Command] =
-        DataCommands.all + LeaseCommands.all + ShortcutCommands.all + SchedulerCommands.all + PathHelpCommands.all
-            + ToolCommands.all
+        DataCommands.all + LeaseCommands.all + ShortcutCommands.all + SchedulerCommands.all + ServerCommands.all
+            + PathHelpCommands.all + ToolCommands.all
 
     /// `arguments` excludes the program name. Tests pass their own plugin catalog, and their own
     /// mounts to see a path declaration reach every place it feeds.

@@ -1,0 +1,7 @@
+import DBPlugin
+@testable import Server
+import XCTest
+
+final class HTTPRequestReaderTests: XCTestCase {
+    func testPlaceholder() {}
+}
