@@ -73,13 +73,14 @@ final class HTTPRequestReader {
     private func readHead(deadline: Date) throws(Failure) -> HTTPRequest {
         var searched = offset
         while true {
-            if let end = headEnd(from: &searched) {
+            let end = headEnd(from: &searched)
+            if (end?.start ?? buffer.count) - offset > limits.maximumHeaderBytes {
+                throw .refused(.plain(431, "431 Request Header Fields Too Large"), "headers larger than \(limits.maximumHeaderBytes) bytes")
+            }
+            if let end {
                 let head = Array(buffer[offset..<end.start])
                 offset = end.next
                 return try parseHead(head)
-            }
-            if buffer.count - offset > limits.maximumHeaderBytes {
-                throw .refused(.plain(431, "431 Request Header Fields Too Large"), "headers larger than \(limits.maximumHeaderBytes) bytes")
             }
             try fill(deadline: deadline, during: "headers")
         }
