@@ -13,6 +13,8 @@ struct Command: Sendable {
     var examples: [(String, String)] = []
     var flags: [FlagSpec] = []
     var hidden = false
+    /// Takes `-format=script` as its table format (`export`).
+    var printsScript = false
     /// What shell completion offers for positional arguments.
     var positional: PositionalCompletion = .none
     var run: @Sendable (Invocation) throws -> Int32
