@@ -78,7 +78,7 @@ struct VaultAPI: Sendable {
     /// 404 with no message; a write or delete with nothing to say is a 204; anything else, even
     /// warnings alone, is the envelope.
     static func success(_ response: EngineResponse?, operation: EngineRequest.Operation, mountType: String) -> HTTPResponse {
-        guard let response else {
+        guard let response, operation == .read || operation == .list || !isEmpty(response) else {
             return operation == .read || operation == .list ? .json(404, errorBody([])) : .empty(204)
         }
         if operation == .list {
@@ -87,6 +87,11 @@ struct VaultAPI: Sendable {
             if keys.isEmpty && others.isEmpty && response.warnings.isEmpty { return .json(404, errorBody([])) }
         }
         return .json(200, ResponseBody.envelope(response, requestID: ResponseBody.newRequestID(), mountType: mountType))
+    }
+
+    /// A write's answer with nothing in it, which Vault's handlers return as nil (a 204).
+    static func isEmpty(_ response: EngineResponse) -> Bool {
+        response.data == nil && response.warnings.isEmpty && response.leaseID.isEmpty && response.auth == nil
     }
 
     /// The one map from the engine's error kinds to HTTP statuses, as Vault's
