@@ -37,7 +37,7 @@ public final class ListeningSocket {
     public static func listen(host: String, port: Int, backlog: Int32 = 128) throws(ListenError) -> ListeningSocket {
         let shown = BlockingSocket.address(host: host, port: port)
         func failure(_ step: String, _ code: Int32) -> ListenError {
-            ListenError(description: "listen tcp \(shown): \(step): \(String(cString: strerror(code)))")
+            ListenError(description: "listen tcp \(shown): \(step): \(goText(code))")
         }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -74,7 +74,7 @@ public final class ListeningSocket {
     /// that is not a socket, is refused.
     public static func listen(unixPath path: String, mode: mode_t = 0o600, backlog: Int32 = 128) throws(ListenError) -> ListeningSocket {
         func failure(_ step: String, _ code: Int32) -> ListenError {
-            ListenError(description: "listen unix \(path): \(step): \(String(cString: strerror(code)))")
+            ListenError(description: "listen unix \(path): \(step): \(goText(code))")
         }
         var sun = sockaddr_un()
         sun.sun_family = sa_family_t(AF_UNIX)
@@ -191,6 +191,12 @@ public final class ListeningSocket {
         guard getnameinfo(address, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { return nil }
         return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+/// strerror's text as Go's syscall package writes it: "address already in use".
+private func goText(_ code: Int32) -> String {
+    let text = String(cString: strerror(code))
+    return text.prefix(1).lowercased() + text.dropFirst()
 }
 
 /// glibc's `accept4`, which the Glibc module does not export (it is behind `_GNU_SOURCE`): the

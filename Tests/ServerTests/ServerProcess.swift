@@ -4,8 +4,10 @@ import XCTest
 
 /// The built `dbsecrets server`, as an operator starts it, on a private state folder and a port
 /// the system picks; with `curl` and the CLI beside it on the same state.
-final class ServerProcess {
+final class ServerProcess: @unchecked Sendable {
     let folder: TemporaryFolder
+    /// A folder given by the caller (a second server on the first one's state) stays.
+    private let ownsFolder: Bool
     let process = Process()
     let logURL: URL
     var port = 0
@@ -22,6 +24,7 @@ final class ServerProcess {
         try TestRequirement.builtBinary()
         try TestRequirement.program("/usr/bin/curl", from: "curl")
         self.folder = folder ?? TemporaryFolder(name)
+        ownsFolder = folder == nil
         environment = ["DBSECRETS_STATE_DIR": self.folder.url.appendingPathComponent("state").path, "PATH": "/usr/bin:/bin",
                        "HOME": self.folder.path, "AWS_EC2_METADATA_DISABLED": "true"]
         environment.merge(extra) { _, new in new }
@@ -37,7 +40,7 @@ final class ServerProcess {
         try process.run()
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline && process.isRunning {
-            if let match = log.range(of: #"on http(s)?://127\.0\.0\.1:([0-9]+)"#, options: .regularExpression) {
+            if let match = log.range(of: #"on https?://[0-9.]+:[0-9]+"#, options: .regularExpression) {
                 port = Int(log[match].split(separator: ":").last ?? "") ?? 0
                 break
             }
@@ -54,7 +57,7 @@ final class ServerProcess {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        folder.remove()
+        if ownsFolder { folder.remove() }
     }
 
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
