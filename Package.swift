@@ -30,7 +30,7 @@ let package = Package(
 
         // One folder per plugin, each with its wire client beside it.
         .target(name: "PostgresPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate"], path: "Sources/Plugins/Postgres"),
-        .target(name: "RedisPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
+        .target(name: "RedisPlugin", dependencies: ["Basics", "CryptoPrimitives", "DBPlugin", "TLS", "UsernameTemplate"], path: "Sources/Plugins/Redis"),
         // COpenSSL for RSA-OAEP (caching_sha2_password without TLS), through the libcrypto TLS loads.
         .target(name: "MySQLPlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives", "UsernameTemplate",
                                                     .target(name: "COpenSSL", condition: .when(platforms: [.linux]))],

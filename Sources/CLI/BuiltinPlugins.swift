@@ -12,6 +12,7 @@ public enum BuiltinPlugins {
         PostgresPlugin.registration,
         MySQLPlugin.registration,
         RedisPlugin.registration,
+        RedisPlugin.valkeyRegistration,
         // Out of process: its HTTPS stack loads only when an ElastiCache connection is used.
         ExternalPlugin.registration(names: ["redis-elasticache-database-plugin"],
                                     executableName: "dbsecrets-elasticache-plugin", type: "redisElastiCache"),

@@ -12,6 +12,9 @@ struct CommandFailure: Error, CustomStringConvertible {
         case engine
         /// Nothing at the path (exit 2); the message may be empty when stdout already said `{}`.
         case noValue
+        /// The command printed what `-output-curl-string` or `-output-policy` asked for instead
+        /// of sending its request (exit 0).
+        case printedInstead
     }
 
     var kind: Kind
@@ -49,7 +52,13 @@ struct CommandFailure: Error, CustomStringConvertible {
         self.showHelp = showHelp
     }
 
-    var exitCode: Int32 { kind == .usage ? 1 : 2 }
+    var exitCode: Int32 {
+        switch kind {
+        case .usage: return 1
+        case .engine, .noValue: return 2
+        case .printedInstead: return 0
+        }
+    }
 
     var description: String { message }
 }

@@ -9,8 +9,8 @@ public enum CommandLineTool {
     public static let version = "0.1.0"
 
     static let commands: [Command] =
-        DataCommands.all + LeaseCommands.all + ShortcutCommands.all + SchedulerCommands.all + ServerCommands.all
-            + ExportCommands.all + PathHelpCommands.all + ToolCommands.all
+        DataCommands.all + LeaseCommands.all + SecretsCommands.all + ShortcutCommands.all + SchedulerCommands.all
+            + [ExecCommand.command] + ServerCommands.all + ExportCommands.all + PathHelpCommands.all + ToolCommands.all
 
     /// `arguments` excludes the program name. Tests pass their own plugin catalog, and their own
     /// mounts to see a path declaration reach every place it feeds.
@@ -66,13 +66,17 @@ public enum CommandLineTool {
             // `export -format=script` is its table: what it prints for a person to run.
             if formatText == OutputFormat.script && command.printsScript { formatText = "table" }
             let format = try OutputFormat(parsing: formatText)
-            parsed.positionals = try trailingFlags(parsed.positionals, format: format, terminal: terminal)
+            if !command.runsACommandLine {
+                parsed.positionals = try trailingFlags(parsed.positionals, format: format, terminal: terminal)
+            }
             if format == .raw && command.path != ["read"] {
                 throw CommandFailure.usage("This command does not support the -format=raw option.")
             }
+            let apiOutput: Invocation.APIOutput? = preScan.outputCurlString || parsed.bool("output-curl-string") ? .curlString
+                : preScan.outputPolicy || parsed.bool("output-policy") ? .policy : nil
             let invocation = Invocation(command: command, arguments: parsed, terminal: terminal, format: format,
                                         stateDirectoryFlag: parsed.string("state-dir") ?? preScan.stateDir,
-                                        plugins: plugins, secrets: secrets, mounts: mounts)
+                                        plugins: plugins, secrets: secrets, mounts: mounts, apiOutput: apiOutput)
             return try command.run(invocation)
         } catch {
             return report(error, help: HelpText.forCommand(command, subcommands: subcommands), terminal: terminal, secrets: secrets)
@@ -83,6 +87,7 @@ public enum CommandLineTool {
     /// has seen redacted and control characters made visible, and its exit code.
     static func report(_ error: Error, help: String?, terminal: Terminal, secrets: SecretRegistry) -> Int32 {
         let failure = CommandFailure(error)
+        if failure.kind == .printedInstead { return failure.exitCode }
         if !failure.message.isEmpty {
             let text = secrets.clean(Self.visible(failure.message, keepingNewlines: failure.kind == .usage)) + "\n"
             terminal.err(failure.kind == .engine ? terminal.coloredForStderr(text, code: "31") : text)
@@ -120,7 +125,7 @@ public enum CommandLineTool {
                 if arg.hasPrefix("-") && arg != "-" {
                     let name = String(arg.drop { $0 == "-" }.prefix { $0 != "=" })
                     if CommonFlags.globalNames.contains(name) {
-                        skipNext = !arg.contains("=") && name != "detailed"
+                        skipNext = !arg.contains("=") && !CommonFlags.globalBoolNames.contains(name)
                         continue
                     }
                     misplaced.append(arg)
@@ -140,11 +145,18 @@ public enum CommandLineTool {
 struct PreScan {
     var format: String?
     var stateDir: String?
+    var outputCurlString = false
+    var outputPolicy = false
 
     init(_ arguments: [String], environment: [String: String]) throws {
         var i = 0
         while i < arguments.count, arguments[i] != "--" {
             let arg = arguments[i]
+            for name in ["output-curl-string", "output-policy"] where arg == "-\(name)" || arg == "--\(name)"
+                || arg.hasPrefix("-\(name)=") || arg.hasPrefix("--\(name)=") {
+                let value = arg.firstIndex(of: "=").map { FlagParser.parseBool(String(arg[arg.index(after: $0)...])) ?? false } ?? true
+                if name == "output-curl-string" { outputCurlString = value } else { outputPolicy = value }
+            }
             for name in ["format", "state-dir"] where arg == "-\(name)" || arg == "--\(name)" || arg.hasPrefix("-\(name)=") || arg.hasPrefix("--\(name)=") {
                 var value: String?
                 if let eq = arg.firstIndex(of: "=") {

@@ -22,6 +22,8 @@ import Foundation
 /// - `deleteUser` succeeds when the user is already gone.
 /// - A plugin that cannot do an operation at all (ElastiCache creating users) says so with
 ///   `PluginError.Kind.unsupported`, before any call to the database.
+/// - A request that uses a feature the plugin does not have (`supports` answers false) is refused
+///   with `PluginError.Kind.unsupported` before any call to the database (`requireSupport`).
 /// - `close` may be called any number of times.
 /// - Error texts never contain a password: the engine sanitizes them again as a second line
 ///   of defence, but plugins must not rely on it.
@@ -38,12 +40,29 @@ public protocol DatabasePlugin: AnyObject {
     /// cannot tell (no way to log in as the user, or a refusal for another reason). Recovery asks
     /// this to learn which of the passwords an interrupted rotation may have set is the real one.
     func checkPassword(username: String, password: String) throws -> Bool?
+    /// Whether the plugin (and, where it depends on it, the database: MySQL 8.0.14 against MariaDB)
+    /// can do `feature`. The engine asks before it stores a role that needs it, so that a role is
+    /// refused when written rather than at its first rotation. May connect; throws when it cannot tell.
+    func supports(_ feature: PluginFeature) throws -> Bool
     /// Releases connections. Must be safe to call more than once.
     func close()
 }
 
 extension DatabasePlugin {
     public func checkPassword(username: String, password: String) throws -> Bool? { nil }
+    public func supports(_ feature: PluginFeature) throws -> Bool { false }
+}
+
+/// What a plugin may do beyond the core of the contract.
+public enum PluginFeature: String, Sendable, CaseIterable {
+    /// `UpdateUserRequest.selfManagedPassword`: the plugin logs in as the account with its current
+    /// password and changes it with a statement any account may run on itself; the connection's
+    /// root credential is not used (and need not exist).
+    case selfManagedPassword = "self-managed password"
+    /// `PasswordChange.retainedPassword` and `UpdateUserRequest.discardPreviousPassword`: the
+    /// database keeps two passwords per account, so the old one stays valid while applications
+    /// move to the new one.
+    case twoPasswords = "two passwords"
 }
 
 public struct InitializeRequest: Sendable {
@@ -105,9 +124,30 @@ public struct PasswordChange: Sendable {
     public var newPassword: String
     /// Rotation statements; empty means the plugin's default.
     public var statements: [String]
-    public init(newPassword: String, statements: [String]) {
+    /// Two-password rotation (`PluginFeature.twoPasswords`): the account's current password, which
+    /// stays valid beside the new one. nil: the new password replaces every password the account has.
+    public var retainedPassword: String?
+    /// With `retainedPassword`: the password the previous rotation retained, which stops working in
+    /// the same change (nil when there is none), so the account never holds more than two.
+    public var discardedPassword: String?
+    public init(newPassword: String, statements: [String], retainedPassword: String? = nil, discardedPassword: String? = nil) {
         self.newPassword = newPassword
         self.statements = statements
+        self.retainedPassword = retainedPassword
+        self.discardedPassword = discardedPassword
+    }
+}
+
+/// Ends the validity of a password kept by a two-password rotation (`PluginFeature.twoPasswords`):
+/// afterwards only `currentPassword` logs in. Idempotent: the previous password may be gone already.
+public struct PreviousPasswordDiscard: Sendable {
+    /// The password that stays (ElastiCache sets the user's whole list).
+    public var currentPassword: String
+    /// The password that stops working (Redis removes it by value).
+    public var previousPassword: String
+    public init(currentPassword: String, previousPassword: String) {
+        self.currentPassword = currentPassword
+        self.previousPassword = previousPassword
     }
 }
 
@@ -128,12 +168,28 @@ public struct UpdateUserRequest: Sendable {
     /// True when the engine rotates its own root credential (`rotate-root`). Plugins whose root
     /// credential is not a database password (ElastiCache's IAM keys) refuse it.
     public var isRootRotation: Bool
+    /// A self-managed static role (`PluginFeature.selfManagedPassword`): the account's current
+    /// password. The plugin logs in as `username` with it and changes its own password; the
+    /// connection's root credential is never used.
+    public var selfManagedPassword: String?
+    public var discardPreviousPassword: PreviousPasswordDiscard?
     public init(username: String, password: PasswordChange? = nil, expiration: ExpirationChange? = nil,
-                isRootRotation: Bool = false) {
+                isRootRotation: Bool = false, selfManagedPassword: String? = nil,
+                discardPreviousPassword: PreviousPasswordDiscard? = nil) {
         self.username = username
         self.password = password
         self.expiration = expiration
         self.isRootRotation = isRootRotation
+        self.selfManagedPassword = selfManagedPassword
+        self.discardPreviousPassword = discardPreviousPassword
+    }
+
+    /// The features the request uses.
+    public var features: [PluginFeature] {
+        var used: [PluginFeature] = []
+        if selfManagedPassword != nil { used.append(.selfManagedPassword) }
+        if password?.retainedPassword != nil || discardPreviousPassword != nil { used.append(.twoPasswords) }
+        return used
     }
 }
 
@@ -142,9 +198,21 @@ extension UpdateUserRequest {
     /// "missing changes").
     public static let noChanges = PluginError(.invalidConfiguration, "no changes requested")
 
-    /// Throws `noChanges` unless the request changes a password or an expiration.
+    /// Throws `noChanges` unless the request changes a password or an expiration, or discards a
+    /// previous password.
     public func requireChanges() throws {
-        guard password != nil || expiration != nil else { throw Self.noChanges }
+        guard password != nil || expiration != nil || discardPreviousPassword != nil else { throw Self.noChanges }
+        if selfManagedPassword != nil && password == nil {
+            throw PluginError(.invalidConfiguration, "a self-managed update must change the password")
+        }
+    }
+
+    /// Refuses, before anything reaches the database, a request that uses a feature `plugin` does
+    /// not have: what the contract requires of every plugin, in one place.
+    public func requireSupport(by plugin: DatabasePlugin) throws {
+        for feature in features where try !plugin.supports(feature) {
+            throw PluginError(.unsupported, "\(feature.rawValue) rotation is not supported by this database (plugin \(plugin.type))")
+        }
     }
 }
 

@@ -21,7 +21,7 @@ public struct SQLTemplate {
     /// MySQL's `ANSI_QUOTES`: `"…"` is an identifier (always so in PostgreSQL).
     public var doubleQuotesAreIdentifiers: Bool
     /// Keys whose values are never repeated in an error.
-    public var secretKeys: Set<String> = ["password"]
+    public var secretKeys: Set<String> = ["password", "current_password"]
 
     public init(dialect: Dialect, backslashEscapes: Bool, doubleQuotesAreIdentifiers: Bool) {
         self.dialect = dialect

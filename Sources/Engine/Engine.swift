@@ -38,15 +38,19 @@ public struct EngineResponse: Sendable, Equatable {
     public var renewable: Bool = false
     /// Vault's `auth` block, for what hands out a token (the server's `auth/token/create`).
     public var auth: [String: JSONValue]?
+    /// The type of the mount that answered: `database`, or `system` for `sys/*` (Vault's
+    /// `mount_type`); set by the router.
+    public var mountType: String = ""
 
     public init(data: [String: JSONValue]?, warnings: [String] = [], leaseID: String = "",
-                leaseDuration: Int = 0, renewable: Bool = false, auth: [String: JSONValue]? = nil) {
+                leaseDuration: Int = 0, renewable: Bool = false, auth: [String: JSONValue]? = nil, mountType: String = "") {
         self.data = data
         self.warnings = warnings
         self.leaseID = leaseID
         self.leaseDuration = leaseDuration
         self.renewable = renewable
         self.auth = auth
+        self.mountType = mountType
     }
 
     static func list(_ keys: [String]) -> EngineResponse? {
@@ -63,7 +67,9 @@ public struct EngineEnvironment: Sendable {
     public var displayName: String
     /// Failed revocations of one lease before it is marked irrevocable (kept, listed, not retried).
     public var maximumRevokeAttempts: Int
-    /// Where each backend's path declarations are reachable (`Engine.builtinMounts`).
+    /// Where each backend's path declarations are reachable when the mount table says nothing
+    /// (`Engine.builtinMounts`); the database backend's mount here is the implicit `database/`
+    /// (MountTable.swift), and every mount the table holds serves the same backend.
     public var mounts: [Mount]
 
     public init(state: StateDirectory, plugins: PluginCatalog, now: @escaping @Sendable () -> Date = { Date() },
@@ -78,30 +84,60 @@ public struct EngineEnvironment: Sendable {
     }
 }
 
-/// The database secrets engine mounted at `database/`, plus the `sys/` paths it relies on
-/// (leases, password policies). Every public entry point is one request (`handle`, routed by the
-/// path declarations); the engine holds no state between requests besides the state directory.
+/// The database secrets engine at its mounts, plus the `sys/` paths it relies on (leases,
+/// password policies, mounts). Every public entry point is one request (`handle`, routed by the
+/// mount table and the path declarations); the engine holds no state between requests besides
+/// the state directory.
+///
+/// An `Engine` serves one mount, as a Vault backend instance does: `scope` says which (its path,
+/// its storage, its TTLs), and the stores below are that mount's. The engine made by
+/// `init(environment:)` serves the implicit `database/` on the state folder's top-level storage
+/// and the `sys/` paths; the router hands each request under another mount to an engine scoped
+/// to it (`Engine.withMount`).
 public final class Engine: @unchecked Sendable {
     public let environment: EngineEnvironment
-    var state: StateDirectory { environment.state }
+    let scope: MountScope
+    /// The storage of this engine's mount: its records, intents, locks and temp files.
+    var state: StateDirectory { scope.storage }
 
     let connections: RecordStore<DatabaseConfig>
     let roles: RecordStore<DynamicRole>
     let staticRoles: RecordStore<StaticRole>
+    /// Password policies are `sys/`'s, shared by every mount.
     let passwordPolicies: RecordStore<StoredPasswordPolicy>
     let intents: IntentStore
     let leases: LeaseStore
+    let mountTable: MountTableStore
 
-    public init(environment: EngineEnvironment) {
+    public convenience init(environment: EngineEnvironment) {
+        self.init(environment: environment, scope: MountScope(entry: .implicitDatabase, storage: environment.state))
+    }
+
+    init(environment: EngineEnvironment, scope: MountScope) {
         self.environment = environment
-        let state = environment.state
+        self.scope = scope
+        let state = scope.storage
         connections = RecordStore(state: state, kind: .connection)
         roles = RecordStore(state: state, kind: .role)
         staticRoles = RecordStore(state: state, kind: .staticRole)
-        passwordPolicies = RecordStore(state: state, kind: .passwordPolicy)
+        passwordPolicies = RecordStore(state: environment.state, kind: .passwordPolicy)
         intents = IntentStore(state: state)
-        leases = LeaseStore(state: state)
+        leases = LeaseStore(state: state, mountPath: scope.path)
+        mountTable = MountTableStore(state: environment.state)
     }
 
     var now: Date { environment.now() }
+}
+
+/// The mount an `Engine` serves: where its paths are, where its objects live, its lease TTLs.
+struct MountScope: Sendable {
+    let entry: MountEntry
+    let storage: StateDirectory
+
+    /// With its trailing slash: `database/`, `team/pg/`.
+    var path: String { entry.path }
+
+    var ttls: LeaseTTL.MountTTLs {
+        LeaseTTL.MountTTLs(defaultTTL: entry.defaultLeaseTTL, maximumTTL: entry.maxLeaseTTL)
+    }
 }

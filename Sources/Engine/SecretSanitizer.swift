@@ -97,7 +97,7 @@ extension DatabaseConfig: SecretBearing {
 }
 
 extension StaticRole: SecretBearing {
-    var secretValues: [String] { [password] }
+    var secretValues: [String] { [password, previousPassword ?? ""] }
 }
 
 extension RootRotationIntent: SecretBearing {
@@ -105,11 +105,18 @@ extension RootRotationIntent: SecretBearing {
 }
 
 extension StaticRotationIntent: SecretBearing {
-    var secretValues: [String] { passwords + [creation?.password ?? ""] }
+    var secretValues: [String] { passwords + (creation?.secretValues ?? []) + [retainedPassword ?? ""] }
 }
 
 /// Connection parameters that hold secrets: never returned by a read, never shown in errors.
-/// (`tls_certificate_key` is MySQL's client certificate with its private key in one PEM.)
+/// (`tls_certificate_key` is MySQL's client certificate with its private key in one PEM;
+/// `self_managed_password` is a static role's, listed so that a request carrying it is redacted too.)
 enum DatabaseConfigSecrets {
-    static let keys = ["password", "private_key", "tls_certificate_key", "secret_access_key", "service_account_json"]
+    static let keys = ["password", "private_key", "tls_certificate_key", "secret_access_key", "service_account_json",
+                       "self_managed_password"]
+}
+
+extension Engine {
+    /// The connection parameters that hold secrets, for what prints a request (`-output-curl-string`).
+    public static let secretConnectionParameters = Set(DatabaseConfigSecrets.keys)
 }

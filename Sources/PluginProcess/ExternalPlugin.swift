@@ -150,8 +150,19 @@ public final class ExternalPlugin: DatabasePlugin {
         wire.newExpiration = request.expiration?.newExpiration.timeIntervalSince1970
         wire.expirationStatements = request.expiration?.statements
         wire.isRootRotation = request.isRootRotation
+        wire.retainedPassword = request.password?.retainedPassword
+        wire.discardedPassword = request.password?.discardedPassword
+        wire.selfManagedPassword = request.selfManagedPassword
+        wire.discardCurrentPassword = request.discardPreviousPassword?.currentPassword
+        wire.discardPreviousPassword = request.discardPreviousPassword?.previousPassword
         _ = try perform(wire)
         return UpdateUserResponse()
+    }
+
+    public func supports(_ feature: PluginFeature) throws -> Bool {
+        var wire = PluginWireProtocol.Request(op: "supports")
+        wire.feature = feature.rawValue
+        return try perform(wire).supported ?? false
     }
 
     public func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse {

@@ -53,12 +53,22 @@ public enum PluginServer {
             case "update_user":
                 _ = try plugin.updateUser(UpdateUserRequest(
                     username: request.username ?? "",
-                    password: request.newPassword.map { PasswordChange(newPassword: $0, statements: request.passwordStatements ?? []) },
+                    password: request.newPassword.map {
+                        PasswordChange(newPassword: $0, statements: request.passwordStatements ?? [],
+                                       retainedPassword: request.retainedPassword, discardedPassword: request.discardedPassword)
+                    },
                     expiration: request.newExpiration.map {
                         ExpirationChange(newExpiration: Date(timeIntervalSince1970: $0), statements: request.expirationStatements ?? [])
                     },
-                    isRootRotation: request.isRootRotation ?? false))
+                    isRootRotation: request.isRootRotation ?? false,
+                    selfManagedPassword: request.selfManagedPassword,
+                    discardPreviousPassword: request.discardCurrentPassword.flatMap { current in
+                        request.discardPreviousPassword.map { PreviousPasswordDiscard(currentPassword: current, previousPassword: $0) }
+                    }))
                 return (Response(ok: true), false)
+            case "supports":
+                let supported = try PluginFeature(rawValue: request.feature ?? "").map(plugin.supports) ?? false
+                return (Response(ok: true, supported: supported), false)
             case "delete_user":
                 _ = try plugin.deleteUser(DeleteUserRequest(username: request.username ?? "", statements: request.statements ?? []))
                 return (Response(ok: true), false)

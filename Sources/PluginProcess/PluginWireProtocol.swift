@@ -21,6 +21,13 @@ enum PluginWireProtocol {
         var newExpiration: Double?
         var expirationStatements: [String]?
         var isRootRotation: Bool?
+        var retainedPassword: String?
+        var discardedPassword: String?
+        var selfManagedPassword: String?
+        var discardCurrentPassword: String?
+        var discardPreviousPassword: String?
+        /// For `supports`: a `PluginFeature`'s raw value.
+        var feature: String?
 
         enum CodingKeys: String, CodingKey {
             case op, config, statements, password, expiration, username
@@ -33,6 +40,12 @@ enum PluginWireProtocol {
             case newExpiration = "new_expiration"
             case expirationStatements = "expiration_statements"
             case isRootRotation = "is_root_rotation"
+            case retainedPassword = "retained_password"
+            case discardedPassword = "discarded_password"
+            case selfManagedPassword = "self_managed_password"
+            case discardCurrentPassword = "discard_current_password"
+            case discardPreviousPassword = "discard_previous_password"
+            case feature
         }
 
         init(op: String) { self.op = op }
@@ -47,9 +60,10 @@ enum PluginWireProtocol {
         var message: String?
         /// `unchanged` or `unknown`: what a failed change left in the database.
         var outcome: String?
+        var supported: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case ok, config, warnings, username, message, outcome
+            case ok, config, warnings, username, message, outcome, supported
             case errorKind = "error_kind"
         }
 

@@ -39,8 +39,8 @@ final class CompletionAnswerTests: XCTestCase {
     }
 
     func testFlagsAreOfferedWithOneDashAndValueFlagsWithEquals() {
-        XCTAssertEqual(complete("write", "-"), ["-field=", "-force", "-format=", "-state-dir="])
-        XCTAssertEqual(complete("lease", "revoke", "-"), ["-force", "-prefix", "-state-dir=", "-sync"])
+        XCTAssertEqual(complete("write", "-"), ["-field=", "-force", "-format=", "-output-curl-string", "-output-policy", "-state-dir="])
+        XCTAssertEqual(complete("lease", "revoke", "-"), ["-force", "-output-curl-string", "-output-policy", "-prefix", "-state-dir=", "-sync"])
         XCTAssertEqual(complete("read", ""), complete("read", "").filter { !$0.hasPrefix("-") }, "no flags unless a dash is typed")
     }
 
@@ -54,10 +54,11 @@ final class CompletionAnswerTests: XCTestCase {
 
     func testEnginePathPrefixesDependOnTheVerb() {
         XCTAssertEqual(complete("read", ""), ["database/config/", "database/roles/", "database/creds/", "database/static-roles/",
-                                              "database/static-creds/", "sys/policies/password/"])
-        XCTAssertEqual(complete("write", "database/r"), ["database/reset/", "database/rotate-root/", "database/roles/", "database/rotate-role/"])
+                                              "database/static-creds/", "sys/mounts/", "sys/remount/status/", "sys/policies/password/"])
+        XCTAssertEqual(complete("write", "database/r"), ["database/reset/", "database/reload/", "database/rotate-root/", "database/roles/",
+                                                         "database/rotate-role/"])
         XCTAssertEqual(complete("list", ""), ["database/config/", "database/roles/", "database/static-roles/", "sys/policies/password/", "sys/leases/lookup/"])
-        XCTAssertEqual(complete("delete", "sys/"), ["sys/policies/password/"])
+        XCTAssertEqual(complete("delete", "sys/"), ["sys/mounts/", "sys/policies/password/"])
     }
 
     func testNamesFromTheStateDirectory() {

@@ -81,7 +81,54 @@ final class CrashConsistencyTests: XCTestCase {
         next: { _ in ["tidy"] },
         runsUntilStopped: 2.5)
 
-    static let everyOperation = [creds, renew, revoke, staticCreate, staticUpdate, rotateRole, rotateRoot, configWrite, tidy, agent]
+    /// Adopting an account: nothing changes in the database, and the role is stored or not.
+    static let staticImport = Scenario(
+        name: "static role import",
+        prepare: { try $0.makeStaticUser() },
+        operation: { (["write", "database/static-roles/st", "db_name=c", "username=\($0.staticUser)", "rotation_period=1h",
+                       "skip_import_rotation=true", "password=-"], $0.staticInitialPassword) },
+        next: { _ in ["read", "database/static-creds/st"] })
+
+    /// A self-managed rotation: the account logs in with its password and changes it itself.
+    static let selfManagedRotation = Scenario(
+        name: "self-managed rotate-role",
+        prepare: { run in
+            try run.makeStaticUser()
+            try run.expectSuccess(run.tool.run(["write", "database/static-roles/st", "db_name=c", "username=\(run.staticUser)",
+                                                "rotation_period=1h", "self_managed_password=-"], stdin: run.staticInitialPassword))
+        },
+        operation: { _ in (["write", "-f", "database/rotate-role/st"], nil) },
+        next: { _ in ["read", "database/static-creds/st"] })
+
+    /// A rotation that keeps the previous password valid (two passwords at once).
+    static let twoPasswordRotation = Scenario(
+        name: "two-password rotate-role",
+        prepare: { try $0.makeTwoPasswordRole(grace: nil) },
+        operation: { _ in (["write", "-f", "database/rotate-role/st"], nil) },
+        next: { _ in ["read", "database/static-creds/st"] })
+
+    /// The end of a retained password's grace period, as tidy finds it due.
+    static let previousPasswordDiscard = Scenario(
+        name: "previous password discard",
+        prepare: { run in
+            try run.makeTwoPasswordRole(grace: "1h")
+            try run.rewrite("static-roles/st.json") { $0["previous_password_expiry"] = Timestamp.format(Date().addingTimeInterval(-1)) }
+        },
+        operation: { _ in (["tidy"], nil) },
+        next: { _ in ["read", "database/static-creds/st"] })
+
+    /// The root credential on its own rotation_period, as tidy finds it due.
+    static let automatedRootRotation = Scenario(
+        name: "automated root rotation",
+        prepare: { run in
+            try run.expectSuccess(run.tool.run("write", "database/config/c", "rotation_period=1h"))
+            try run.rewrite("config/c.json") { $0["next_root_rotation"] = Timestamp.format(Date().addingTimeInterval(-1)) }
+        },
+        operation: { _ in (["tidy"], nil) },
+        next: { ["read", "database/creds/\($0.role)"] })
+
+    static let everyOperation = [creds, renew, revoke, staticCreate, staticUpdate, rotateRole, rotateRoot, configWrite, tidy, agent,
+                                 staticImport, selfManagedRotation, automatedRootRotation]
     /// What changes a database, where each plugin has its own way of changing it. Renewal,
     /// configuration writes and the agent's loop do not depend on the plugin: PostgreSQL covers them.
     static let databaseChanges = [creds, revoke, staticCreate, rotateRole, rotateRoot, tidy]
@@ -91,11 +138,11 @@ final class CrashConsistencyTests: XCTestCase {
     }
 
     func testMariaDBSurvivesAKillAtEveryStep() throws {
-        try killAtEveryStep(CrashMariaDB.init, Self.databaseChanges)
+        try killAtEveryStep(CrashMariaDB.init, Self.databaseChanges + [Self.selfManagedRotation])
     }
 
     func testRedisSurvivesAKillAtEveryStep() throws {
-        try killAtEveryStep(CrashRedis.init, Self.databaseChanges)
+        try killAtEveryStep(CrashRedis.init, Self.databaseChanges + [Self.twoPasswordRotation, Self.previousPasswordDiscard])
     }
 
     /// The same boundaries failing instead (`DBSECRETS_TEST_FAIL_AT`): a full disk at the intent,
@@ -106,7 +153,12 @@ final class CrashConsistencyTests: XCTestCase {
     }
 
     func testMariaDBSurvivesAFailureAtEveryStep() throws {
-        try killAtEveryStep(CrashMariaDB.init, [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot], failing: true)
+        try killAtEveryStep(CrashMariaDB.init, [Self.creds, Self.staticCreate, Self.rotateRole, Self.rotateRoot, Self.selfManagedRotation],
+                            failing: true)
+    }
+
+    func testRedisSurvivesAFailureAtEveryStepOfATwoPasswordRotation() throws {
+        try killAtEveryStep(CrashRedis.init, [Self.twoPasswordRotation], failing: true)
     }
 
     /// Kills at instants no step boundary chooses: `creds`, `rotate-role` and `rotate-root`
@@ -227,7 +279,7 @@ final class CrashConsistencyTests: XCTestCase {
 
     static func checkAfterNextCommand(_ run: CrashRun, _ scenario: Scenario, _ findings: Findings, context: String) throws {
         let next = try run.tool.run(scenario.next(run))
-        if scenario.name == "static role create" && next.status != 0 {
+        if ["static role create", "static role import"].contains(scenario.name) && next.status != 0 {
             // Killed before anything was recorded: no role, and the account is untouched.
             findings.check(next.stderr.contains("unknown role"), "\(context): \(next.stderr)")
             findings.check(try run.database.canLogIn(run.staticUser, run.staticInitialPassword), "\(context): nothing lost")
@@ -338,6 +390,23 @@ final class CrashRun: @unchecked Sendable {
         try expectSuccess(tool.run("write", "database/static-roles/st", "db_name=c", "username=\(staticUser)", "rotation_period=1h"))
     }
 
+    /// A static role on a Redis account whose rotations keep the previous password: adopted with
+    /// its password, then rotated once, so that two passwords are valid.
+    func makeTwoPasswordRole(grace: String?) throws {
+        try makeStaticUser()
+        try expectSuccess(tool.run(["write", "database/static-roles/st", "db_name=c", "username=\(staticUser)", "rotation_period=1h",
+                                    "skip_import_rotation=true", "password=-", "retain_previous_password=true"]
+                                   + (grace.map { ["previous_password_grace=\($0)"] } ?? []), stdin: staticInitialPassword))
+        try expectSuccess(tool.run("write", "-f", "database/rotate-role/st"))
+    }
+
+    /// Changes a state file as the clock or an operator would (e.g. a due time moved to the past).
+    func rewrite(_ relativePath: String, _ change: (inout [String: Any]) -> Void) throws {
+        var object = try tool.stateObject(relativePath)
+        change(&object)
+        try JSONSerialization.data(withJSONObject: object).write(to: tool.state.appendingPathComponent(relativePath))
+    }
+
     /// A lease past its expiry and a static role past its rotation time, as the clock would make them.
     func makeDueWork() throws {
         try makeLease()
@@ -382,7 +451,7 @@ final class CrashRun: @unchecked Sendable {
         return leases
     }
 
-    private func expectSuccess(_ result: FaultBinary.Run, file: StaticString = #filePath, line: UInt = #line) throws {
+    func expectSuccess(_ result: FaultBinary.Run, file: StaticString = #filePath, line: UInt = #line) throws {
         if result.status != 0 { throw FaultSetupError("setup failed: \(result.stderr)") }
     }
 }

@@ -34,10 +34,15 @@ final class OutputFormatTests: XCTestCase {
         ---                                   -----
         allowed_roles                         [*]
         connection_details                    map[connection_url:fake://{{username}}:{{password}}@db username:admin]
+        disable_automated_rotation            false
         password_policy                       n/a
         plugin_name                           fake-database-plugin
         plugin_version                        n/a
         root_credentials_rotate_statements    []
+        rotation_period                       0s
+        rotation_schedule                     n/a
+        rotation_window                       0
+        skip_static_role_import_rotation      false
         verify_connection                     true
 
         """)

@@ -125,9 +125,11 @@ final class PathDeclarationTests: XCTestCase {
 
     /// A field declared secret is one the engine keeps out of reads and error texts.
     func testSecretFieldsAreTheOnesTheEngineHides() {
-        let secret = DeclaredPath.all(Engine.builtinMounts).flatMap(\.declaration.fields).filter(\.isSecret).map(\.name)
-        XCTAssertEqual(secret, ["password"])
-        XCTAssertTrue(Set(secret).isSubset(of: DatabaseConfigSecrets.keys))
+        let secret = Set(DeclaredPath.all(Engine.builtinMounts).flatMap(\.declaration.fields).filter(\.isSecret).map(\.name))
+        XCTAssertEqual(secret, ["password", "self_managed_password"], "a connection's root password and a static role's imported or self-managed one")
+        let connectionSecrets = Engine.connectionPath.dataFields.filter(\.isSecret).map(\.name)
+        XCTAssertEqual(connectionSecrets, ["password"])
+        XCTAssertTrue(Set(connectionSecrets).isSubset(of: DatabaseConfigSecrets.keys))
     }
 
     /// Every path of the man page has a declaration, and every declaration answers path-help.

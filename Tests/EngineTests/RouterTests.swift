@@ -41,7 +41,8 @@ final class RouterTests: XCTestCase {
         let f = EngineFixture()
         try f.configureConnectionAndRole()
         XCTAssertEqual(try f.write("database/roles/ro", ["max_tll": "1h", "name": "ignored"]),
-                       EngineResponse(data: nil, warnings: ["Endpoint ignored these unrecognized parameters: [max_tll]"]))
+                       EngineResponse(data: nil, warnings: ["Endpoint ignored these unrecognized parameters: [max_tll]"],
+                                      mountType: "database"))
         XCTAssertEqual(try f.read("database/roles/ro")?.data?["max_ttl"], 7200, "nothing else changed")
         XCTAssertNil(try f.write("database/config/db", ["some_plugin_parameter": "kept"]))
         XCTAssertEqual(try f.read("database/config/db")?.data?["connection_details"]?.objectValue?["some_plugin_parameter"], "kept")

@@ -137,4 +137,52 @@ final class StateFixtureTests: XCTestCase {
                        "state file \(url.path) has format_version 2, which this version of dbsecrets does not understand")
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), newer)
     }
+
+    /// The mount table and a mount's own storage, as the version that added mounts writes them.
+    func testFormat1MountsStillDecodeAndServeTheirPaths() throws {
+        let (engine, _, folder) = try engine(on: "format-1-mounts")
+        defer { folder.remove() }
+        let table = try engine.mountTable.read()
+        XCTAssertEqual(table.entries.map(\.path), ["database/", "team/pg/", "old/"])
+        XCTAssertEqual(table.entries[0], MountEntry(
+            path: "database/", type: "database", description: "written explicit by secrets enable database",
+            accessor: "database_00000000", uuid: "00000000-0000-0000-0000-000000000000", defaultLeaseTTL: 0, maxLeaseTTL: 0,
+            forceNoCache: false, local: false, sealWrap: false, externalEntropyAccess: false, usesTopLevelStorage: true,
+            createdAt: try date("2027-01-15T07:00:00.000Z")))
+        XCTAssertEqual(table.entries[1], MountEntry(
+            path: "team/pg/", type: "database", description: "team", accessor: "database_5ab1c0de",
+            uuid: "3f0c6a52-9d1e-4c7b-8a55-2e6f0b9d4c11", defaultLeaseTTL: 600, maxLeaseTTL: 1800, forceNoCache: true,
+            local: true, sealWrap: false, externalEntropyAccess: false, options: ["k": "v"],
+            createdAt: try date("2027-01-15T07:01:00.000Z")))
+        XCTAssertEqual(table.entries[2].pendingChange, PendingMountChange(
+            kind: .move, destination: "new/", migrationID: "9e0d4b1a-3c2f-4e5d-8a7b-6c5d4e3f2a10",
+            startedAt: try date("2027-01-15T07:59:00.000Z")))
+        XCTAssertEqual(table.migrations, [MountMigration(id: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", source: "before/",
+                                                         target: "old/", status: "success", time: try date("2027-01-15T07:03:00.000Z"))])
+
+        let team = engine.engine(for: table.entries[1])
+        XCTAssertEqual(team.scope.ttls, LeaseTTL.MountTTLs(defaultTTL: 600, maximumTTL: 1800))
+        let leaseID = "team/pg/creds/ro/Tm8xLeaseUnderTeamPgMnt1"
+        XCTAssertEqual(try team.leases.read(id: leaseID), Lease(
+            id: leaseID, role: "ro", dbName: "db", username: "v-root-ro-7E21AA01", revocationStatements: nil,
+            issueTime: try date("2027-01-15T08:00:00.000Z"), expireTime: try date("2027-01-15T08:10:00.000Z")))
+        XCTAssertNil(try engine.leases.read(id: leaseID), "the top-level storage does not hold team/pg/'s leases")
+        let (due, _) = try team.leases.dueMarkers(at: try date("2027-01-15T08:11:00.000Z"))
+        XCTAssertEqual(due.map(\.file), ["ro.Tm8xLeaseUnderTeamPgMnt1"])
+        XCTAssertEqual(try team.intents.read(CredsIntent.self, "ro.PendingUnderTeamPg01"), CredsIntent(
+            leaseID: "team/pg/creds/ro/PendingUnderTeamPg01", role: "ro", dbName: "db", username: "v-root-ro-PENDING1",
+            createdAt: try date("2027-01-15T08:01:00.000Z")))
+
+        // Through the paths: each mount serves its own objects.
+        func list(_ path: String) throws -> JSONValue? { try engine.handle(EngineRequest(.list, path))?.data?["keys"] }
+        XCTAssertEqual(try list("team/pg/roles"), ["ro"])
+        XCTAssertEqual(try list("database/config"), ["db"])
+        XCTAssertEqual(try engine.handle(EngineRequest(.read, "team/pg/config/db"))?.data?["allowed_roles"], ["ro"])
+        XCTAssertEqual(try engine.lookupLease(leaseID)?.data?["expire_time"], "2027-01-15T08:10:00.000Z")
+        let mounts = try XCTUnwrap(engine.handle(EngineRequest(.read, "sys/mounts"))?.data)
+        XCTAssertEqual(mounts.keys.sorted(), ["database/", "old/", "sys/", "team/pg/"])
+        XCTAssertEqual(mounts["team/pg/"]?.objectValue?["config"], ["default_lease_ttl": 600, "max_lease_ttl": 1800, "force_no_cache": true])
+        XCTAssertEqual(try engine.handle(EngineRequest(.read, "sys/remount/status/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"))?.data?["migration_info"],
+                       ["source_mount": "before/", "target_mount": "old/", "status": "success"])
+    }
 }

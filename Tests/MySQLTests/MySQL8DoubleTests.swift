@@ -104,6 +104,34 @@ final class MySQL8DoubleTests: XCTestCase {
         ])
     }
 
+    /// MySQL 8.0.14's dual passwords and an account changing its own password, as the MySQL 8.4
+    /// reference manual states them ("Password Management": RETAIN CURRENT PASSWORD, DISCARD OLD
+    /// PASSWORD; ALTER USER USER() … REPLACE): the double's model of them, proved with PyMySQL.
+    func testPyMySQLProvesDualPasswordsAndAnAccountChangingItsOwnPassword() throws {
+        let double = try double([.init(user: "root", plugin: "caching_sha2_password", password: password),
+                                 .init(user: "app", plugin: "caching_sha2_password", password: "app-one")])
+        let outcomes = try double.pyMySQL([
+            .init(user: "root", password: password, sql: ["ALTER USER 'app'@'%' IDENTIFIED BY 'app-two' RETAIN CURRENT PASSWORD"]),
+            .init(user: "app", password: "app-one"),                        // the secondary logs in
+            .init(user: "app", password: "app-two"),                        // and the primary
+            .init(user: "root", password: password, sql: ["ALTER USER 'app'@'%' IDENTIFIED BY 'app-three' RETAIN CURRENT PASSWORD"]),
+            .init(user: "app", password: "app-one"),                        // replaced as the secondary
+            .init(user: "app", password: "app-two"),
+            .init(user: "root", password: password, sql: ["ALTER USER 'app'@'%' IDENTIFIED BY 'app-four'"]),
+            .init(user: "app", password: "app-two"),                        // a plain change keeps the secondary
+            .init(user: "root", password: password, sql: ["ALTER USER 'app'@'%' DISCARD OLD PASSWORD"]),
+            .init(user: "app", password: "app-two"),                        // discarded
+            .init(user: "app", password: "app-four", sql: ["ALTER USER USER() IDENTIFIED BY 'app-five' REPLACE 'wrong'"]),
+            .init(user: "app", password: "app-four", sql: ["ALTER USER USER() IDENTIFIED BY 'app-five' REPLACE 'app-four'"]),
+            .init(user: "app", password: "app-five", sql: ["SELECT CURRENT_USER()"]),
+            .init(user: "app", password: "app-four"),
+        ])
+        XCTAssertEqual(outcomes.map(\.ok), [true, true, true, true, false, true, true, true, true, false, false, true, true, false],
+                       outcomes.map(\.error).joined(separator: "; "))
+        XCTAssertTrue(outcomes[10].error.contains("3891"), outcomes[10].error)
+        XCTAssertEqual(outcomes[12].rows, [[["app@%"]]])
+    }
+
     // MARK: our client through it
 
     private func configuration(_ double: MySQL8Double, user: String, password: String? = nil, tls useTLS: Bool = false,

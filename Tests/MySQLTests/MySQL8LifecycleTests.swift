@@ -141,6 +141,42 @@ final class MySQL8LifecycleTests: XCTestCase {
         XCTAssertFalse(double.received(try storedRootPassword()))
     }
 
+    // MARK: rotation beyond Vault's community edition
+
+    /// MySQL 8.0.14's dual passwords (`RETAIN CURRENT PASSWORD`, then `DISCARD OLD PASSWORD` when
+    /// the grace period ends), and a self-managed account changing its own password (`ALTER USER
+    /// USER() … REPLACE`) with the root account gone.
+    func testTwoPasswordsAndSelfManagedRotation() throws {
+        let appPassword = "App-Passw0rd-\(UUID().uuidString.prefix(8))", ownPassword = "Own-Passw0rd-\(UUID().uuidString.prefix(8))"
+        let double = try double([.init(user: "app", plugin: "caching_sha2_password", password: appPassword),
+                                 .init(user: "own", plugin: "caching_sha2_password", password: ownPassword)])
+        let pin = double.publicKeyFile
+        XCTAssertEqual(try configure(double, ["server_public_key=@\(pin)"]).status, 0)
+        func logins(_ attempts: [(String, String)]) throws -> [Bool] {
+            try double.pyMySQL(attempts.map { MySQL8Double.Attempt(user: $0.0, password: $0.1, server_public_key: pin) }).map(\.ok)
+        }
+
+        _ = try assertSucceeds(["write", "database/static-roles/app", "db_name=my", "username=app", "rotation_period=1h",
+                                "skip_import_rotation=true", "password=-", "retain_previous_password=true",
+                                "previous_password_grace=2s"], stdin: appPassword)
+        _ = try assertSucceeds(["write", "-f", "database/rotate-role/app"])
+        let rotated = try assertSucceeds(["read", "-field=password", "database/static-creds/app"])
+        XCTAssertEqual(try logins([("app", rotated), ("app", appPassword)]), [true, true], "both log in right after the rotation")
+        Thread.sleep(forTimeInterval: 2.2)
+        XCTAssertEqual(try assertSucceeds(["tidy"]), "previous password discarded: app (only the current password of app logs in now)\n")
+        XCTAssertEqual(try logins([("app", rotated), ("app", appPassword)]), [true, false], "only the new one after the grace period")
+
+        _ = try assertSucceeds(["write", "database/static-roles/own", "db_name=my", "username=own", "rotation_period=1h",
+                                "self_managed_password=-"], stdin: ownPassword)
+        XCTAssertEqual(try double.pyMySQL([.init(user: "vault", password: try storedRootPassword(), server_public_key: pin,
+                                                 sql: ["DROP USER 'vault'@'%'"])]).map(\.ok), [true])
+        let first = try assertSucceeds(["read", "-field=password", "database/static-creds/own"])
+        _ = try assertSucceeds(["write", "-f", "database/rotate-role/own"])
+        let second = try assertSucceeds(["read", "-field=password", "database/static-creds/own"])
+        XCTAssertNotEqual(first, second)
+        XCTAssertEqual(try logins([("own", second), ("own", first), ("own", ownPassword)]), [true, false, false])
+    }
+
     // MARK: what a clear connection needs
 
     /// Regression: `allowPublicKeyRetrieval=true` used to reach the server as `SET

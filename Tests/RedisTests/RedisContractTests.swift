@@ -7,15 +7,21 @@ import XCTest
 final class RedisContractTests: XCTestCase {
     func testThePluginContract() throws {
         let server = try RedisTestServer.fromEnvironment()
+        PluginContract.verify(Self.subject(server) {
+            let plugin = RedisPlugin()
+            _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
+            return plugin
+        })
+    }
+
+    /// The contract's subject on a Redis-protocol server (Redis or Valkey), witnessed by redis-cli
+    /// as the server's admin.
+    static func subject(_ server: RedisTestServer, makePlugin: @escaping () throws -> RedisPlugin) -> PluginContract.Subject {
         func admin(_ arguments: [String]) throws -> String {
             try server.redisCLI(username: server.adminUsername, password: server.adminPassword, arguments)
         }
-        PluginContract.verify(PluginContract.Subject(
-            makePlugin: {
-                let plugin = RedisPlugin()
-                _ = try plugin.initialize(InitializeRequest(config: server.config(), verifyConnection: true))
-                return plugin
-            },
+        return PluginContract.Subject(
+            makePlugin: makePlugin,
             creationStatements: [#"["~*", "+@read", "+ping"]"#],
             createUser: { password in
                 let name = "contract-" + UUID().uuidString.prefix(8).lowercased()
@@ -23,6 +29,6 @@ final class RedisContractTests: XCTestCase {
                 return name
             },
             canLogIn: { try server.redisCLI(username: $0, password: $1, ["PING"]) == "PONG" },
-            dropUser: { _ = try? admin(["ACL", "DELUSER", $0]) }))
+            dropUser: { _ = try? admin(["ACL", "DELUSER", $0]) })
     }
 }

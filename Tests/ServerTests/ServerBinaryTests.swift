@@ -12,14 +12,14 @@ final class ServerBinaryTests: XCTestCase {
     }
 
     /// A connection to the test PostgreSQL and a role `ro` (with `statements` to create its users).
-    func configure(_ server: ServerProcess, ttl: String = "1h", statements: String? = nil) throws {
+    func configure(_ server: ServerProcess, ttl: String = "1h", statements: String? = nil, role: String = "ro") throws {
         let url = "postgresql://{{username}}:{{password}}@\(postgres.host):\(postgres.port)/\(postgres.database)?sslmode=disable"
         XCTAssertEqual(try server.call("POST", "database/config/pg", json: """
             {"plugin_name": "postgresql-database-plugin", "connection_url": "\(url)", "username": "\(postgres.user)",
              "password": "\(postgres.password)", "allowed_roles": "*"}
             """).status, 204)
         let creation = statements ?? "CREATE ROLE \\\"{{name}}\\\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"
-        XCTAssertEqual(try server.call("POST", "database/roles/ro", json: """
+        XCTAssertEqual(try server.call("POST", "database/roles/\(role)", json: """
             {"db_name": "pg", "default_ttl": "\(ttl)", "max_ttl": "24h", "creation_statements": ["\(creation)"]}
             """).status, 204)
     }
@@ -38,8 +38,11 @@ final class ServerBinaryTests: XCTestCase {
     /// the server by the CLI; then both make and revoke leases at once, and nothing is lost.
     func testTheCLIAndTheServerOnOneStateAtTheSameTime() throws {
         let server = try ServerProcess("dbsecrets-server-cli")
-        try configure(server)
-        let made = try server.cli(["read", "-format=json", "database/creds/ro"])
+        // A role name of its own, so that the users it makes are told apart from other tests' on
+        // the shared server (the default username template keeps 8 characters of it).
+        let role = "b" + String(UUID().uuidString.lowercased().filter(\.isLetter).prefix(7))
+        try configure(server, role: role)
+        let made = try server.cli(["read", "-format=json", "database/creds/\(role)"])
         XCTAssertEqual(made.status, 0, made.stderr)
         let creds = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8))) as? [String: Any])
         let lease = try XCTUnwrap(creds["lease_id"] as? String)
@@ -50,7 +53,7 @@ final class ServerBinaryTests: XCTestCase {
         XCTAssertEqual(try server.call("PUT", "sys/leases/revoke/\(lease)").status, 204)
         XCTAssertFalse(try logsIn(user, password), "revoked through the server")
 
-        let served = try server.call("GET", "database/creds/ro")
+        let served = try server.call("GET", "database/creds/\(role)")
         let servedLease = try XCTUnwrap(served.json?["lease_id"] as? String)
         let renewed = try server.cli(["lease", "renew", "-format=json", "-increment=3h", servedLease])
         XCTAssertTrue(renewed.stdout.contains("\"lease_duration\": 10800"), renewed.stdout + renewed.stderr)
@@ -67,12 +70,12 @@ final class ServerBinaryTests: XCTestCase {
                 for _ in 0..<3 {
                     do {
                         if worker % 2 == 0 {
-                            let answer = try server.call("GET", "database/creds/ro")
+                            let answer = try server.call("GET", "database/creds/\(role)")
                             guard answer.status == 200, let id = answer.json?["lease_id"] as? String else { throw NSError(domain: answer.body, code: answer.status) }
                             let revoked = try server.call("PUT", "sys/leases/revoke", json: "{\"lease_id\": \"\(id)\"}")
                             guard revoked.status == 204 else { throw NSError(domain: revoked.body, code: revoked.status) }
                         } else {
-                            let read = try server.cli(["read", "-field=lease_id", "database/creds/ro"])
+                            let read = try server.cli(["read", "-field=lease_id", "database/creds/\(role)"])
                             guard read.status == 0 else { throw NSError(domain: read.stderr, code: Int(read.status)) }
                             let revoked = try server.cli(["lease", "revoke", read.stdout])
                             guard revoked.status == 0 else { throw NSError(domain: revoked.stderr, code: Int(revoked.status)) }
@@ -87,7 +90,7 @@ final class ServerBinaryTests: XCTestCase {
         XCTAssertEqual(failures.lines, [])
         XCTAssertEqual(try leaseIDs(server), [], "every lease revoked")
         let left = try postgres.psql(user: postgres.user, password: postgres.password,
-                                     "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v-root-ro-%' AND rolvaliduntil > now()")
+                                     "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v-%-\(role)-%' AND rolvaliduntil > now()")
         XCTAssertEqual(left.output, "0", "a user outlived its lease")
         let intents = (try? FileManager.default.contentsOfDirectory(atPath: server.state.appendingPathComponent("intents").path)) ?? []
         XCTAssertEqual(intents, [])
@@ -131,6 +134,36 @@ final class ServerBinaryTests: XCTestCase {
         XCTAssertEqual(try leaseIDs(server), [])
         XCTAssertFalse(try logsIn(user, password))
         XCTAssertTrue(server.log.contains("lease revoked: database/creds/ro/"), server.log)
+        XCTAssertEqual(server.stop(), 0)
+    }
+
+    /// `-on-rotate` runs after a rotation the server's own pass made, with the rotated path and
+    /// kind and never the password, as under `agent`.
+    func testTheServerRunsTheRotationHook() throws {
+        let folder = TemporaryFolder("dbsecrets-server-hook")
+        defer { folder.remove() }
+        let log = folder.url.appendingPathComponent("hook.log")
+        let hook = folder.url.appendingPathComponent("hook.sh")
+        try "#!/bin/sh\necho \"$DBSECRETS_ROTATED_KIND $DBSECRETS_ROTATED_PATH\" >>\(log.path)\n".write(to: hook, atomically: true, encoding: .utf8)
+        chmod(hook.path, 0o700)
+        let user = "srv_hook_" + String(UUID().uuidString.lowercased().filter(\.isLetter).prefix(6))
+        XCTAssertEqual(try postgres.psql(user: postgres.user, password: postgres.password, "CREATE ROLE \(user) LOGIN PASSWORD 'initial'").status, 0)
+        defer { _ = try? postgres.psql(user: postgres.user, password: postgres.password, "DROP ROLE IF EXISTS \(user)") }
+        let server = try ServerProcess("dbsecrets-server-hook", arguments: ["-interval=1s", "-on-rotate=\(hook.path)"], folder: folder)
+        try configure(server)
+        XCTAssertEqual(try server.call("POST", "database/static-roles/hooked", json: """
+            {"db_name": "pg", "username": "\(user)", "rotation_period": "5s"}
+            """).status, 204)
+        let deadline = Date().addingTimeInterval(20)
+        var lines: [String] = []
+        while Date() < deadline {
+            lines = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            if !lines.isEmpty { break }
+            usleep(200_000)
+        }
+        XCTAssertEqual(lines.first, "static-role database/static-roles/hooked", server.log)
+        let password = try XCTUnwrap(try server.call("GET", "database/static-creds/hooked").data?["password"] as? String)
+        XCTAssertFalse(server.log.contains(password), "no password in the server's output")
         XCTAssertEqual(server.stop(), 0)
     }
 

@@ -1,7 +1,8 @@
 """hvac, unchanged from PyPI, driving `dbsecrets server` as it drives Vault.
 
 Run by ServerTests/HvacClientTests with VAULT_ADDR and VAULT_TOKEN set, the databases in
-HVAC_PG_URL (a templated connection_url), HVAC_PG_ROOT, HVAC_MARIADB_URL, HVAC_MARIADB_ROOT,
+HVAC_PG_URL (a templated connection_url), HVAC_PG_ROOTS (one per mount, comma-separated:
+hvac rotates each mount's root), HVAC_MARIADB_URL, HVAC_MARIADB_ROOT,
 HVAC_REDIS_HOST, HVAC_REDIS_PORT, HVAC_REDIS_ROOT (each root as user:password, a user of its own,
 so rotate-root changes nobody else's), HVAC_STATIC_USERS (one PostgreSQL user per mount) and
 HVAC_MOUNTS (comma-separated: database, then mounts it enables first). Prints one JSON object:
@@ -45,7 +46,7 @@ for index, mount in enumerate(mounts):
         expect(mount + "/" in client.sys.list_mounted_secrets_engines()["data"], "mount listed")
     out = results[mount] = {}
 
-    pg_user, pg_password = user_password("HVAC_PG_ROOT")
+    pg_user, pg_password = os.environ["HVAC_PG_ROOTS"].split(",")[index].split(":", 1)
     db.configure(name="pg", plugin_name="postgresql-database-plugin", connection_url=os.environ["HVAC_PG_URL"],
                  username=pg_user, password=pg_password, allowed_roles=["ro", "app"], mount_point=mount,
                  password_policy="hvac-policy")

@@ -8,9 +8,11 @@ public final class FakeDatabase: @unchecked Sendable {
     public struct User: Equatable, Sendable {
         public var password: String
         public var expiration: Date?
+        /// A second valid password, as Redis, ElastiCache and MySQL 8 keep one.
+        public var previousPassword: String? = nil
     }
 
-    private let lock = NSLock()
+    let lock = NSLock()
     private var _users: [String: User] = [:]
     private var _calls: [String] = []
     public var rootUsername = "admin"
@@ -23,6 +25,8 @@ public final class FakeDatabase: @unchecked Sendable {
     public var failuresAfterChange: [String: Int] = [:]
     /// Runs once, inside the next `initialize` (e.g. to change state while a write is verifying).
     public var duringNextInitialize: (() -> Void)?
+    /// What the fake database can do beyond the core contract.
+    public var features: Set<PluginFeature> = [.selfManagedPassword, .twoPasswords]
 
     public init(rootPassword: String = "root-secret") {
         _users[rootUsername] = User(password: rootPassword)
@@ -36,6 +40,12 @@ public final class FakeDatabase: @unchecked Sendable {
     }
 
     public func password(of name: String) -> String? { users[name]?.password }
+
+    /// Whether `name` logs in with `password`: its current one, or the previous one it keeps.
+    public func canLogIn(_ name: String, _ password: String) -> Bool {
+        guard let user = users[name] else { return false }
+        return user.password == password || user.previousPassword == password
+    }
 
     func record(_ call: String) throws {
         try lock.withLock {
@@ -111,17 +121,29 @@ public final class FakeDatabasePlugin: DatabasePlugin {
 
     public func checkPassword(username: String, password: String) throws -> Bool? {
         try database.record("checkPassword \(username)")
-        return database.password(of: username) == password
+        return database.canLogIn(username, password)
+    }
+
+    public func supports(_ feature: PluginFeature) throws -> Bool {
+        database.lock.withLock { database.features.contains(feature) }
     }
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
-        try database.record("updateUser \(request.username)\(request.isRootRotation ? " root" : "")")
+        try database.record("updateUser \(request.username)\(request.isRootRotation ? " root" : "")\(request.selfManagedPassword != nil ? " self" : "")")
         try request.requireChanges()
+        try request.requireSupport(by: self)
         try database.mutate { users in
             guard var user = users[request.username] else {
                 throw PluginError(.database, "user does not appear to exist: \(request.username)")
             }
-            if let change = request.password { user.password = change.newPassword }
+            if let current = request.selfManagedPassword, current != user.password, current != user.previousPassword {
+                throw PluginError(.connection, "password authentication failed for user \"\(request.username)\"", outcome: .unchanged)
+            }
+            if request.discardPreviousPassword != nil { user.previousPassword = nil }
+            if let change = request.password {
+                user.previousPassword = change.retainedPassword != nil ? user.password : nil
+                user.password = change.newPassword
+            }
             if let change = request.expiration { user.expiration = change.newExpiration }
             users[request.username] = user
         }

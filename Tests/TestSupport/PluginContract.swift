@@ -44,6 +44,8 @@ public struct PluginContract {
             ("delete is idempotent", contract.deleteIsIdempotent),
             ("an unknown user is never created", contract.unknownUserIsNeverCreated),
             ("an empty update is refused and changes nothing", contract.emptyUpdateIsRefused),
+            ("two passwords: the retained one logs in until discarded, or the request is refused", contract.twoPasswords),
+            ("self-managed: the account changes its own password, or the request is refused", contract.selfManagedPassword),
             ("close twice", contract.closeTwice),
         ]
         for (name, clause) in clauses {
@@ -210,6 +212,65 @@ public struct PluginContract {
             let error = pluginError { _ = try plugin.updateUser(UpdateUserRequest(username: username)) }
             try expect(error == UpdateUserRequest.noChanges, "expected \(UpdateUserRequest.noChanges), got \(String(describing: error))")
             try expect(try subject.canLogIn(username, password), "\(username) no longer logs in after a refused update")
+        }
+    }
+
+    /// `PluginFeature.twoPasswords`: a retaining change keeps the current password valid beside the
+    /// new one, the next drops the one it kept before, a discard leaves only the current one (and
+    /// may be repeated). A plugin without the feature refuses it as unsupported, changing nothing.
+    func twoPasswords() throws {
+        try withPlugin { plugin in
+            let first = password(), second = password(), third = password()
+            let username = try someUser(plugin, password: first)
+            defer { subject.dropUser(username) }
+            let retaining = UpdateUserRequest(username: username,
+                                              password: PasswordChange(newPassword: second, statements: [], retainedPassword: first))
+            guard try plugin.supports(.twoPasswords) else {
+                let error = pluginError { _ = try plugin.updateUser(retaining) }
+                try expect(error?.kind == .unsupported, "a two-password change should be unsupported, got \(String(describing: error))")
+                try expect(try subject.canLogIn(username, first) && !(try subject.canLogIn(username, second)), "a refused change changed something")
+                return
+            }
+            _ = try plugin.updateUser(retaining)
+            try expect(try subject.canLogIn(username, second), "\(username) cannot log in with the new password")
+            try expect(try subject.canLogIn(username, first), "\(username) cannot log in with the retained password")
+            _ = try plugin.updateUser(UpdateUserRequest(username: username, password: PasswordChange(
+                newPassword: third, statements: [], retainedPassword: second, discardedPassword: first)))
+            try expect(try subject.canLogIn(username, third) && (try subject.canLogIn(username, second)), "the next change lost a password")
+            try expect(!(try subject.canLogIn(username, first)), "the next change kept the password retained before it")
+            let discard = UpdateUserRequest(username: username,
+                                            discardPreviousPassword: PreviousPasswordDiscard(currentPassword: third, previousPassword: second))
+            _ = try plugin.updateUser(discard)
+            try expect(try subject.canLogIn(username, third), "the discard lost the current password")
+            try expect(!(try subject.canLogIn(username, second)), "the discarded password still logs in")
+            _ = try plugin.updateUser(discard)
+        }
+    }
+
+    /// `PluginFeature.selfManagedPassword`: the account logs in with its current password and
+    /// changes it; a wrong current password changes nothing. A plugin without the feature refuses it.
+    func selfManagedPassword() throws {
+        try withPlugin { plugin in
+            let current = password(), new = password()
+            let username = try someUser(plugin, password: current)
+            defer { subject.dropUser(username) }
+            let change = UpdateUserRequest(username: username, password: PasswordChange(newPassword: new, statements: []),
+                                           selfManagedPassword: current)
+            guard try plugin.supports(.selfManagedPassword) else {
+                let error = pluginError { _ = try plugin.updateUser(change) }
+                try expect(error?.kind == .unsupported, "a self-managed change should be unsupported, got \(String(describing: error))")
+                try expect(try subject.canLogIn(username, current), "a refused change changed something")
+                return
+            }
+            _ = try plugin.updateUser(change)
+            try expect(try subject.canLogIn(username, new), "\(username) cannot log in with the password it set itself")
+            try expect(!(try subject.canLogIn(username, current)), "\(username) still logs in with its old password")
+            let wrong = pluginError {
+                _ = try plugin.updateUser(UpdateUserRequest(username: username, password: PasswordChange(newPassword: password(), statements: []),
+                                                            selfManagedPassword: "not-" + current))
+            }
+            try expect(wrong != nil && wrong?.outcome == .unchanged, "a wrong current password should fail unchanged, got \(String(describing: wrong))")
+            try expect(try subject.canLogIn(username, new), "a failed self-managed change changed the password")
         }
     }
 

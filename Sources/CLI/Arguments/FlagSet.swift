@@ -2,7 +2,8 @@
 /// `-name value`, bools only as `-name` or `-name=bool`, and parsing stops at the first
 /// argument that is not a flag (or after `--`).
 struct FlagSpec: Sendable {
-    enum Kind: Sendable { case bool, string, duration }
+    /// `list`: the flag may be given again and again (`-options=a=b -options=c=d`).
+    enum Kind: Sendable { case bool, string, duration, list }
 
     var name: String
     var aliases: [String] = []
@@ -10,7 +11,7 @@ struct FlagSpec: Sendable {
     var group: String
     var usage: String
     /// Shown after `=` in help (`-format=<string>`).
-    var placeholder: String { kind == .duration ? "duration" : "string" }
+    var placeholder: String { kind == .duration ? "duration" : kind == .list ? "key=value" : "string" }
     var defaultValue: String = ""
     /// Values offered by shell completion.
     var values: [String] = []
@@ -19,6 +20,8 @@ struct FlagSpec: Sendable {
 
 struct ParsedArguments {
     var values: [String: String] = [:]
+    /// Every value of a `list` flag, in order.
+    var lists: [String: [String]] = [:]
     var positionals: [String] = []
 
     func bool(_ name: String) -> Bool { values[name] == "true" }
@@ -59,7 +62,7 @@ enum FlagParser {
                 } else {
                     result.values[flag.name] = "true"
                 }
-            case .string, .duration:
+            case .string, .duration, .list:
                 var value = inlineValue
                 if value == nil {
                     guard index < args.count else { throw CommandFailure.usage("flag needs an argument: -\(name)") }
@@ -67,6 +70,7 @@ enum FlagParser {
                     index += 1
                 }
                 result.values[flag.name] = value!
+                if flag.kind == .list { result.lists[flag.name, default: []].append(value!) }
             }
         }
         result.positionals = Array(args[index...])

@@ -39,13 +39,13 @@ struct KeyValueData {
         let key = String(arg[..<eq])
         var value = String(arg[arg.index(after: eq)...])
         if value == "-" {
-            value = String(decoding: try stdin(), as: UTF8.self)
+            value = try Self.text(try stdin(), from: "stdin")
         } else if value.hasPrefix("@") {
             let path = String(value.dropFirst())
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw KeyValueError(reason: "error reading file: open \(path): no such file or directory")
             }
-            value = String(decoding: data, as: UTF8.self)
+            value = try Self.text(data, from: path)
         } else if value.hasPrefix("\\@") {
             value = String(value.dropFirst())
         }
@@ -54,6 +54,15 @@ struct KeyValueData {
         case .array(let items)?: result[key] = .array(items + [.string(value)])
         case let existing?: result[key] = .array([existing, .string(value)])
         }
+    }
+
+    /// A value read from a file or stdin, which must be UTF-8: replacing what is not (U+FFFD)
+    /// would store a different password than the one in the file.
+    private static func text(_ data: Data, from source: String) throws -> String {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw KeyValueError(reason: "the contents of \(source) are not valid UTF-8")
+        }
+        return text
     }
 
     private func stdin() throws -> Data {
@@ -66,8 +75,12 @@ struct KeyValueData {
 
     private func merge(_ data: Data, into result: inout [String: JSONValue]) throws {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) { throw KeyValueError(reason: "EOF") }
-        guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: data) else {
-            throw KeyValueError(reason: "invalid JSON")
+        let parsed: JSONValue
+        do {
+            // Go's decoder, as Vault's CLI reads it: of a key given twice, the last one counts.
+            parsed = try JSONParser.parse(data)
+        } catch {
+            throw KeyValueError(reason: error.description)
         }
         guard case .object(let object) = parsed else {
             throw KeyValueError(reason: "json: cannot unmarshal array into Go value of type map[string]interface {}")

@@ -15,6 +15,9 @@ struct Command: Sendable {
     var hidden = false
     /// Takes `-format=script` as its table format (`export`).
     var printsScript = false
+    /// The positionals are another program's command line (`exec`): passed on as they are, never
+    /// scanned for dbsecrets' own flags.
+    var runsACommandLine = false
     /// What shell completion offers for positional arguments.
     var positional: PositionalCompletion = .none
     var run: @Sendable (Invocation) throws -> Int32
@@ -50,6 +53,12 @@ struct Invocation {
     /// The secrets this command has seen, redacted from every error it prints.
     let secrets: SecretRegistry
     let mounts: [Mount]
+    /// `-output-curl-string` or `-output-policy`: print the request instead of sending it.
+    var apiOutput: APIOutput?
+
+    enum APIOutput {
+        case curlString, policy
+    }
 
     var positionals: [String] { arguments.positionals }
 
@@ -58,6 +67,45 @@ struct Invocation {
     func makeEngine() -> Engine {
         let state = StateDirectory.resolve(flag: stateDirectoryFlag, environment: terminal.environment, secrets: secrets)
         return Engine(environment: BuiltinPlugins.environment(state: state, terminal: terminal, plugins: plugins, mounts: mounts))
+    }
+
+    /// One request to the engine, as `vault` sends one to Vault: with `-output-curl-string` or
+    /// `-output-policy`, what Vault's request would be is printed instead and the command ends
+    /// (exit 0). The engine's refusal becomes a failure with Vault's prefix for the command.
+    func send(_ api: VaultAPIRequest, _ request: EngineRequest, errorPrefix: String,
+              engine: Engine? = nil) throws -> EngineResponse? {
+        secrets.add(requestData: request.data)
+        try printInstead(api, secretKeys: Self.secretKeys(of: request.path, mounts: mounts))
+        do {
+            return try (engine ?? makeEngine()).handle(request)
+        } catch let error as EngineError {
+            throw CommandFailure.engine(errorPrefix, error)
+        }
+    }
+
+    /// With `-output-curl-string` or `-output-policy`, prints `api` and ends the command.
+    func printInstead(_ api: VaultAPIRequest, secretKeys: Set<String> = []) throws {
+        guard let apiOutput else { return }
+        switch apiOutput {
+        case .curlString:
+            let (text, hidden) = api.curlString(environment: terminal.environment, secretKeys: secretKeys)
+            terminal.out(secrets.clean(text) + "\n")
+            if !hidden.isEmpty {
+                terminal.err("The value of \(hidden.sorted().joined(separator: ", ")) is not shown: put it in place of \(VaultAPIRequest.secretPlaceholder) in the body.\n")
+            }
+        case .policy:
+            terminal.out(api.policy + "\n")
+        }
+        throw CommandFailure(kind: .printedInstead, message: "")
+    }
+
+    /// The data keys of the path that hold secrets: its declared secret fields, and for a
+    /// connection, every plugin parameter the engine never reads back.
+    static func secretKeys(of path: String, mounts: [Mount]) -> Set<String> {
+        guard let target = DeclaredPath.matching(path, in: mounts) else { return Engine.secretConnectionParameters }
+        var keys = Set(target.declaration.dataFields.filter(\.isSecret).map(\.name))
+        if target.declaration.takesArbitraryInput { keys.formUnion(Engine.secretConnectionParameters) }
+        return keys
     }
 
     func expectArguments(_ count: Int) throws {

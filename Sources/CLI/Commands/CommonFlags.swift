@@ -23,10 +23,23 @@ enum CommonFlags {
         usage: "Folder holding dbsecrets' state (connections, roles, leases). The default is $XDG_STATE_HOME/dbsecrets, else ~/.local/state/dbsecrets.",
         environmentVariable: "DBSECRETS_STATE_DIR")
 
+    static let outputCurlString = FlagSpec(
+        name: "output-curl-string", kind: .bool, group: "Global Options",
+        usage: "Instead of executing the request, print an equivalent cURL command string against Vault's HTTP API (VAULT_ADDR, else https://127.0.0.1:8200) and exit. Secret values in the body are replaced by a placeholder.")
+
+    static let outputPolicy = FlagSpec(
+        name: "output-policy", kind: .bool, group: "Global Options",
+        usage: "Instead of executing the request, print an example HCL policy that a Vault token would need to run this command and exit.")
+
     /// Flags that `-format` and `-state-dir` style pre-scanning finds anywhere on the line.
-    static let globalNames: Set<String> = ["format", "state-dir", "detailed"]
+    static let globalNames: Set<String> = ["format", "state-dir", "detailed", "output-curl-string", "output-policy"]
+    /// Those that take no value.
+    static let globalBoolNames: Set<String> = ["detailed", "output-curl-string", "output-policy"]
+
+    /// What every command that sends a request takes.
+    static let request = [stateDir, outputCurlString, outputPolicy]
 
     static func output(field: Bool) -> [FlagSpec] {
-        field ? [Self.field, format, stateDir] : [format, stateDir]
+        (field ? [Self.field, format] : [format]) + request
     }
 }

@@ -130,13 +130,9 @@ enum DataCommands {
         return try printWriteResult(inv, response, success: "Success! Data deleted (if it existed) at: \(path)")
     }
 
-    /// One request to the engine; its refusal becomes a failure with Vault's prefix for the verb.
+    /// One request to the engine, as the verb sends it to Vault; its refusal becomes a failure
+    /// with Vault's prefix for the verb.
     static func handle(_ inv: Invocation, _ request: EngineRequest, errorPrefix: String) throws -> EngineResponse? {
-        inv.secrets.add(requestData: request.data)
-        do {
-            return try inv.makeEngine().handle(request)
-        } catch let error as EngineError {
-            throw CommandFailure.engine(errorPrefix, error)
-        }
+        try inv.send(.forVerb(request.operation, path: request.path, data: request.data), request, errorPrefix: errorPrefix)
     }
 }

@@ -69,6 +69,9 @@ enum ExportCommands {
         for write in exported.writes {
             text += "\n" + command(write)
         }
+        for path in exported.notExported {
+            text += "\n# Not exported: \(path) is self-managed; write it by hand with the account's current password (self_managed_password=-).\n"
+        }
         return text
     }
 
@@ -148,6 +151,7 @@ enum ExportCommands {
             ("writes", .array(writes)),
             ("live_leases", .int(exported.liveLeases)),
             ("leases_expire_by", exported.lastExpiry.map { .string(Timestamp.format($0)) } ?? .null),
+            ("not_exported", .array(exported.notExported.map { .string($0) })),
             ("note", .string("Leases are not exported: Vault cannot import them. They expire here; keep an agent or the server running here until then.")),
         ]) + "\n"
     }

@@ -21,21 +21,31 @@ enum LeaseCommands {
         flags: CommonFlags.output(field: false), positional: .leaseID,
         run: { inv in
             try oneID(inv)
-            return try perform(inv, prefix: "error looking up lease id \(inv.positionals[0]): ") {
-                try $0.lookupLease(inv.positionals[0])
-            }
+            let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
+            let body: [String: JSONValue] = ["lease_id": .string(id)]
+            let response = try inv.send(VaultAPIRequest(method: "PUT", path: "sys/leases/lookup", body: .object(body)),
+                                        EngineRequest(.write, "sys/leases/lookup", data: body),
+                                        errorPrefix: "error looking up lease id \(inv.positionals[0]): ")
+            if let response { inv.printer.printSecret(response) }
+            return 0
         })
 
     static let increment = FlagSpec(
         name: "increment", kind: .duration, group: "Command Options",
         usage: "Request a specific increment in seconds. The engine may cap it at the role's max_ttl. Uses duration format strings like \"30s\" or \"1h\".")
 
+    static let failIfNotFulfilled = FlagSpec(
+        name: "fail-if-not-fulfilled", kind: .bool, group: "Command Options",
+        usage: "Exit with an error (status 2) when the lease was renewed for less than -increment, e.g. because max_ttl capped it, so that a script can stop or get new credentials.")
+
     static let renew = Command(
         path: ["lease", "renew"], synopsis: "Renews the lease of a secret",
         usage: "dbsecrets lease renew [options] ID",
         description: "Renews a lease: the TTL is recomputed from the role's current default_ttl (or -increment), capped at the lease's issue time plus max_ttl, and the user's expiry moves in the database.",
-        examples: [("Renew for one more hour:", "dbsecrets lease renew -increment=1h database/creds/ro/2f6a614c4aa27b1924b9ad94")],
-        flags: CommonFlags.output(field: false) + [increment], positional: .leaseID,
+        examples: [("Renew for one more hour:", "dbsecrets lease renew -increment=1h database/creds/ro/2f6a614c4aa27b1924b9ad94"),
+                   ("Get new credentials when the lease cannot last one more hour:",
+                    "dbsecrets lease renew -increment=1h -fail-if-not-fulfilled \"$LEASE\" || dbsecrets read database/creds/ro")],
+        flags: CommonFlags.output(field: false) + [increment, failIfNotFulfilled], positional: .leaseID,
         run: { inv in
             if inv.positionals.isEmpty { throw CommandFailure.usage("Missing ID!") }
             if inv.positionals.count > 1 { throw CommandFailure.usage("Too many arguments (expected 1-2, got \(inv.positionals.count))") }
@@ -46,9 +56,18 @@ enum LeaseCommands {
                     throw CommandFailure.usage("invalid value \"\(text)\" for flag -increment: \(error)")
                 }
             } ?? 0
-            return try perform(inv, prefix: "Error renewing \(inv.positionals[0]): ") {
-                try $0.renewLease(inv.positionals[0], increment: seconds)
+            let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
+            let body: [String: JSONValue] = ["increment": .int(seconds), "lease_id": .string(id)]
+            let response = try inv.send(VaultAPIRequest(method: "PUT", path: "sys/leases/renew", body: .object(body)),
+                                        EngineRequest(.write, "sys/leases/renew", data: body),
+                                        errorPrefix: "Error renewing \(inv.positionals[0]): ")
+            if inv.arguments.bool("fail-if-not-fulfilled"), let response, seconds > 0, response.leaseDuration < seconds {
+                throw CommandFailure.engine("Error renewing \(inv.positionals[0]): ", .failed(
+                    "the lease was renewed for \(DurationField.human(response.leaseDuration)), less than the requested increment of \(DurationField.human(seconds))"
+                        + (response.warnings.first.map { " (\($0))" } ?? "")))
             }
+            if let response { inv.printer.printSecret(response) }
+            return 0
         })
 
     static let revokePrefix = FlagSpec(name: "prefix", kind: .bool, group: "Command Options",
@@ -63,24 +82,21 @@ enum LeaseCommands {
         usage: "dbsecrets lease revoke [options] ID",
         description: "Revokes a lease: the database user is dropped, then the lease is forgotten. A lease that fails to revoke is kept with its error and retried by 'dbsecrets tidy'.",
         examples: [("Revoke every lease of a role:", "dbsecrets lease revoke -prefix database/creds/ro")],
-        flags: [revokeForce, revokePrefix, revokeSync, CommonFlags.stateDir], positional: .leaseID,
+        flags: [revokeForce, revokePrefix, revokeSync] + CommonFlags.request, positional: .leaseID,
         run: { inv in
             try inv.expectArguments(1)
             let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
             let force = inv.arguments.bool("force"), prefix = inv.arguments.bool("prefix")
             if force && !prefix { throw CommandFailure.usage("Specifying -force requires also specifying -prefix") }
-            do {
-                let engine = inv.makeEngine()
-                if prefix {
-                    try engine.revokeLeases(prefix: id, force: force)
-                } else {
-                    try engine.revokeLease(id)
-                }
-            } catch let error as EngineError {
-                let prefixText = force ? "Error force revoking leases with prefix \(id): "
-                    : prefix ? "Error revoking leases with prefix \(id): " : "Error revoking lease \(id): "
-                throw CommandFailure.engine(prefixText, error)
-            }
+            // Vault's API: revoke/ID, revoke-prefix/ID with {"sync": …}, revoke-force/ID without a body.
+            let route = force ? "sys/leases/revoke-force" : prefix ? "sys/leases/revoke-prefix" : "sys/leases/revoke"
+            // An empty id reaches the path's own refusal (an empty prefix never revokes everything).
+            let path = id.isEmpty ? route : route + "/" + id
+            let body: VaultAPIRequest.Body? = force ? nil : .object(["sync": .bool(inv.arguments.bool("sync"))])
+            let prefixText = force ? "Error force revoking leases with prefix \(id): "
+                : prefix ? "Error revoking leases with prefix \(id): " : "Error revoking lease \(id): "
+            _ = try inv.send(VaultAPIRequest(method: "PUT", path: path, body: body),
+                             EngineRequest(.write, path), errorPrefix: prefixText)
             if force {
                 inv.terminal.err("Warning! Force-removing leases can cause the engine to become out of sync with\nthe database!\n")
                 inv.terminal.out("Success! Force revoked any leases with prefix: \(id)\n")
@@ -128,11 +144,12 @@ enum LeaseCommands {
                 }
                 let rows = leases.map { lease -> [String] in
                     if lease.unreadable { return [lease.id, lease.role, "", "", "", "unreadable: \(lease.lastError ?? "")"] }
-                    let status = lease.irrevocable ? "irrevocable" : lease.revokeAttempts > 0 ? "revoke failed x\(lease.revokeAttempts)" : "active"
+                    let status = lease.irrevocable ? "irrevocable" : lease.revokeAttempts > 0 ? "revoke failed x\(lease.revokeAttempts)"
+                        : lease.expired ? "expired" : "active"
                     return [lease.id, lease.role, lease.username, Timestamp.format(lease.issueTime),
                             Timestamp.format(lease.expireTime), status]
                 }
-                inv.terminal.out(columns([["ID", "Role", "Username", "Issued", "Expires", "State"]] + rows))
+                inv.terminal.out(Columns.format([["ID", "Role", "Username", "Issued", "Expires", "State"]] + rows))
             } catch let error as EngineError {
                 throw CommandFailure.engine("Error listing leases: ", error)
             }
@@ -149,6 +166,7 @@ enum LeaseCommands {
             "issue_time": .string(Timestamp.format(lease.issueTime)),
             "expire_time": .string(Timestamp.format(lease.expireTime)),
             "revoke_attempts": .int(lease.revokeAttempts), "irrevocable": .bool(lease.irrevocable),
+            "expired": .bool(lease.expired),
             "last_error": lease.lastError.map { .string($0) } ?? .null,
         ]
     }
@@ -158,27 +176,5 @@ enum LeaseCommands {
     private static func oneID(_ inv: Invocation) throws {
         if inv.positionals.isEmpty { throw CommandFailure.usage("Missing ID!") }
         if inv.positionals.count > 1 { throw CommandFailure.usage("Too many arguments (expected 1, got \(inv.positionals.count))") }
-    }
-
-    private static func perform(_ inv: Invocation, prefix: String, _ body: (Engine) throws -> EngineResponse?) throws -> Int32 {
-        let response: EngineResponse?
-        do {
-            response = try body(inv.makeEngine())
-        } catch let error as EngineError {
-            throw CommandFailure.engine(prefix, error)
-        }
-        if let response { inv.printer.printSecret(response) }
-        return 0
-    }
-
-    /// A multi-column table padded like columnize.
-    static func columns(_ rows: [[String]]) -> String {
-        guard let first = rows.first else { return "" }
-        let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 4)
-            }.joined()
-        }.joined(separator: "\n") + "\n"
     }
 }

@@ -14,9 +14,11 @@ enum PathHelpCommands {
             ("Show the fields of a role:", "dbsecrets path-help database/roles/my-role"),
             ("List the paths of the engine:", "dbsecrets path-help database/"),
         ],
+        flags: CommonFlags.request,
         positional: .helpPath,
         run: { inv in
             try inv.expectArguments(1)
+            try inv.printInstead(VaultAPIRequest(method: "GET", path: sanitizePath(inv.positionals[0]), query: [("help", "1")]))
             do {
                 inv.terminal.out(try inv.makeEngine().help(sanitizePath(inv.positionals[0])))
             } catch let error as EngineError {

@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Engine
 import Foundation
@@ -9,25 +10,33 @@ enum SchedulerCommands {
         usage: "dbsecrets tidy [options]",
         description: """
         Runs one pass over the work that must happen on time: revokes every expired lease, rotates \
-        every static role whose rotation_period or rotation_schedule is due, and settles interrupted \
-        root rotations. Prints what it did. Safe to run from cron while other dbsecrets commands \
-        (or agents) run.
+        every static role whose rotation_period or rotation_schedule is due, ends the grace period \
+        of retained previous passwords, rotates root credentials whose own rotation_period or \
+        rotation_schedule is due, and settles interrupted changes. Prints what it did. Safe to run \
+        from cron while other dbsecrets commands (or agents) run. With -on-rotate, runs a program \
+        after each rotation.
 
         Exit status is 0 when everything due was done, 2 when some item failed (it stays due and \
-        is retried by the next pass).
+        is retried by the next pass) or a rotation hook failed.
         """,
-        examples: [("Every minute from cron:", "* * * * * dbsecrets tidy -format=json >>/var/log/dbsecrets-tidy.log")],
-        flags: [CommonFlags.format, CommonFlags.stateDir],
+        examples: [("Every minute from cron:", "* * * * * dbsecrets tidy -format=json >>/var/log/dbsecrets-tidy.log"),
+                   ("Reload a service after each rotation:", "dbsecrets tidy -on-rotate='/usr/local/bin/reload-app'")],
+        flags: [CommonFlags.format, RotationHook.flag, RotationHook.timeoutFlag] + CommonFlags.request,
         run: { inv in
             try inv.expectArguments(0)
-            let items: [DueWorkItem]
+            // The same pass as Vault's sys/leases/tidy (which Vault runs in the background).
+            try inv.printInstead(VaultAPIRequest(method: "PUT", path: "sys/leases/tidy"))
+            let hook = try RotationHook.from(inv)
+            let engine = inv.makeEngine()
+            var failed = false
             do {
-                items = try inv.makeEngine().runDueWork()
+                try engine.runDueWork { item in
+                    failed = report(item, inv, engine: engine, hook: hook, stop: { false }) || failed
+                }
             } catch let error as EngineError {
                 throw CommandFailure.engine("Error running due work: ", error)
             }
-            printItems(items, inv)
-            return items.contains(where: \.action.isFailure) ? 2 : 0
+            return failed ? 2 : 0
         })
 
     static let interval = FlagSpec(name: "interval", kind: .duration, group: "Command Options",
@@ -38,29 +47,34 @@ enum SchedulerCommands {
         usage: "dbsecrets agent [options]",
         description: """
         Runs 'dbsecrets tidy' every -interval until interrupted. SIGINT or SIGTERM stops it within \
-        a second: an item waiting on the database gives up and stays due for the next pass. Several \
-        agents may run at once: each item is done by one of them.
+        a second or two: an item waiting on the database gives up and stays due for the next pass, \
+        and a rotation hook still running gets a second to finish. Several agents may run at once: \
+        each item is done by one of them.
         """,
-        examples: [("As a systemd service:", "ExecStart=/usr/local/bin/dbsecrets agent -interval=10s")],
-        flags: [CommonFlags.format, CommonFlags.stateDir, interval],
+        examples: [("As a systemd service:", "ExecStart=/usr/local/bin/dbsecrets agent -interval=10s"),
+                   ("Reload a service after each rotation:", "dbsecrets agent -on-rotate='systemctl reload app'")],
+        flags: [CommonFlags.format, CommonFlags.stateDir, interval, RotationHook.flag, RotationHook.timeoutFlag],
         run: { inv in
             try inv.expectArguments(0)
             let text = inv.arguments.string("interval") ?? "5s"
-            guard let seconds = try? DurationField.seconds(.string(text), field: "interval"), seconds > 0 else {
-                throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: must be a positive duration")
-            }
+            let seconds = try intervalSeconds(text)
+            let hook = try RotationHook.from(inv)
             StopSignal.install()
             let engine = inv.makeEngine()
             while !StopSignal.requested {
                 do {
-                    printItems(try engine.runDueWork(shouldStop: { StopSignal.requested }), inv)
+                    try engine.runDueWork(shouldStop: { StopSignal.requested }) { item in
+                        _ = report(item, inv, engine: engine, hook: hook, stop: { StopSignal.requested })
+                    }
                 } catch let error as EngineError {
                     inv.terminal.err(inv.secrets.clean(CommandFailure.engine("Error running due work: ", error).message) + "\n")
                 }
-                var waited = 0.0
-                while waited < Double(seconds) && !StopSignal.requested {
-                    usleep(100_000)
-                    waited += 0.1
+                // Waits in slices of at most 100 ms, so a stop is seen within that.
+                let until = Date().addingTimeInterval(seconds)
+                while !StopSignal.requested {
+                    let left = until.timeIntervalSinceNow
+                    if left <= 0 { break }
+                    usleep(UInt32(min(left, 0.1) * 1_000_000))
                 }
             }
             return 0
@@ -68,20 +82,47 @@ enum SchedulerCommands {
 
     static let all = [tidy, agent]
 
+    /// `-interval`: what Go's `time.ParseDuration` accepts (`500ms`, `1.5s`, `2m`), or whole
+    /// seconds; fractions are kept. Positive.
+    static func intervalSeconds(_ text: String) throws -> Double {
+        let seconds: Double
+        if let whole = Int(text) {
+            seconds = Double(whole)
+        } else {
+            do {
+                seconds = try GoDuration.seconds(text)
+            } catch {
+                throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: \(error.description)")
+            }
+        }
+        guard seconds > 0 else { throw CommandFailure.usage("invalid value \"\(text)\" for flag -interval: must be a positive duration") }
+        return seconds
+    }
 
-    static func printItems(_ items: [DueWorkItem], _ inv: Invocation) {
+    /// Prints one item as it is done, then runs the rotation hook if it rotated something; says
+    /// whether anything failed (the item, or the hook).
+    static func report(_ item: DueWorkItem, _ inv: Invocation, engine: Engine, hook: RotationHook?, stop: () -> Bool,
+                       print: ((DueWorkItem) -> Void)? = nil) -> Bool {
+        let show = print ?? { Self.printItem($0, inv) }
+        show(item)
+        guard let hook, let rotated = item.rotated else { return item.action.isFailure }
+        guard let problem = hook.run(for: rotated.path, kind: rotated.kind, environment: inv.terminal.environment,
+                                     stateDirectory: engine.environment.state.root, stop: stop) else {
+            return item.action.isFailure
+        }
+        show(DueWorkItem(.rotationHookFailed, rotated.path, problem + "; the rotation stands"))
+        return true
+    }
+
+    static func printItem(_ item: DueWorkItem, _ inv: Invocation) {
         switch inv.format {
         case .json, .yaml:
-            for item in items {
-                let object: JSONValue = ["time": .string(Timestamp.format(Date())), "action": .string(item.action.rawValue),
-                                         "subject": .string(item.subject), "detail": .string(inv.secrets.clean(item.detail))]
-                inv.terminal.out(GoJSON.compact(object) + "\n")
-            }
+            let object: JSONValue = ["time": .string(Timestamp.format(Date())), "action": .string(item.action.rawValue),
+                                     "subject": .string(item.subject), "detail": .string(inv.secrets.clean(item.detail))]
+            inv.terminal.out(GoJSON.compact(object) + "\n")
         case .table, .raw:
-            for item in items {
-                let line = "\(item.action.rawValue): \(item.subject)" + (item.detail.isEmpty ? "" : " (\(inv.secrets.clean(item.detail)))")
-                if item.action.isFailure { inv.terminal.err(line + "\n") } else { inv.terminal.out(line + "\n") }
-            }
+            let line = "\(item.action.rawValue): \(item.subject)" + (item.detail.isEmpty ? "" : " (\(inv.secrets.clean(item.detail)))")
+            if item.action.isFailure { inv.terminal.err(line + "\n") } else { inv.terminal.out(line + "\n") }
         }
     }
 }

@@ -52,7 +52,8 @@ enum ServerCommands {
 
         Every request but sys/health and sys/seal-status needs the token in X-Vault-Token (or \
         Authorization: Bearer). The due work of 'dbsecrets agent' runs inside, every -interval. One \
-        access-log line per request goes to stderr, without tokens or secrets. SIGTERM or SIGINT \
+        access-log line per request goes to stderr, without tokens or secrets. With -on-rotate, a \
+        program runs after each rotation, as under 'dbsecrets agent'. SIGTERM or SIGINT \
         stops accepting, lets the requests in flight finish, and exits.
         """,
         examples: [
@@ -61,7 +62,7 @@ enum ServerCommands {
             ("HTTPS on every interface:",
              "dbsecrets server -address=0.0.0.0:8200 -tls-cert-file=server.pem -tls-key-file=server-key.pem"),
         ],
-        flags: [address, unix, certificate, key, tokenFile, insecureRemote, SchedulerCommands.interval,
+        flags: [address, unix, certificate, key, tokenFile, insecureRemote, SchedulerCommands.interval, RotationHook.flag, RotationHook.timeoutFlag,
                 maxRequestSize, maxConnections, headerTimeout, readTimeout, writeTimeout, idleTimeout, shutdownTimeout,
                 CommonFlags.format, CommonFlags.stateDir],
         run: { try run($0) })
@@ -100,14 +101,18 @@ enum ServerCommands {
         let terminal = inv.terminal
         let logLock = NSLock()
         let log: @Sendable (String) -> Void = { line in logLock.withLock { terminal.err(line + "\n") } }
-        let passing = Passing(inv)
+        let passing = Passing(inv, hook: try RotationHook.from(inv))
         let server = VaultServer(
             environment: engine.environment, token: token, identity: identity, configuration: configuration, log: log,
             dueWork: { engine, shouldStop in
                 let inv = passing.invocation
                 do {
-                    let items = try engine.runDueWork(shouldStop: shouldStop)
-                    logLock.withLock { SchedulerCommands.printItems(items, inv) }
+                    // Printed under the log's lock; a rotation hook runs outside it, so the
+                    // access log never waits on a hook.
+                    try engine.runDueWork(shouldStop: shouldStop) { item in
+                        _ = SchedulerCommands.report(item, inv, engine: engine, hook: passing.hook, stop: shouldStop,
+                                                     print: { item in logLock.withLock { SchedulerCommands.printItem(item, inv) } })
+                    }
                 } catch let error as EngineError {
                     log(inv.secrets.clean(CommandFailure.engine("Error running due work: ", error).message))
                 } catch {
@@ -222,7 +227,11 @@ enum ServerCommands {
 /// The invocation, read (never changed) by the due-work thread.
 private struct Passing: @unchecked Sendable {
     let invocation: Invocation
-    init(_ invocation: Invocation) { self.invocation = invocation }
+    let hook: RotationHook?
+    init(_ invocation: Invocation, hook: RotationHook?) {
+        self.invocation = invocation
+        self.hook = hook
+    }
 }
 
 /// SIGTERM and SIGINT: the first stops the server (drain, then exit); a second cuts every wait on

@@ -31,6 +31,8 @@ struct Completer {
             return matching(flagCandidates(command, typed: current, line: line), current)
         }
         let names = StateNames(environment: environment, stateDirFlag: line.stateDir, mounts: mounts)
+        // Paths under the mounts the state directory has (secrets enable -path=…), not only database/.
+        let mounts = names.mountsInForce
         switch command.positional {
         case .subcommands:
             guard line.positionals.isEmpty else { return [] }
@@ -42,18 +44,18 @@ struct Completer {
         case .names(let kind):
             if line.positionals.isEmpty { return matching(names.names(kind), current) }
             guard command.path.last == "write", let home = DeclaredPath.home(of: kind, in: mounts) else { return [] }
-            return matching(dataCandidates(home.declaration, given: Array(line.positionals.dropFirst()), names, current), current)
+            return matching(dataCandidates(home.declaration, in: home.mount, given: Array(line.positionals.dropFirst()), names, current), current)
         case .leaseID:
             return line.positionals.isEmpty ? leaseSegments(names, current) : []
         case .enginePath:
             guard let operation = EngineRequest.Operation(rawValue: command.path[0]) else { return [] }
-            if line.positionals.isEmpty { return enginePaths(operation, names, current) }
+            if line.positionals.isEmpty { return enginePaths(operation, names, current, mounts: mounts) }
             let path = sanitizePath(line.positionals[0])
             guard operation == .write, let target = DeclaredPath.matching(path, in: mounts),
                   target.declaration.operations.contains(.write) else { return [] }
-            return matching(dataCandidates(target.declaration, given: Array(line.positionals.dropFirst()), names, current), current)
+            return matching(dataCandidates(target.declaration, in: target.mount, given: Array(line.positionals.dropFirst()), names, current), current)
         case .helpPath:
-            return line.positionals.isEmpty ? enginePaths(nil, names, current) : []
+            return line.positionals.isEmpty ? enginePaths(nil, names, current, mounts: mounts) : []
         case .none:
             return []
         }
@@ -93,7 +95,7 @@ struct Completer {
     /// Before a known prefix, the prefixes the verb can use (every one, and the mounts, for
     /// `path-help`); after one, the prefix followed by each name of the right kind (list only
     /// descends into lease ids).
-    private func enginePaths(_ operation: EngineRequest.Operation?, _ names: StateNames, _ typed: String) -> [String] {
+    private func enginePaths(_ operation: EngineRequest.Operation?, _ names: StateNames, _ typed: String, mounts: [Mount]) -> [String] {
         let paths = DeclaredPath.all(mounts).filter { path in operation.map(path.takes) ?? true }
         let prefixes = (operation == nil ? mounts.map(\.path) : []) + paths.map(\.prefix)
         let mountPaths = Set(mounts.map(\.path))
@@ -104,7 +106,7 @@ struct Completer {
         switch path.names {
         case .objects(let kind):
             guard operation != .list else { return [] }
-            return matching(names.names(kind).map { prefix + $0 }, typed)
+            return matching(names.names(kind, in: path.mount).map { prefix + $0 }, typed)
         case .leaseIDs:
             let segments = leaseSegments(names, String(typed.dropFirst(prefix.count)))
             return segments.filter { operation != .list || $0.hasSuffix("/") }.map { prefix + $0 }
@@ -115,7 +117,7 @@ struct Completer {
 
     /// `write` data: `key=` for the fields of the path not given yet, then the values the
     /// declaration suggests (a connection for db_name, a plugin for plugin_name), and files after `@`.
-    private func dataCandidates(_ path: PathDeclaration, given: [String], _ names: StateNames, _ typed: String) -> [String] {
+    private func dataCandidates(_ path: PathDeclaration, in mount: Mount, given: [String], _ names: StateNames, _ typed: String) -> [String] {
         let files = FileCandidates(environment: environment)
         guard let eq = typed.firstIndex(of: "=") else {
             if typed.hasPrefix("@") { return files.matching(String(typed.dropFirst()), folders: false).map { "@" + $0 } }
@@ -129,7 +131,7 @@ struct Completer {
         }
         let values: [String]
         switch path.field(named: key)?.suggestions ?? .none {
-        case .objects(let kind): values = names.names(kind)
+        case .objects(let kind): values = names.names(kind, in: mount)
         case .pluginNames: values = BuiltinPlugins.catalog.names
         case .choices(let choices): values = choices
         case .none: values = []

@@ -19,9 +19,18 @@ struct StateNames {
                                                                 mounts: mounts))
     }
 
-    /// The names `list` shows at the path that lists objects of `kind`.
-    func names(_ kind: ObjectKind) -> [String] {
-        guard let path = DeclaredPath.listPath(of: kind, in: mounts),
+    /// The mounts in force in the state directory (those the mount table adds included), else
+    /// the built-in ones.
+    var mountsInForce: [Mount] {
+        (try? engine.mountsInForce()) ?? mounts
+    }
+
+    /// The names `list` shows at the path that lists objects of `kind`: under `mount` when it
+    /// has such a path (a role of postgres/), else under the first mount that does (policies
+    /// are sys/'s).
+    func names(_ kind: ObjectKind, in mount: Mount? = nil) -> [String] {
+        if kind == .pluginName { return BuiltinPlugins.catalog.names }
+        guard let path = DeclaredPath.listPath(of: kind, in: (mount.map { [$0] } ?? []) + mounts),
               let response = try? engine.handle(EngineRequest(.list, path)),
               case .array(let keys)? = response.data?["keys"] else { return [] }
         return keys.compactMap { key in

@@ -195,7 +195,9 @@ enum ManPage {
                      supports and the fields of its data; path-help PATH prints the same. NAME is a \
                      name of letters, digits, underscores, dashes and dots, at most 180 bytes, \
                      starting and ending with a letter, digit or underscore; ID is a lease id such as \
-                     database/creds/ro/2f6a614c4aa27b1924b9ad94.
+                     database/creds/ro/2f6a614c4aa27b1924b9ad94. Under a mount enabled with secrets \
+                     enable -path=P the database/ paths are P/config/NAME, P/roles/NAME and so on, and \
+                     lease ids start with P/; database/ itself answers without an enable.
                      """),
                      ".Bl -tag -width Ds"]
         let paths = DeclaredPath.all(mounts)
@@ -239,6 +241,8 @@ enum ManPage {
             ("intents/KIND-NAME.json", "Records written before a change to a database, so an interrupted rotation can be finished or undone."),
             ("locks/KIND-NAME.lock", "Lock files, one per object, so that several dbsecrets processes can run at once."),
             ("tmp/", "Temp files of writes in progress; those of killed writers are removed by the next write or delete of the same object and by tidy."),
+            ("sys/mounts.json", "The mount table: the mounts written by secrets enable, tune and move, their TTLs, and a disable or move in progress. The top-level folders above are the objects of the mount at database/, which answers without an enable."),
+            ("mounts/UUID/", "The objects of a mount at another path, in the same layout (UUID as secrets list -detailed shows it)."),
         ]
         var lines = [".Sh FILES",
                      Roff.text("""

@@ -41,13 +41,18 @@ struct ResponsePrinter {
             ("renewable", .bool(response.renewable)),
             ("data", response.data.map { .object($0) } ?? .null),
             ("warnings", response.warnings.isEmpty ? .null : .array(response.warnings.map { .string($0) })),
-            ("mount_type", .string("database")),
+            ("mount_type", .string(Self.mountType(response))),
         ]
+    }
+
+    /// `database` for what a database mount answered, `system` for `sys/`.
+    static func mountType(_ response: EngineResponse) -> String {
+        response.mountType.isEmpty ? "database" : response.mountType
     }
 
     /// `read -format=raw`: the body Vault's HTTP API answers (`dbsecrets server`'s own).
     func printRawBody(_ response: EngineResponse) {
-        terminal.out(ResponseBody.envelope(response, requestID: ResponseBody.newRequestID(), mountType: "database"))
+        terminal.out(ResponseBody.envelope(response, requestID: ResponseBody.newRequestID(), mountType: Self.mountType(response)))
     }
 
     /// `-field=NAME`: the envelope's own fields, else `data[NAME]`. No trailing newline when

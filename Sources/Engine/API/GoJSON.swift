@@ -13,6 +13,23 @@ public enum GoJSON {
         write(pairs: pairs, indent: indent)
     }
 
+    /// A value whose objects keep the order of a Go struct's fields, at every level.
+    public indirect enum Ordered {
+        case value(JSONValue)
+        case object([(String, Ordered)])
+    }
+
+    public static func encode(_ value: Ordered, indent: String = "") -> String {
+        switch value {
+        case .value(let leaf): return write(leaf, indent: indent)
+        case .object(let pairs):
+            if pairs.isEmpty { return "{}" }
+            let inner = indent + "  "
+            return "{\n" + pairs.map { inner + quote($0.0) + ": " + encode($0.1, indent: inner) }.joined(separator: ",\n")
+                + "\n" + indent + "}"
+        }
+    }
+
     public static func compact(_ value: JSONValue) -> String {
         write(value, indent: nil)
     }

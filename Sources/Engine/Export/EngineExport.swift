@@ -26,6 +26,9 @@ public struct EngineExport: Sendable, Equatable {
     public var liveLeases: Int
     /// When the last of them expires.
     public var lastExpiry: Date?
+    /// Objects no write can recreate from the state alone: self-managed static roles, whose write
+    /// needs the account's current password, which only the application has.
+    public var notExported: [String] = []
 }
 
 extension Engine {
@@ -39,6 +42,7 @@ extension Engine {
             writes.append(.init(kind: .passwordPolicy, path: "sys/policies/password/\(name)", data: policy, withheld: []))
         }
         var mountWrites: [EngineExport.Write] = []
+        var notExported: [String] = []
         for mount in try exportedMounts() {
             mountWrites.append(.init(kind: .mount, path: "sys/mounts/" + mount.path.dropLast(), data: mount.data, withheld: []))
             for name in try listed(mount.path + "config") {
@@ -49,8 +53,13 @@ extension Engine {
                                     data: writable(try readData(mount.path + "roles/" + name), of: Self.rolePath), withheld: []))
             }
             for name in try listed(mount.path + "static-roles") {
-                writes.append(.init(kind: .staticRole, path: mount.path + "static-roles/" + name,
-                                    data: writable(try readData(mount.path + "static-roles/" + name), of: Self.staticRolePath), withheld: []))
+                let path = mount.path + "static-roles/" + name
+                let read = try readData(path)
+                if read["self_managed"] == .bool(true) {
+                    notExported.append(path)
+                    continue
+                }
+                writes.append(.init(kind: .staticRole, path: path, data: writable(read, of: Self.staticRolePath), withheld: []))
             }
         }
         var live = 0
@@ -61,7 +70,7 @@ extension Engine {
             live += 1
             last = max(last ?? lease.expireTime, lease.expireTime)
         }
-        return EngineExport(writes: mountWrites + writes, liveLeases: live, lastExpiry: last)
+        return EngineExport(writes: mountWrites + writes, liveLeases: live, lastExpiry: last, notExported: notExported)
     }
 
     /// The database mounts with anything in them, and the data of the write that enables each.
@@ -103,16 +112,29 @@ extension Engine {
         return .init(kind: .connection, path: mount + "config/" + name, data: data, withheld: withheld)
     }
 
-    /// The connection as stored, secrets and all.
+    /// The connection as stored, secrets and all, from its mount's storage.
     private func storedConnection(mount: String, _ name: String) throws -> DatabaseConfig? {
-        guard mount == "database/" else { return nil }
-        return try connections.read(try validName(name))
+        let path = mount + "config/" + name
+        guard let (resolved, _) = Self.mount(of: path, in: try resolvedMounts()) else { return nil }
+        guard let entry = resolved.entry else { return try connections.read(try validName(name)) }
+        return try onMount(entry, locking: false, gone: { Self.noRoute(path) }) { try $0.connections.read(try validName(name)) }
     }
 
-    /// The fields of `data` that the write of `declaration` takes.
+    /// The fields of `data` that the write of `declaration` takes, less those that say nothing (at
+    /// their default, empty, or a zero that means "not set"): a fresh write gets them anyway, and
+    /// a target without the feature (Vault's community edition and automated root rotation)
+    /// would refuse them.
     private func writable(_ data: [String: JSONValue], of declaration: PathDeclaration) -> [String: JSONValue] {
-        let fields = Set(declaration.dataFields.map(\.name))
-        return data.filter { fields.contains($0.key) }
+        let fields = Dictionary(declaration.dataFields.map { ($0.name, $0) }) { first, _ in first }
+        return data.filter { key, value in
+            guard let field = fields[key], value != field.defaultValue else { return false }
+            switch value {
+            case .null, .string(""): return false
+            case .array(let items): return !items.isEmpty
+            case .int(0): return field.defaultValue != nil
+            default: return true
+            }
+        }
     }
 
     private func listed(_ path: String) throws -> [String] {

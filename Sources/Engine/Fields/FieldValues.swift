@@ -80,8 +80,7 @@ public enum FieldValue {
             return out
         case .string(let s):
             if s.isEmpty { return [:] }
-            if let data = s.data(using: .utf8), let parsed = try? JSONDecoder().decode(JSONValue.self, from: data),
-               case .object = parsed {
+            if let parsed = try? JSONParser.parse(Data(s.utf8)), case .object = parsed {
                 return try keyValuePairs(parsed, field: field)
             }
             return try keyValuePairs(.array(s.split(separator: ",").map { .string(String($0)) }), field: field)

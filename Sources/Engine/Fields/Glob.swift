@@ -10,6 +10,9 @@ public enum Glob {
         let end = parts.count - 1
         var rest = Substring(subject)
         for i in 0..<end {
+            // Go's strings.Index finds an empty part at once (a leading `*`, or `**`); Swift's
+            // range(of:) finds nothing, which refused every pattern that starts with `*`.
+            if parts[i].isEmpty { continue }
             guard let range = rest.range(of: parts[i]) else { return false }
             if i == 0 && !leadingGlob && range.lowerBound != rest.startIndex { return false }
             rest = rest[range.upperBound...]

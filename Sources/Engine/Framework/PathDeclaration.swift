@@ -18,16 +18,26 @@ public struct PathDeclaration: Sendable {
     /// Keys outside `dataFields` are not unknown but the path's own business (a connection's
     /// plugin parameters): no unrecognized-parameters warning, and `FieldData.others` has them.
     public let takesArbitraryInput: Bool
+    /// A read that changes the mount's state (creds creates a user and its lease; static-creds
+    /// may rotate): it holds the mount's lock like a write, so a disable never misses what it made.
+    public let readChangesState: Bool
     let handlers: [EngineRequest.Operation: Handler]
 
     public init(_ pattern: [PathSegment], synopsis: String, description: String, fields: [FieldDeclaration] = [],
-                takesArbitraryInput: Bool = false, operations: [EngineRequest.Operation: Handler]) {
+                takesArbitraryInput: Bool = false, readChangesState: Bool = false,
+                operations: [EngineRequest.Operation: Handler]) {
         self.pattern = pattern
         self.synopsis = synopsis
         self.description = description
         self.dataFields = fields
         self.takesArbitraryInput = takesArbitraryInput
+        self.readChangesState = readChangesState
         self.handlers = operations
+    }
+
+    /// Whether a request of `operation` may change what the mount holds.
+    func changesState(_ operation: EngineRequest.Operation) -> Bool {
+        operation == .write || operation == .delete || (operation == .read && readChangesState)
     }
 
     /// The operations the path serves, in Vault's order.
@@ -103,6 +113,8 @@ public enum PathSegment: Sendable, Equatable {
 /// What a name in a path names: what completion lists from the state directory there.
 public enum ObjectKind: String, Sendable, CaseIterable {
     case connection, role, staticRole, passwordPolicy
+    /// A `plugin_name` of the catalog (not a stored object).
+    case pluginName
 }
 
 /// A request on its way to a handler: the names the pattern captured, and the data fields, parsed

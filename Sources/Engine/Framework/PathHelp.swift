@@ -6,13 +6,9 @@ import Foundation
 /// (`rootHelpTemplate`).
 extension Engine {
     public func help(_ path: String) throws -> String {
-        guard let (mount, relative) = mount(of: path) else {
-            throw EngineError(.unsupportedPath, "no handler for route \"\(path)\". route entry not found.")
-        }
-        if relative.isEmpty { return Self.rootHelp(mount.backend) }
-        guard let (declaration, _) = Self.route(relative, in: mount.backend) else {
-            throw EngineError(.unsupportedPath, "no handler for route \"\(path)\". route entry not found.")
-        }
+        guard let (resolved, relative) = Self.mount(of: path, in: try resolvedMounts()) else { throw Self.noRoute(path) }
+        if relative.isEmpty { return Self.rootHelp(resolved.mount.backend) }
+        guard let (declaration, _) = Self.route(relative, in: resolved.mount.backend) else { throw Self.noRoute(path) }
         return Self.pathHelp(declaration, request: relative)
     }
 

@@ -5,8 +5,9 @@ import DBPlugin
 /// names and parse the data fields by the declaration; run the operation's handler; warn about
 /// the keys the declaration does not know.
 extension Engine {
-    /// The engine's mounts when none are given: the database secrets engine at `database/`, and
-    /// the `sys/` paths for leases and password policies. Each backend's list is the table of
+    /// The engine's mounts when none are given: the database secrets engine at `database/` (the
+    /// implicit mount, MountTable.swift; the mount table adds the others), and the `sys/` paths
+    /// for mounts, leases and password policies. Each backend's list is the table of
     /// contents of its paths, in the order the documentation shows them; each declaration sits
     /// in its path family's file, beside its handlers.
     public static let builtinMounts = [
@@ -22,31 +23,47 @@ extension Engine {
         After mounting it, configure a connection with config/, then roles/ or static-roles/.
         """,
         paths: [
-            connectionListPath, connectionPath, resetPath, rotateRootPath,
+            connectionListPath, connectionPath, resetPath, reloadPath, rotateRootPath,
             roleListPath, rolePath, credsPath,
             staticRoleListPath, staticRolePath, staticCredsPath, rotateRolePath,
         ])
 
     static let systemBackend = Backend(
         name: "system",
-        help: "The system paths dbsecrets serves beside the engine: leases, and password policies.",
+        help: "The system paths dbsecrets serves beside the engine: mounts, leases, and password policies.",
         paths: [
+            mountTablePath, mountTunePath, mountPath, remountPath, remountStatusPath,
             passwordPolicyListPath, passwordPolicyPath, passwordGeneratePath,
             leaseLookupPath, leaseRenewPath, leaseRevokePath, leaseRevokePrefixPath, leaseRevokeForcePath,
+            leaseTidyPath, leaseCountPath, leasesPath,
         ])
 
     public func handle(_ request: EngineRequest) throws -> EngineResponse? {
-        guard let (mount, relative) = mount(of: request.path),
-              let (declaration, captures) = Self.route(relative, in: mount.backend) else {
-            throw EngineError(.unsupportedPath, "no handler for route \"\(request.path)\". route entry not found.")
+        let mounts = try resolvedMounts()
+        guard let (resolved, relative) = Self.mount(of: request.path, in: mounts),
+              let (declaration, captures) = Self.route(relative, in: resolved.mount.backend) else {
+            throw Self.noRoute(request.path)
         }
-        guard let handler = declaration.handlers[request.operation] else {
-            // LIST of `roles/x` is Vault's LIST of the folder `roles/x/`, which holds nothing.
-            if request.operation == .list, Self.parentIsListable(declaration, in: mount.backend) { return nil }
-            throw EngineError(.unsupportedOperation, "unsupported operation")
-        }
+        // Names go through Vault's rule before any file is touched (the mount's lock included).
         for segment in declaration.pattern {
             if case .name(let field, _, _) = segment { _ = try validName(captures[field] ?? "") }
+        }
+        guard let entry = resolved.entry else {
+            return try serve(request, relative: relative, declaration, captures, in: resolved)
+        }
+        // A request under a database mount runs on an engine scoped to that mount, holding the
+        // mount's lock shared: a disable or a move waits for it, and it never sees one half done.
+        return try onMount(entry, locking: declaration.changesState(request.operation), gone: { Self.noRoute(request.path) }) { engine in
+            try engine.serve(request, relative: relative, declaration, captures, in: resolved)
+        }
+    }
+
+    private func serve(_ request: EngineRequest, relative: String, _ declaration: PathDeclaration,
+                       _ captures: [String: String], in resolved: ResolvedMount) throws -> EngineResponse? {
+        guard let handler = declaration.handlers[request.operation] else {
+            // LIST of `roles/x` is Vault's LIST of the folder `roles/x/`, which holds nothing.
+            if request.operation == .list, Self.parentIsListable(declaration, in: resolved.mount.backend) { return nil }
+            throw EngineError(.unsupportedOperation, "unsupported operation")
         }
         let fields = try FieldData(request.data, declaration: declaration)
         var response = try handler(self, PathRequest(operation: request.operation, path: relative, captures: captures, fields: fields))
@@ -57,14 +74,19 @@ extension Engine {
             if response == nil { response = EngineResponse(data: nil) }
             response?.warnings.append(warning)
         }
+        response?.mountType = resolved.entry?.type ?? resolved.mount.backend.name
         return response
     }
 
-    /// The mount a path is under, and the path relative to it.
-    func mount(of path: String) -> (Mount, String)? {
-        environment.mounts.filter { path.hasPrefix($0.path) || path + "/" == $0.path }
-            .max { $0.path.count < $1.path.count }
-            .map { ($0, String(path.dropFirst(min($0.path.count, path.count)))) }
+    static func noRoute(_ path: String) -> EngineError {
+        EngineError(.unsupportedPath, "no handler for route \"\(path)\". route entry not found.")
+    }
+
+    /// The mount a path is under (the longest match), and the path relative to it.
+    static func mount(of path: String, in mounts: [ResolvedMount]) -> (ResolvedMount, String)? {
+        mounts.filter { path.hasPrefix($0.mount.path) || path + "/" == $0.mount.path }
+            .max { $0.mount.path.count < $1.mount.path.count }
+            .map { ($0, String(path.dropFirst(min($0.mount.path.count, path.count)))) }
     }
 
     /// The first declaration whose pattern matches `path` (relative to the mount), with its captures.
@@ -78,7 +100,7 @@ extension Engine {
     static func match(_ pattern: [PathSegment], _ path: String) -> [String: String]? {
         var rest = Substring(path)
         var captures: [String: String] = [:]
-        for segment in pattern {
+        for (index, segment) in pattern.enumerated() {
             switch segment {
             case .literal(let text):
                 guard rest.hasPrefix(text) else { return nil }
@@ -95,8 +117,14 @@ extension Engine {
                     continue
                 }
                 guard rest.hasPrefix("/"), rest.count > 1 else { return nil }
-                captures[field] = String(rest.dropFirst())
-                rest = ""
+                // What literals follow the rest must end the path (`mounts/` PATH `/tune`).
+                let suffix = pattern[(index + 1)...].map { segment -> String in
+                    if case .literal(let text) = segment { return text }
+                    return ""
+                }.joined()
+                guard rest.count > suffix.count + 1, rest.hasSuffix(suffix) else { return nil }
+                captures[field] = String(rest.dropFirst().dropLast(suffix.count))
+                rest = Substring(suffix)
             }
         }
         return rest.isEmpty ? captures : nil

@@ -6,22 +6,22 @@ import Foundation
 /// leases of `database/creds/ro2`.
 ///
 /// An empty prefix is refused as Vault refuses it (no route matches `revoke-prefix/`), instead of
-/// revoking every lease: an empty `$PREFIX` in a script must not wipe everything. A prefix
-/// outside the engine's mount selects nothing that could exist and is refused too.
+/// revoking every lease: an empty `$PREFIX` in a script must not wipe everything. A prefix that
+/// reaches no mount selects nothing that could exist and is refused too (`Engine.revokeLeases`).
 struct LeasePrefix {
     let text: String
-
-    static let mount = "database"
 
     init(_ raw: String) throws {
         let text = raw.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else {
             throw EngineError.invalid("unsupported path: a prefix is required (an empty one would revoke every lease), such as database/creds/ROLE")
         }
-        guard text == Self.mount || text.hasPrefix(Self.mount + "/") else {
-            throw EngineError.invalid("unsupported path: the prefix \"\(Engine.printable(text))\" is not under a mount; leases live under \(Self.mount)/, such as database/creds/ROLE")
-        }
         self.text = text
+    }
+
+    /// Every lease of the mount at `mountPath` (with its trailing slash).
+    init(mountPath: String) {
+        text = mountPath
     }
 
     /// The string every selected id starts with, for listing by file name.
@@ -29,5 +29,12 @@ struct LeasePrefix {
 
     func selects(_ id: String) -> Bool {
         text.hasSuffix("/") ? id.hasPrefix(text) : id == text || id.hasPrefix(text + "/")
+    }
+
+    /// Whether a lease of the mount at `mountPath` can be selected: the prefix is inside the
+    /// mount, or the mount inside what the prefix selects.
+    func reaches(mountPath: String) -> Bool {
+        let folder = text.hasSuffix("/") ? text : text + "/"
+        return folder.hasPrefix(mountPath) || mountPath.hasPrefix(folder)
     }
 }

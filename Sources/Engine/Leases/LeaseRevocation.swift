@@ -19,17 +19,52 @@ extension Engine {
     public func revokeLease(_ rawID: String) throws {
         let id = rawID.trimmingCharacters(in: .whitespaces)
         guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("invalid lease ID") }
-        try withLock(.lease, file) {
-            // Revoking a lease that is already gone is success, as in Vault.
-            guard let lease = try leases.read(id: id) else { return }
-            try revokeLocked(lease, force: false)
+        // Revoking a lease that is already gone (or whose mount is) is success, as in Vault.
+        guard let mount = try mountEntry(ofLease: id) else { return }
+        _ = try withMount(mount, gone: { EngineError.invalid("invalid lease ID") }) { engine in
+            try engine.withLock(.lease, file) {
+                guard let lease = try engine.leases.read(id: id) else { return }
+                try engine.revokeLocked(lease, force: false)
+            }
         }
     }
 
-    /// Every lease under `prefix`, one at a time under its lock. A lease file that cannot be read
-    /// is a failure listed with the others (its user is unknown), and `force` removes it.
+    /// Every lease under `prefix`, in every mount it reaches, one at a time under its lock. A
+    /// lease file that cannot be read is a failure listed with the others (its user is unknown),
+    /// and `force` removes it.
     public func revokeLeases(prefix: String, force: Bool) throws {
         let selection = try LeasePrefix(prefix)
+        let mounts = try databaseMounts().filter { selection.reaches(mountPath: $0.path) }
+        guard !mounts.isEmpty else {
+            let paths = try databaseMounts().map(\.path)
+            let under = paths.isEmpty ? "no secrets engine is enabled" : "leases live under \(paths.joined(separator: ", "))"
+            throw EngineError.invalid("unsupported path: the prefix \"\(Engine.printable(selection.text))\" is not under a mount; \(under), such as \(paths.first ?? "database/")creds/ROLE")
+        }
+        var failures: [String] = [], total = 0
+        for mount in mounts {
+            do {
+                total += try withMount(mount, gone: { EngineError.invalid("the secrets engine at \(mount.path) is gone") }) { engine in
+                    try engine.revokeLeasesHere(selection, force: force)
+                } ?? 0
+            } catch let error as RevocationFailures {
+                failures += error.failures
+                total += error.total
+            }
+        }
+        if !failures.isEmpty {
+            throw EngineError.failed("failed to revoke \(failures.count) of \(total) leases: \(failures.joined(separator: "; "))")
+        }
+    }
+
+    /// What `revokeLeasesHere` could not revoke, of how many it tried.
+    struct RevocationFailures: Error {
+        var failures: [String]
+        var total: Int
+    }
+
+    /// The leases of this engine's mount that `selection` selects; returns how many there were.
+    @discardableResult
+    func revokeLeasesHere(_ selection: LeasePrefix, force: Bool) throws -> Int {
         let ids = try leases.ids(prefix: selection.listingPrefix).filter(selection.selects)
         var failures: [String] = []
         for id in ids {
@@ -50,9 +85,8 @@ extension Engine {
                 failures.append("\(id): \(error.message)")
             }
         }
-        if !failures.isEmpty {
-            throw EngineError.failed("failed to revoke \(failures.count) of \(ids.count) leases: \(failures.joined(separator: "; "))")
-        }
+        if !failures.isEmpty { throw RevocationFailures(failures: failures, total: ids.count) }
+        return ids.count
     }
 
     /// Deletes the user, then the lease. A failure keeps the lease with its attempt count, last

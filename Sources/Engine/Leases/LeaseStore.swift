@@ -17,15 +17,19 @@ import Glibc
 struct LeaseStore: Sendable {
     let records: RecordStore<Lease>
     let state: StateDirectory
+    /// The path of the mount whose storage this is (`database/`): the start of every lease id here.
+    let mountPath: String
 
-    init(state: StateDirectory) {
+    init(state: StateDirectory, mountPath: String) {
         self.state = state
+        self.mountPath = mountPath
         self.records = RecordStore(state: state, kind: .lease)
     }
 
     func read(id: String) throws -> Lease? {
-        guard let file = Lease.fileName(forID: id) else { return nil }
-        return try read(file: file)
+        guard id.hasPrefix(mountPath), let file = Lease.fileName(forID: id),
+              let lease = try read(file: file), lease.id == id else { return nil }
+        return lease
     }
 
     func read(file: String) throws -> Lease? {
@@ -61,7 +65,7 @@ struct LeaseStore: Sendable {
 
     /// Lease ids starting with `prefix`, from file names alone.
     func ids(prefix: String) throws -> [String] {
-        try records.list().compactMap(Lease.id(forFileName:)).filter { $0.hasPrefix(prefix) }
+        try records.list().compactMap { Lease.id(forFileName: $0, mountPath: mountPath) }.filter { $0.hasPrefix(prefix) }
     }
 
     /// Markers in buckets up to `now`'s: the leases that may be due. Only a hint; each is checked

@@ -33,19 +33,30 @@ struct Lease: Codable, Equatable {
         case irrevocable
     }
 
-    /// `database/creds/ROLE/SUFFIX` → `ROLE.SUFFIX`, the file name. The suffix is base62, so the
-    /// last dot splits the name back into the id: listing ids never needs to open a file.
+    /// `MOUNT/creds/ROLE/SUFFIX` → `ROLE.SUFFIX`, the file name in the mount's storage. The mount
+    /// is the storage, not part of the name, so the leases of a state folder written before
+    /// mounts existed (`database/creds/…`, top-level storage) keep their names. The suffix is
+    /// base62, so the last dot splits the name back into the id: listing ids never needs to open
+    /// a file.
     static func fileName(forID id: String) -> String? {
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "database", parts[1] == "creds",
-              ObjectName.isValid(String(parts[2])), ObjectName.isValid(String(parts[3])),
-              !parts[3].contains(".") else { return nil }
-        return "\(parts[2]).\(parts[3])"
+        guard parts.count >= 4, parts[parts.count - 3] == "creds", parts.dropLast(3).allSatisfy({ !$0.isEmpty }) else { return nil }
+        let role = String(parts[parts.count - 2]), suffix = String(parts[parts.count - 1])
+        guard ObjectName.isValid(role), ObjectName.isValid(suffix), !suffix.contains(".") else { return nil }
+        return "\(role).\(suffix)"
     }
 
-    static func id(forFileName name: String) -> String? {
+    /// The id of the lease whose file is `name` in the storage of the mount at `mountPath`
+    /// (with its trailing slash).
+    static func id(forFileName name: String, mountPath: String) -> String? {
         guard let dot = name.lastIndex(of: ".") else { return nil }
-        return "database/creds/\(name[..<dot])/\(name[name.index(after: dot)...])"
+        return "\(mountPath)creds/\(name[..<dot])/\(name[name.index(after: dot)...])"
+    }
+
+    /// The role named in a lease id, without reading the lease.
+    static func role(inID id: String) -> String {
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count >= 4 ? String(parts[parts.count - 2]) : ""
     }
 }
 

@@ -44,6 +44,20 @@ struct StaticRole: Codable, Equatable {
     var retryAt: Date?
     var lastError: String?
     var failedAttempts: Int = 0
+    /// Rotated only on request (`rotate-role`), never on a schedule. nil: false.
+    var disableAutomatedRotation: Bool? = nil
+    /// Created without rotating: the operator's password was stored as it was (shown by reads).
+    var skipImportRotation: Bool? = nil
+    /// The account changes its own password, logging in with `password`: no root credential is used.
+    var selfManaged: Bool? = nil
+    /// Zero-downtime rotation: each rotation keeps the password before it valid beside the new one.
+    var retainPreviousPassword: Bool? = nil
+    /// Seconds the retained password stays valid after a rotation; nil or 0: until the next rotation.
+    var previousPasswordGrace: Int? = nil
+    /// The password the last rotation retained, and when it stops being valid (nil: at the next
+    /// rotation). The database holds it beside `password` until then.
+    var previousPassword: String? = nil
+    var previousPasswordExpiry: Date? = nil
 
     enum CodingKeys: String, CodingKey {
         case dbName = "db_name"
@@ -60,6 +74,22 @@ struct StaticRole: Codable, Equatable {
         case retryAt = "retry_at"
         case lastError = "last_error"
         case failedAttempts = "failed_attempts"
+        case disableAutomatedRotation = "disable_automated_rotation"
+        case skipImportRotation = "skip_import_rotation"
+        case selfManaged = "self_managed"
+        case retainPreviousPassword = "retain_previous_password"
+        case previousPasswordGrace = "previous_password_grace"
+        case previousPassword = "previous_password"
+        case previousPasswordExpiry = "previous_password_expiry"
+    }
+
+    var isManualOnly: Bool { disableAutomatedRotation == true }
+    var isSelfManaged: Bool { selfManaged == true }
+    var retainsPreviousPassword: Bool { retainPreviousPassword == true }
+
+    /// When the role's password is rotated on its own.
+    var plan: RotationPlan {
+        RotationPlan(period: rotationPeriod, schedule: rotationSchedule, window: rotationWindow, disabled: isManualOnly)
     }
 }
 

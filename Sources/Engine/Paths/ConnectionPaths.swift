@@ -36,6 +36,16 @@ extension Engine {
             FieldDeclaration("password_policy", .string, default: "",
                              "The password policy (sys/policies/password/NAME) for the passwords this connection's roles get, unless a role names its own.",
                              suggestions: .objects(.passwordPolicy)),
+            FieldDeclaration("skip_static_role_import_rotation", .bool, default: false,
+                             "The default of skip_import_rotation for the static roles created on this connection."),
+            FieldDeclaration("rotation_period", .duration,
+                             "Rotate the root credential automatically this often (5s or more; 0 turns it off), in tidy and agent passes, as rotate-root does."),
+            FieldDeclaration("rotation_schedule", .string,
+                             "Rotate the root credential automatically on this five-field cron schedule in UTC (\"\" turns it off)."),
+            FieldDeclaration("rotation_window", .duration,
+                             "With rotation_schedule: how long after each scheduled time the root rotation may still start, 1h or more."),
+            FieldDeclaration("disable_automated_rotation", .bool, default: false,
+                             "Keep rotation_period or rotation_schedule stored but do not rotate the root credential on it."),
             FieldDeclaration("connection_url", .json,
                              "For the SQL plugins: how to reach the database, with {{username}} and {{password}} templates so that the password stays out of it."),
             FieldDeclaration("username", .json, "The user the plugin logs in as (the root user, which rotate-root rotates)."),
@@ -116,9 +126,12 @@ extension Engine {
         if let roles = fields.strings("allowed_roles") { config.allowedRoles = roles }
         if let statements = fields.strings("root_rotation_statements") { config.rootRotationStatements = statements }
         if let policy = fields.string("password_policy") { config.passwordPolicy = policy }
+        if let skip = fields.bool("skip_static_role_import_rotation") { config.skipStaticRoleImportRotation = skip ? true : nil }
+        try applyRootRotationFields(fields, to: &config)
 
         // Everything that is not the engine's own field is the plugin's connection parameter.
         let parameters = fields.others.merging(fields.jsonFields) { _, declared in declared }
+        try Self.refuseUnsupportedConnectionParameters(parameters)
         if existing == nil {
             config.connectionDetails = parameters
         } else {
@@ -140,6 +153,37 @@ extension Engine {
         }
     }
 
+    /// Automated root rotation, Vault Enterprise's fields and errors. A changed plan is planned
+    /// again from now.
+    private func applyRootRotationFields(_ fields: FieldData, to config: inout DatabaseConfig) throws {
+        let given = ["rotation_period", "rotation_schedule", "rotation_window", "disable_automated_rotation"].filter(fields.isGiven)
+        guard !given.isEmpty else { return }
+        let before = config.rootPlan
+        var plan = RotationPlan(period: config.rotationPeriod ?? 0, schedule: config.rotationSchedule ?? "",
+                                window: config.rotationWindow ?? 0, disabled: false)
+        var period = fields.isGiven("rotation_period") ? fields.int("rotation_period") ?? 0 : nil
+        let schedule = fields.string("rotation_schedule")
+        let window = fields.isGiven("rotation_window") ? fields.int("rotation_window") ?? 0 : nil
+        if window != nil && period != nil { throw EngineError.invalid("rotation_window does not apply to period") }
+        if window != nil && (schedule ?? plan.schedule).isEmpty {
+            throw EngineError.invalid("cannot use rotation_window without rotation_schedule")
+        }
+        if period == 0 { (plan.period, period) = (0, nil) }
+        if schedule == "" { (plan.schedule, plan.window) = ("", 0) }
+        try plan.apply(period: period, schedule: schedule, window: window, requireOne: false)
+        config.rotationPeriod = plan.period > 0 ? plan.period : nil
+        config.rotationSchedule = plan.schedule.isEmpty ? nil : plan.schedule
+        config.rotationWindow = plan.window > 0 ? plan.window : nil
+        if let disabled = fields.bool("disable_automated_rotation") { config.disableAutomatedRotation = disabled ? true : nil }
+        if !config.rootPlan.disabled && config.isSelfManaged {
+            throw EngineError.invalid("a self-managed connection has no root credential to rotate")
+        }
+        if config.rootPlan != before {
+            config.nextRootRotation = config.rootPlan.next(after: now)
+            config.rootRetryAt = nil
+        }
+    }
+
     func readConnection(_ name: String) throws -> EngineResponse? {
         guard let config = try connections.read(name) else { return nil }
         var details = config.connectionDetails
@@ -155,7 +199,25 @@ extension Engine {
             "root_credentials_rotate_statements": .array(config.rootRotationStatements.map { .string($0) }),
             "password_policy": .string(config.passwordPolicy),
             "verify_connection": .bool(config.verifyConnection),
-        ])
+        ].merging(rootRotationFields(config)) { _, new in new })
+    }
+
+    /// Vault Enterprise's automated root rotation keys (newer Vault returns them in every edition),
+    /// and ours: when it is next due, when it last ran, and why it last failed.
+    private func rootRotationFields(_ config: DatabaseConfig) -> [String: JSONValue] {
+        var data: [String: JSONValue] = [
+            "skip_static_role_import_rotation": .bool(config.skipStaticRoleImportRotation == true),
+            "rotation_period": .int(config.rotationPeriod ?? 0),
+            "rotation_schedule": .string(config.rotationSchedule ?? ""),
+            "rotation_window": .int(config.rotationWindow ?? 0),
+            "disable_automated_rotation": .bool(config.disableAutomatedRotation == true),
+        ]
+        if let due = rootRotationDue(of: config) { data["next_root_rotation"] = .string(Timestamp.format(due)) }
+        if let last = config.lastRootRotation { data["last_root_rotation"] = .string(Timestamp.format(last)) }
+        if let error = config.rootLastError, config.rootRetryAt != nil || !config.rootPlan.disabled {
+            data["last_root_rotation_error"] = .string(error)
+        }
+        return data
     }
 
     /// Deleting a connection forgets it, passwords of an interrupted root rotation included.

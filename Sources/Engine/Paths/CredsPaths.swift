@@ -12,6 +12,7 @@ extension Engine {
         password with a lease of the role's default_ttl. Renew the lease with sys/leases/renew; when it \
         ends, the user is dropped.
         """,
+        readChangesState: true,
         operations: [.read: { engine, request in try engine.createCredentials(request.name) }])
 
     static let staticCredsPath = PathDeclaration(
@@ -21,6 +22,7 @@ extension Engine {
         Returns the static role's username and current password, the time of the last rotation and the \
         seconds until the next (ttl). A password whose rotation is due is rotated first.
         """,
+        readChangesState: true,
         operations: [.read: { engine, request in try engine.readStaticCredentials(request.name) }])
 
     /// A new database user and its lease, under the one rule: the intent names the user before it
@@ -36,10 +38,10 @@ extension Engine {
         }
         settleAbandonedCreds(ofRole: roleName)
         let issued = now
-        let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL,
+        let ttl = try LeaseTTL.calculate(increment: 0, roleTTL: role.defaultTTL, roleMaxTTL: role.maxTTL, mount: scope.ttls,
                                          start: issued, now: issued)
         let password = try generatePassword(rolePolicy: Self.rolePasswordPolicy(role.credentialConfig), config: config)
-        let leaseID = "database/creds/\(roleName)/\(SecureRandom.base62(24))"
+        let leaseID = "\(scope.path)creds/\(roleName)/\(SecureRandom.base62(24))"
         let leaseFile = Lease.fileName(forID: leaseID)!
 
         return try withLock(.lease, leaseFile) {
@@ -87,14 +89,14 @@ extension Engine {
         // its rotation time: settle and rotate first, under the role's lock, re-reading the role
         // once the lock is ours in case another process just did. A failure here is an error,
         // not the stale password.
-        if unsettled || plannedRotation(of: role!) <= now {
+        if unsettled || isRotationDue(role!, at: now) {
             role = try withLock(.staticRole, roleName) {
                 var current = try settledStaticRole(roleName)
-                if plannedRotation(of: current) <= now {
-                    if isInsideRotationWindow(current, at: now) {
+                if isRotationDue(current, at: now) {
+                    if current.plan.isInsideWindow(planned: current.nextVaultRotation, at: now) {
                         current = try rotateStaticAccount(roleName, current, isCreate: false)
                     } else {
-                        current.nextVaultRotation = nextRotation(of: current, after: now)
+                        current.nextVaultRotation = current.plan.next(after: now)
                         try staticRoles.write(roleName, current)
                     }
                 }
@@ -125,10 +127,10 @@ extension Engine {
         ]
         if let last = role.lastVaultRotation { data["last_vault_rotation"] = .string(Timestamp.format(last)) }
         Self.addRotationFields(role, to: &data)
-        let next: Date = role.rotationSchedule.isEmpty
-            ? nextRotation(of: role, after: role.lastVaultRotation ?? current)
-            : nextRotation(of: role, after: current)
-        data["ttl"] = .int(max(0, Int(next.timeIntervalSince(current).rounded())))
+        // Vault's ttl: a period role's planned rotation, a schedule's next slot from now. A role
+        // rotated only on request has no countdown.
+        let next = role.rotationSchedule.isEmpty ? plannedRotation(of: role) : role.plan.next(after: current)
+        if let next { data["ttl"] = .int(max(0, Int(next.timeIntervalSince(current).rounded()))) }
         return EngineResponse(data: data)
     }
 }

@@ -49,9 +49,14 @@ extension Engine {
         synopsis: "Manage the static roles that can be created with this backend.",
         description: """
         A static role: one existing database user whose password the engine rotates every \
-        rotation_period, or on rotation_schedule within rotation_window. Creating it rotates the \
-        password at once, so that the engine knows it; static-creds/NAME returns it. An update \
-        never rotates; the username cannot change. Deleting the role leaves the user in the database.
+        rotation_period, or on rotation_schedule within rotation_window, or only on rotate-role with \
+        disable_automated_rotation. Creating it rotates the password at once, so that the engine knows \
+        it, unless skip_import_rotation stores the password given; static-creds/NAME returns it. A \
+        self-managed role (self_managed_password) rotates by logging in as the account itself, without \
+        the connection's root credential. With retain_previous_password, each rotation keeps the \
+        previous password valid beside the new one (until the next rotation, or previous_password_grace) \
+        where the database can. An update never rotates; the username cannot change. Deleting the \
+        role leaves the user in the database.
         """,
         fields: [dbNameField] + [
             FieldDeclaration("username", .string,
@@ -64,6 +69,20 @@ extension Engine {
                              "With rotation_schedule: how long after each scheduled time a rotation may still start, 1h or more; a rotation missed by longer waits for the next."),
             FieldDeclaration("rotation_statements", .list, default: [],
                              "The statements that change the user's password, with {{name}} and {{password}}; the plugin's default when empty."),
+            FieldDeclaration("disable_automated_rotation", .bool, default: false,
+                             "Rotate only on rotate-role: no rotation_period or rotation_schedule is needed, and static-creds shows no ttl."),
+            FieldDeclaration("skip_import_rotation", .bool,
+                             "When the role is created: store password as the account's current one instead of rotating at once; the first rotation is at the first due time. Default: the connection's skip_static_role_import_rotation."),
+            FieldDeclaration("password", .string,
+                             "The account's current password, with skip_import_rotation (checked by logging in as the account where the plugin can), or for a role on a self-managed connection. On an update: the account's password now, stored without rotating. Pass it as password=- or password=@file.",
+                             secret: true),
+            FieldDeclaration("self_managed_password", .string,
+                             "Makes the role self-managed: the account's current password, with which the engine logs in as the account to change its own password (PostgreSQL, MySQL, MariaDB); the connection's root credential is never used for it.",
+                             secret: true),
+            FieldDeclaration("retain_previous_password", .bool, default: false,
+                             "Zero-downtime rotation: each rotation keeps the previous password valid beside the new one, until the next rotation or previous_password_grace (Redis, ElastiCache, MySQL 8.0.14 or later; refused elsewhere)."),
+            FieldDeclaration("previous_password_grace", .duration,
+                             "With retain_previous_password: how long the previous password stays valid after a rotation; 0 means until the next rotation."),
         ] + credentialFields,
         operations: [
             .write: { engine, request in try engine.writeStaticRole(request.name, request.fields) },
@@ -175,65 +194,141 @@ extension Engine {
             guard !username.isEmpty else { throw EngineError.invalid("username is a required field to create a static account") }
             role.username = username
         }
+        // Rotating the connection's own user would change the password the engine logs in with
+        // behind its back and lock it out (Vault issue 21857): that user is rotate-root's.
+        if let root = try connections.read(role.dbName)?.connectionDetails["username"]?.textValue, root == role.username {
+            throw EngineError.invalid("username \"\(role.username)\" is the user of connection \"\(role.dbName)\" itself: a static role rotating it would lock the engine out of the database; rotate it with rotate-root")
+        }
 
-        let schedule = fields.string("rotation_schedule") ?? ""
-        let periodGiven = fields.isGiven("rotation_period")
-        let windowGiven = fields.isGiven("rotation_window")
-        if !schedule.isEmpty && periodGiven {
-            throw EngineError.invalid("mutually exclusive fields rotation_period and rotation_schedule were both specified; only one of them can be provided")
+        let wasManualOnly = existing?.isManualOnly ?? false
+        if let disabled = fields.bool("disable_automated_rotation") { role.disableAutomatedRotation = disabled ? true : nil }
+        var plan = role.plan
+        try plan.apply(period: fields.isGiven("rotation_period") ? fields.int("rotation_period") ?? 0 : nil,
+                       schedule: fields.string("rotation_schedule"),
+                       window: fields.isGiven("rotation_window") ? fields.int("rotation_window") ?? 0 : nil,
+                       requireOne: existing == nil && !role.isManualOnly)
+        if !role.isManualOnly && plan.period == 0 && plan.schedule.isEmpty {
+            throw EngineError.invalid("one of rotation_schedule or rotation_period must be provided to rotate a static account automatically")
         }
-        if existing == nil && schedule.isEmpty && !periodGiven {
-            throw EngineError.invalid("one of rotation_schedule or rotation_period must be provided to create a static account")
-        }
-        if periodGiven {
-            let period = fields.int("rotation_period") ?? 0
-            guard period >= 5 else { throw EngineError.invalid("rotation_period must be 5 seconds or more") }
-            if windowGiven { throw EngineError.invalid("rotation_window is invalid with use of rotation_period") }
-            role.rotationPeriod = period
-            role.rotationSchedule = ""
-            role.rotationWindow = 0
-        } else if !schedule.isEmpty {
-            do {
-                _ = try CronSchedule(schedule)
-            } catch {
-                throw EngineError.invalid("could not parse rotation_schedule: \(error)")
-            }
-            if windowGiven {
-                let window = fields.int("rotation_window") ?? 0
-                guard window >= 3600 else {
-                    throw EngineError.invalid("rotation_window is invalid: rotation_window must be 3600 seconds or more")
-                }
-                role.rotationWindow = window
-            }
-            role.rotationSchedule = schedule
-            role.rotationPeriod = 0
-        } else if windowGiven {
-            guard !role.rotationSchedule.isEmpty else {
-                throw EngineError.invalid("rotation_window is invalid with use of rotation_period")
-            }
-            let window = fields.int("rotation_window") ?? 0
-            guard window >= 3600 else {
-                throw EngineError.invalid("rotation_window is invalid: rotation_window must be 3600 seconds or more")
-            }
-            role.rotationWindow = window
-        }
+        let replanned = plan != role.plan || wasManualOnly != role.isManualOnly
+        (role.rotationPeriod, role.rotationSchedule, role.rotationWindow) = (plan.period, plan.schedule, plan.window)
         if let v = fields.strings("rotation_statements") { role.rotationStatements = v }
         if let type = fields.string("credential_type") { role.credentialType = try Self.credentialType(type) }
         role.credentialConfig = try Self.validatedCredentialConfig(
             fields.pairs("credential_config"), type: role.credentialType, existing: existing?.credentialConfig)
 
-        if let existing {
-            // An update never rotates; a changed period or schedule re-plans the next rotation.
-            if periodGiven || !schedule.isEmpty, let last = existing.lastVaultRotation {
-                role.nextVaultRotation = nextRotation(of: role, after: last)
+        if let retain = fields.bool("retain_previous_password") { role.retainPreviousPassword = retain ? true : nil }
+        if let grace = fields.int("previous_password_grace") {
+            guard role.retainsPreviousPassword else {
+                throw EngineError.invalid("previous_password_grace applies only with retain_previous_password=true")
             }
-            try staticRoles.write(name, role)
-        } else {
-            // Vault must learn the password: a new static role rotates at once, and is stored
-            // only if that succeeds.
-            role = try rotateStaticAccount(name, role, isCreate: true)
+            role.previousPasswordGrace = grace > 0 ? grace : nil
         }
-        return EngineResponse(data: nil, warnings: warnings)
+        let given = try Self.accountPassword(fields)
+        if fields.string("self_managed_password") != nil { role.selfManaged = true }
+        if fields.isGiven("skip_import_rotation") && existing != nil {
+            throw EngineError.invalid("skip_import_rotation applies only when the static role is created; to store the account's current password without rotating, write password")
+        }
+
+        if let existing {
+            if let given {
+                // The operator says what the account's password is now: checked, and stored as it
+                // is (a password changed behind the engine's back, or a self-managed role to repair).
+                let verified = try checkStaticRole(name, role, password: given, newlyRetaining: role.retainsPreviousPassword && !existing.retainsPreviousPassword,
+                                                   warnings: &warnings)
+                role.password = given
+                role.lastError = nil
+                role.retryAt = nil
+                if verified { try intents.delete(.staticRotation, name) }
+            } else if role.isSelfManaged != existing.isSelfManaged || (role.retainsPreviousPassword && !existing.retainsPreviousPassword) {
+                _ = try checkStaticRole(name, role, password: nil, newlyRetaining: true, warnings: &warnings)
+            }
+            // An update never rotates; a changed plan re-plans the next rotation.
+            if replanned { role.nextVaultRotation = role.plan.next(after: existing.lastVaultRotation ?? now) }
+            try staticRoles.write(name, role)
+            return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
+        }
+
+        guard let config = try connections.read(role.dbName) else { throw Self.missingConnection(role.dbName) }
+        if config.isSelfManaged && given != nil { role.selfManaged = true }
+        if config.isSelfManaged && !role.isSelfManaged { throw Self.selfManagedConnectionNeedsPassword(role.dbName) }
+        let skip = fields.bool("skip_import_rotation") ?? config.skipStaticRoleImportRotation ?? false
+        if skip {
+            guard let given else {
+                throw EngineError.invalid("skip_import_rotation needs the account's current password: give it as password=- (stdin) or password=@FILE")
+            }
+            // Adopting the account as it is: nothing changes in the database, so no intent; the
+            // first rotation is at the first due time.
+            _ = try checkStaticRole(name, role, password: given, newlyRetaining: role.retainsPreviousPassword, warnings: &warnings)
+            role.password = given
+            role.skipImportRotation = true
+            role.nextVaultRotation = role.plan.next(after: now)
+            try staticRoles.write(name, role)
+            return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
+        }
+        if given != nil && !role.isSelfManaged {
+            throw EngineError.invalid("password is used only with skip_import_rotation=true, or for a self-managed role; without them the role's first rotation sets the password")
+        }
+        if let given {
+            _ = try checkStaticRole(name, role, password: given, newlyRetaining: role.retainsPreviousPassword, warnings: &warnings)
+            role.password = given
+        } else if role.retainsPreviousPassword {
+            _ = try checkStaticRole(name, role, password: nil, newlyRetaining: true, warnings: &warnings)
+        }
+        // Vault must learn the password: a new static role rotates at once, and is stored only if
+        // that succeeds.
+        role = try rotateStaticAccount(name, role, isCreate: true)
+        return warnings.isEmpty ? nil : EngineResponse(data: nil, warnings: warnings)
+    }
+
+    /// The account password a write gives, as `self_managed_password` (Vault Enterprise 1.18) or
+    /// `password` (its newer name); both at once must agree.
+    private static func accountPassword(_ fields: FieldData) throws -> String? {
+        let selfManaged = fields.string("self_managed_password"), password = fields.string("password")
+        if let selfManaged, let password, selfManaged != password {
+            throw EngineError.invalid("password and self_managed_password differ; give the account's current password once")
+        }
+        guard let given = selfManaged ?? password else { return nil }
+        guard !given.isEmpty else { throw EngineError.invalid("the account's password cannot be empty") }
+        return given
+    }
+
+    /// Asks the database, before a role is stored, what the role needs of it: the features it uses
+    /// (self-managed rotation, two passwords) and, when `password` is given, that the account logs
+    /// in with it. Returns whether the login was confirmed; a plugin that cannot tell adds a warning.
+    private func checkStaticRole(_ name: String, _ role: StaticRole, password: String?, newlyRetaining: Bool,
+                                 warnings: inout [String]) throws -> Bool {
+        if role.isSelfManaged && role.retainsPreviousPassword {
+            throw EngineError.invalid("retain_previous_password is not supported for self-managed static roles")
+        }
+        let config = try settledConnection(role.dbName)
+        return try withPlugin(config: config, verify: false) { session -> Bool in
+            func supports(_ feature: PluginFeature) throws -> Bool {
+                do { return try session.plugin.supports(feature) } catch { throw session.failure(error) }
+            }
+            if role.isSelfManaged, try !supports(.selfManagedPassword) {
+                throw EngineError.invalid("self-managed static roles are not supported by \(config.pluginName) (PostgreSQL, MySQL and MariaDB have them)")
+            }
+            if newlyRetaining, try !supports(.twoPasswords) {
+                throw EngineError.invalid("retain_previous_password needs a database that keeps two passwords per account (Redis, ElastiCache, MySQL 8.0.14 or later); the database of connection \(role.dbName) (\(config.pluginName)) keeps one")
+            }
+            guard let password else { return false }
+            var sanitizer = session.sanitizer
+            sanitizer.add(password)
+            let answer: Bool?
+            do {
+                answer = try session.plugin.checkPassword(username: role.username, password: password)
+            } catch {
+                throw EngineError.failed("cannot check the password of \(role.username): \(sanitizer.clean(error))")
+            }
+            switch answer {
+            case true?: return true
+            case false?: throw EngineError.invalid("the password given does not log in as \(role.username)")
+            case nil:
+                warnings.append("the password of \(role.username) could not be checked (\(config.pluginName) cannot log in as the account); it is stored as given")
+                return false
+            }
+        }
     }
 
     func readStaticRole(_ name: String) throws -> EngineResponse? {
@@ -247,6 +342,16 @@ extension Engine {
         Self.addRotationFields(role, to: &data)
         if let last = role.lastVaultRotation { data["last_vault_rotation"] = .string(Timestamp.format(last)) }
         if !role.credentialConfig.isEmpty { data["credential_config"] = Self.readable(role.credentialConfig) }
+        data["skip_import_rotation"] = .bool(role.skipImportRotation == true)
+        data["disable_automated_rotation"] = .bool(role.isManualOnly)
+        if role.isSelfManaged { data["self_managed"] = true }
+        data["retain_previous_password"] = .bool(role.retainsPreviousPassword)
+        if role.retainsPreviousPassword {
+            data["previous_password_grace"] = .int(role.previousPasswordGrace ?? 0)
+            if role.previousPassword != nil {
+                data["previous_password_valid_until"] = .string(role.previousPasswordExpiry.map(Timestamp.format) ?? "next rotation")
+            }
+        }
         return EngineResponse(data: data)
     }
 

@@ -61,8 +61,8 @@ extension Engine {
     /// role is a command that touches them. Failures stay for `tidy` to report.
     func settleAbandonedCreds(ofRole role: String) {
         guard let pending = try? intents.list() else { return }
-        let leasePrefix = "database/creds/\(role)/"
-        for (kind, object) in pending where kind == .creds && Lease.id(forFileName: object)?.hasPrefix(leasePrefix) == true {
+        let leasePrefix = "\(scope.path)creds/\(role)/"
+        for (kind, object) in pending where kind == .creds && Lease.id(forFileName: object, mountPath: scope.path)?.hasPrefix(leasePrefix) == true {
             _ = try? withLockIfFree(.lease, object) { try settleIntent(.creds, object, mode: .recovery) }
         }
     }

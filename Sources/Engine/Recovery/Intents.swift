@@ -154,16 +154,16 @@ extension Engine {
 
     /// Every intent whose writer is gone, settled; for `tidy`. An intent whose lock is held
     /// belongs to an operation still running and is left to it.
-    func settleAbandonedIntents(into done: inout [DueWorkItem], shouldStop: () -> Bool) throws {
+    func settleAbandonedIntents(report: (DueWorkItem) -> Void, shouldStop: () -> Bool) throws {
         for (kind, object) in try intents.list() {
             if shouldStop() { return }
             do {
                 let item = try withLockIfFree(kind.lock, object) {
                     try settleIntent(kind, object, mode: .recovery)
                 }
-                if let item = item ?? nil { done.append(item) }
+                if let item = item ?? nil { report(item) }
             } catch let error as EngineError {
-                done.append(DueWorkItem(.intentUnsettled, intents.path(kind, object), error.message))
+                report(DueWorkItem(.intentUnsettled, intents.path(kind, object), error.message))
             }
         }
     }

@@ -69,7 +69,9 @@ extension Engine {
             throw EngineError.failed("the root rotation of connection \(name) was interrupted and is not settled yet: \(sanitizer.clean(error))")
         }
         if let candidate = accepted {
-            if candidate != stored {
+            if candidate == intent.newPassword {
+                try connections.write(name, Self.rootRotated(config, to: candidate, at: intent.createdAt))
+            } else if candidate != stored {
                 config.connectionDetails["password"] = .string(candidate)
                 try connections.write(name, config)
             }
@@ -79,7 +81,8 @@ extension Engine {
             }
             return DueWorkItem(.rootRotationCompleted, name,
                                candidate == intent.newPassword ? "the database had the new password; it is stored now"
-                                                               : "the database had an earlier password; it is stored now")
+                                                               : "the database had an earlier password; it is stored now",
+                               rotated: rotatedCredential(root: name))
         }
         throw EngineError.failed("the root rotation of connection \(name) was interrupted and is not settled yet: the database accepts none of the passwords it may have")
     }

@@ -105,6 +105,18 @@ public struct CronSchedule: Sendable, Equatable {
         return limit
     }
 
+    /// The schedule itself, or an error when it never fires: only a day of the month that no
+    /// month it names has (`0 0 30 2 *`, `0 0 31 4 *`) can do that. Checked when a role is
+    /// written, so that a role is never planned five years out by a schedule that cannot happen.
+    @discardableResult
+    public func checkFires() throws -> CronSchedule {
+        // A restricted day of the week always matches some day (either field may match when both are set).
+        guard !domIsStar, dowIsStar else { return self }
+        let longest = [1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31]
+        if months.contains(where: { month in daysOfMonth.contains { $0 <= longest[month]! } }) { return self }
+        throw ParseError(description: "the schedule never fires: no month in it has day \(daysOfMonth.sorted().map(String.init).joined(separator: ","))")
+    }
+
     /// Cron's rule: when both day fields are restricted, either may match.
     private func dayMatches(day: Int, weekday: Int) -> Bool {
         if domIsStar || dowIsStar {

@@ -7,15 +7,17 @@ import Glibc
 /// released by the kernel when the process dies, so a killed writer never leaves a stale lock.
 final class FileLock {
     private let fd: Int32
+    private var held = true
 
     /// Locks `name` in `folder` (creating it 0600), waiting for it when `wait`; nil when `wait`
-    /// is false and another process holds it. A link or a FIFO planted as the lock file is refused.
-    init?(in folder: StateFolder, _ name: String, wait: Bool) throws {
+    /// is false and another process holds it (exclusively, for a `shared` lock). A link or a FIFO planted as the lock file is refused.
+    init?(in folder: StateFolder, _ name: String, wait: Bool, shared: Bool = false) throws {
         guard let fd = try folder.openRegularFile(name, flags: O_RDWR | O_CREAT) else {
             throw StateError.io("cannot open lock \(folder.pathOf(name))", ENOENT)
         }
         fchmod(fd, 0o600)
-        while flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0 {
+        let mode = shared ? LOCK_SH : LOCK_EX
+        while flock(fd, wait ? mode : mode | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let code = errno
             close(fd)
@@ -25,8 +27,13 @@ final class FileLock {
         self.fd = fd
     }
 
-    deinit {
+    /// Gives the lock up before the object goes (for one taken again in another mode).
+    func release() {
+        guard held else { return }
+        held = false
         flock(fd, LOCK_UN)
         close(fd)
     }
+
+    deinit { release() }
 }

@@ -15,9 +15,13 @@ import Glibc
 ///     intents/KIND-NAME.json      records written before a change to a database
 ///     locks/KIND-NAME.lock        flock files, one per object
 ///     tmp/FOLDER~FILE~PID~RANDOM  temp files of writes in progress (see AtomicFile)
+///     sys/mounts.json             the mount table (MountTable.swift)
+///     mounts/UUID/…               the same layout for each mount enabled at another path
 ///
 /// The folder is a trust boundary (see StateFolderTrust): it is opened once per process, from `/`,
 /// checked, and every file inside is reached through its descriptor without following links.
+/// A mount's storage is a `StateDirectory` too (`scoped(to:)`): the same record kinds, locks and
+/// temp files, in a folder reached from the state folder's descriptor, never by path.
 public struct StateDirectory: Sendable {
     public let root: URL
     /// Skips the ownership check of the folders above the state folder (never of the state folder).
@@ -25,12 +29,40 @@ public struct StateDirectory: Sendable {
     /// The secrets read from or written to this folder by this process, for redaction.
     public let secrets: SecretRegistry
     private let handles = OpenFolders()
+    /// For a folder inside the state folder: the state folder, and the names that lead there.
+    private let container: Container?
+
+    private final class Container: Sendable {
+        let state: StateDirectory
+        let path: [String]
+        init(state: StateDirectory, path: [String]) {
+            self.state = state
+            self.path = path
+        }
+    }
 
     public init(root: URL, allowInsecureParents: Bool = false, secrets: SecretRegistry = SecretRegistry()) {
         self.root = root.standardizedFileURL
         self.allowInsecureParents = allowInsecureParents
         self.secrets = secrets
+        self.container = nil
     }
+
+    private init(inside state: StateDirectory, path: [String]) {
+        root = path.reduce(state.root) { $0.appendingPathComponent($1, isDirectory: true) }
+        allowInsecureParents = state.allowInsecureParents
+        secrets = state.secrets
+        container = Container(state: state, path: path)
+    }
+
+    /// The folder `path` (single names, e.g. `mounts`, a UUID) inside this one, laid out and
+    /// guarded like the state folder itself.
+    func scoped(to path: [String]) -> StateDirectory {
+        StateDirectory(inside: self, path: path)
+    }
+
+    /// Whether this is the state folder itself rather than a folder inside it.
+    var isStateFolder: Bool { container == nil }
 
     /// `-state-dir`, else `DBSECRETS_STATE_DIR`, else `$XDG_STATE_HOME/dbsecrets`, else
     /// `~/.local/state/dbsecrets`.
@@ -58,7 +90,17 @@ public struct StateDirectory: Sendable {
 
     /// The state folder itself, checked; nil when it does not exist yet and `create` is false.
     func rootFolder(create: Bool) throws -> StateFolder? {
-        try handles.withLock { open in
+        if let container {
+            if let cached = handles.withLock({ $0.root }) { return cached }
+            guard var folder = try container.state.rootFolder(create: create) else { return nil }
+            for name in container.path {
+                guard let next = try folder.folder(name, create: create) else { return nil }
+                folder = next
+            }
+            handles.withLock { $0.root = folder }
+            return folder
+        }
+        return try handles.withLock { open in
             if let root = open.root { return root }
             guard let root = try StateFolderTrust.open(self.root.path, create: create,
                                                        allowInsecureParents: allowInsecureParents) else { return nil }
@@ -98,11 +140,29 @@ public struct StateDirectory: Sendable {
         try FileLock(in: try openFolder(.lock, create: true)!, "\(kind.folder)-\(name).lock", wait: false)
     }
 
+    /// A lock others may hold at the same time, but not with one who holds it exclusively (a
+    /// mount's, held by every request on the mount and exclusively by `secrets disable`).
+    func sharedLock(_ kind: RecordKind, _ name: String, wait: Bool) throws -> FileLock? {
+        try FileLock(in: try openFolder(.lock, create: true)!, "\(kind.folder)-\(name).lock", wait: wait, shared: true)
+    }
+
+    /// The sub-folder `name` of this folder and all it holds, removed (a disabled mount's
+    /// storage); links inside are removed, never followed. The descriptors this process keeps
+    /// on sub-folders are dropped, so that a later write makes the folder anew.
+    func removeTree(_ name: String) throws {
+        guard let root = try rootFolder(create: false) else { return }
+        try root.removeTree(name)
+        handles.withLock { open in
+            open.kinds = [:]
+            open.temporaries = nil
+        }
+    }
+
     /// Temp files a minute old or more, from writers that were killed: they may hold passwords.
     func removeLeftoverTemporaries() throws {
         guard try rootFolder(create: false) != nil else { return }
         // Leases hold no secret, and listing 100,000 of them on every pass is not free.
-        let legacy = try RecordKind.allCases.filter { $0 != .lease && $0 != .roleName }.compactMap { try openFolder($0, create: false) }
+        let legacy = try RecordKind.allCases.filter { ![.lease, .roleName, .mount].contains($0) }.compactMap { try openFolder($0, create: false) }
         try temporaries().removeLeftovers(olderThan: StateFolder.leftoverAge, legacyFolders: legacy)
     }
 }
@@ -135,6 +195,10 @@ public enum RecordKind: String, Sendable, CaseIterable {
     case leaseExpiry
     case intent
     case lock
+    /// The mount table (`sys/mounts.json`), and the lock of the table.
+    case system
+    /// The storage folders of mounts (`mounts/UUID/`), and each mount's lock.
+    case mount
     /// Not a folder of records: names the lock shared by both role kinds, so a dynamic and a
     /// static role can never be created under one name at once.
     case roleName
@@ -149,6 +213,8 @@ public enum RecordKind: String, Sendable, CaseIterable {
         case .leaseExpiry: return "lease-expiry"
         case .intent: return "intents"
         case .lock: return "locks"
+        case .system: return "sys"
+        case .mount: return "mounts"
         case .roleName: return "role-name"
         }
     }

@@ -70,6 +70,34 @@ final class StateFolder: @unchecked Sendable {
         unlinkat(fd, name, AT_REMOVEDIR)
     }
 
+    /// Removes the sub-folder `name` and everything in it, depth first, each entry through the
+    /// descriptor of its folder: a link is removed itself, never followed. Absent is fine.
+    func removeTree(_ name: String) throws {
+        switch try entryType(name) {
+        case nil: return
+        case S_IFDIR?:
+            let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard child >= 0 else {
+                if errno == ENOENT { return }
+                throw StateError.io("cannot open the folder \(pathOf(name))", errno)
+            }
+            let folder = StateFolder(fd: child, path: pathOf(name))
+            for entry in try folder.names() {
+                if try folder.entryType(entry) == S_IFDIR {
+                    try folder.removeTree(entry)
+                } else if unlinkat(folder.fd, entry, 0) != 0 && errno != ENOENT {
+                    throw StateError.io("cannot remove \(folder.pathOf(entry))", errno)
+                }
+            }
+            if unlinkat(fd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+                throw StateError.io("cannot remove the folder \(pathOf(name))", errno)
+            }
+            sync()
+        default:
+            try remove(name)
+        }
+    }
+
     /// The names in this folder, `.` and `..` excepted, in no particular order.
     func names() throws -> [String] {
         // A descriptor of its own, so the listing's read position is not shared with `fd`.

@@ -116,8 +116,18 @@ public final class ElastiCachePlugin: DatabasePlugin {
         if request.isRootRotation {
             throw PluginError(.unsupported, "root credential rotation not supported")
         }
-        guard let change = request.password else { return UpdateUserResponse() }
-        try ElastiCachePasswordRules.validate(change.newPassword)
+        try request.requireSupport(by: self)
+        // The user's whole list of passwords (at most two): the new one, and the current one when
+        // the rotation keeps it; or, discarding a kept one, the current one alone.
+        let passwords: [String]
+        if let change = request.password {
+            try ElastiCachePasswordRules.validate(change.newPassword)
+            passwords = [change.newPassword] + (change.retainedPassword.map { [$0] } ?? [])
+        } else if let discard = request.discardPreviousPassword {
+            passwords = [discard.currentPassword]
+        } else {
+            return UpdateUserResponse()
+        }
         guard let client else {
             throw PluginError(.connection, "connection has not been initialized")
         }
@@ -138,7 +148,7 @@ public final class ElastiCachePlugin: DatabasePlugin {
         }
 
         do {
-            try client.modifyUser(userID: username, passwords: [change.newPassword])
+            try client.modifyUser(userID: username, passwords: passwords)
         } catch let error as AWSAPIError {
             throw PluginError(Self.kind(of: error), "unable to update user \(username): \(error)",
                               outcome: error.isRefusal ? .unchanged : .unknown)
@@ -201,6 +211,11 @@ public final class ElastiCachePlugin: DatabasePlugin {
             }
             delay = min(delay * 2, Self.maximumActiveCheckDelay)
         }
+    }
+
+    /// ElastiCache users hold up to two passwords.
+    public func supports(_ feature: PluginFeature) throws -> Bool {
+        feature == .twoPasswords
     }
 
     public func close() {

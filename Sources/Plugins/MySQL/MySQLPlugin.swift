@@ -27,6 +27,8 @@ public final class MySQLPlugin: DatabasePlugin {
     private var connection: MySQLConnection?
     /// Set when the last failed transaction had already run a statement (see `runInTransaction`).
     private var partialChange = false
+    /// `self_managed` (Vault Enterprise's): no root credential; only self-managed rotation works.
+    private var selfManaged = false
 
     public init(variant: Variant = .mysql) {
         self.variant = variant
@@ -54,6 +56,10 @@ public final class MySQLPlugin: DatabasePlugin {
         let username = config.string("username") ?? ""
         let password = config.string("password") ?? ""
         secrets = [password].filter { !$0.isEmpty }
+        selfManaged = try config.bool("self_managed", default: false)
+        if selfManaged && !(username.isEmpty && password.isEmpty) {
+            throw PluginError(.invalidConfiguration, "self_managed is mutually exclusive with username and password: a self-managed connection has no root credential")
+        }
 
         guard let url = config.string("connection_url"), !url.isEmpty else {
             throw PluginError(.invalidConfiguration, "connection_url cannot be empty")
@@ -88,7 +94,9 @@ public final class MySQLPlugin: DatabasePlugin {
         dsn = parsed
         usernameTemplate = template
 
-        if request.verifyConnection {
+        // A self-managed connection has no login of its own to verify (Vault forces
+        // verify_connection off for it).
+        if request.verifyConnection && !selfManaged {
             do {
                 _ = try session()
             } catch {
@@ -183,6 +191,20 @@ public final class MySQLPlugin: DatabasePlugin {
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
         try request.requireChanges()
+        try request.requireSupport(by: self)
+        if let current = request.selfManagedPassword, let change = request.password {
+            try changeOwnPassword(of: request.username, from: current, change)
+            return UpdateUserResponse()
+        }
+        if let discard = request.discardPreviousPassword {
+            let conn = try session()
+            let queries = try self.queries([MySQLStatements.discardOldPassword], ["name": request.username, "username": request.username], on: conn)
+            do {
+                try runInTransaction(queries, on: conn)
+            } catch {
+                throw pluginError(error, secrets: [discard.currentPassword, discard.previousPassword], prefix: "failed to discard the old password: ")
+            }
+        }
         if let change = request.password {
             guard !request.username.isEmpty, !change.newPassword.isEmpty else {
                 throw PluginError(.invalidConfiguration, "failed to change password: must provide both username and password")
@@ -192,7 +214,7 @@ public final class MySQLPlugin: DatabasePlugin {
             if (try? userExists(request.username, on: conn)) == false {
                 throw PluginError(.database, "failed to change password: user \"\(request.username)\" does not exist")
             }
-            let statements = change.statements.isEmpty ? [MySQLStatements.defaultRotation] : change.statements
+            let statements = change.statements.isEmpty ? MySQLStatements.defaultRotation(change) : change.statements
             let queries = try self.queries(statements, [
                 "name": request.username, "username": request.username, "password": change.newPassword,
             ], on: conn, secrets: secrets)
@@ -222,6 +244,48 @@ public final class MySQLPlugin: DatabasePlugin {
             }
         }
         return UpdateUserResponse()
+    }
+
+    /// A self-managed rotation: logs in as the account with its current password and changes it
+    /// with what an account without privileges may run on itself: MariaDB's `SET PASSWORD` (its
+    /// `ALTER USER CURRENT_USER()` needs a privilege), MySQL's `ALTER USER USER() … REPLACE`.
+    private func changeOwnPassword(of username: String, from current: String, _ change: PasswordChange) throws {
+        guard !username.isEmpty, !change.newPassword.isEmpty else {
+            throw PluginError(.invalidConfiguration, "failed to change password: must provide both username and password")
+        }
+        var configuration = try connectionConfiguration()
+        configuration.username = username
+        configuration.password = current
+        configuration.database = nil
+        let secrets = self.secrets + [change.newPassword, current]
+        let own: MySQLConnection
+        do {
+            own = try MySQLConnection.connect(configuration)
+        } catch {
+            var failure = pluginError(error, secrets: secrets, prefix: "cannot log in as \(username) with its current password: ")
+            failure.outcome = .unchanged
+            throw failure
+        }
+        defer { own.close() }
+        let statements = change.statements.isEmpty
+            ? [MySQLStatements.selfManagedRotation(serverVersion: own.serverVersion)] : change.statements
+        let queries = try self.queries(statements, [
+            "name": username, "username": username, "password": change.newPassword, "current_password": current,
+        ], on: own, secrets: secrets)
+        do {
+            try runInTransaction(queries, on: own, closingOnFailure: false)
+        } catch {
+            throw pluginError(error, secrets: secrets, prefix: "failed to change password: ")
+        }
+    }
+
+    /// Self-managed rotation always; two passwords per account from MySQL 8.0.14 (`RETAIN CURRENT
+    /// PASSWORD`), never on MariaDB: asked of the server the connection reaches.
+    public func supports(_ feature: PluginFeature) throws -> Bool {
+        switch feature {
+        case .selfManagedPassword: return true
+        case .twoPasswords: return MySQLStatements.keepsTwoPasswords(serverVersion: try session().serverVersion)
+        }
     }
 
     // MARK: deleteUser
@@ -254,6 +318,9 @@ public final class MySQLPlugin: DatabasePlugin {
     /// The plugin's single connection, opened on first use (and after a connection failure).
     private func session(secrets extra: [String] = []) throws -> MySQLConnection {
         if let connection { return connection }
+        if selfManaged {
+            throw PluginError(.invalidConfiguration, "the connection is self-managed (it has no root credential): only self-managed static roles can use it")
+        }
         let configuration = try connectionConfiguration()
         do {
             let conn = try MySQLConnection.connect(configuration)
@@ -341,7 +408,7 @@ public final class MySQLPlugin: DatabasePlugin {
     /// Runs the queries between START TRANSACTION and COMMIT; on an error not `tolerated`, rolls back.
     /// MySQL commits account statements (CREATE USER, ALTER USER, GRANT) at once, whatever the
     /// transaction: once one has run, a later failure leaves a change behind (`partialChange`).
-    private func runInTransaction(_ queries: [MySQLStatements.Query], on conn: MySQLConnection,
+    private func runInTransaction(_ queries: [MySQLStatements.Query], on conn: MySQLConnection, closingOnFailure: Bool = true,
                                   tolerating tolerated: (MySQLError) -> Bool = { _ in false }) throws {
         var ran = 0
         partialChange = false
@@ -368,7 +435,7 @@ public final class MySQLPlugin: DatabasePlugin {
             partialChange = ran > 0
             if let error = error as? MySQLError, error.kind != .server {
                 // The connection is unusable (timeout, closed): drop it so the next call reconnects.
-                close()
+                if closingOnFailure { close() } else { conn.close() }
             } else {
                 _ = try? conn.execute("ROLLBACK")
             }

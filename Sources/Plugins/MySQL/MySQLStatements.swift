@@ -8,6 +8,41 @@ enum MySQLStatements {
         DROP USER '{{name}}'@'%'
         """
     static let defaultRotation = "ALTER USER '{{username}}'@'%' IDENTIFIED BY '{{password}}';"
+    /// MySQL 8.0.14's dual passwords: the current password becomes the secondary (replacing any
+    /// secondary there was), valid beside the new primary until discarded.
+    static let retainingRotation = "ALTER USER '{{username}}'@'%' IDENTIFIED BY '{{password}}' RETAIN CURRENT PASSWORD;"
+    static let discardOldPassword = "ALTER USER '{{username}}'@'%' DISCARD OLD PASSWORD;"
+
+    /// The rotation statements when the role has none: a change that keeps the current password
+    /// retains it; one that drops a retained password discards it (a plain `IDENTIFIED BY` would keep
+    /// the secondary password).
+    static func defaultRotation(_ change: PasswordChange) -> [String] {
+        if change.retainedPassword != nil { return [retainingRotation] }
+        if change.discardedPassword != nil { return [defaultRotation, discardOldPassword] }
+        return [defaultRotation]
+    }
+
+    /// What an account without privileges may run to change its own password: MariaDB's `SET
+    /// PASSWORD` (its `ALTER USER CURRENT_USER()` needs CREATE USER), MySQL's `ALTER USER USER()`
+    /// with `REPLACE`, which MySQL requires of an account changing its own password when
+    /// `password_require_current` is on, and accepts otherwise.
+    static func selfManagedRotation(serverVersion: String) -> String {
+        isMariaDB(serverVersion) ? "SET PASSWORD = PASSWORD('{{password}}')"
+            : "ALTER USER USER() IDENTIFIED BY '{{password}}' REPLACE '{{current_password}}'"
+    }
+
+    static func isMariaDB(_ serverVersion: String) -> Bool {
+        serverVersion.range(of: "mariadb", options: .caseInsensitive) != nil
+    }
+
+    /// MySQL 8.0.14 and later keep a secondary password (`RETAIN CURRENT PASSWORD`); MariaDB
+    /// (whose version MySQL clients see as `5.5.5-10.x-MariaDB`) never does.
+    static func keepsTwoPasswords(serverVersion: String) -> Bool {
+        guard !isMariaDB(serverVersion) else { return false }
+        let numbers = serverVersion.prefix { $0.isNumber || $0 == "." }.split(separator: ".").compactMap { Int($0) }
+        guard numbers.count >= 3 else { return false }
+        return (numbers[0], numbers[1], numbers[2]) >= (8, 0, 14)
+    }
 
     /// One statement ready to run, and whether the password was written into it (then a failure
     /// never quotes the server's message, which may repeat the statement).

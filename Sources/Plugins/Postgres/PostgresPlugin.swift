@@ -17,7 +17,8 @@ extension PostgresPlugin {
 /// Connection parameters: `connection_url` (URL or key=value form, with `{{username}}` and
 /// `{{password}}`, and libpq's TLS and authentication parameters: `PostgresTransportSecurity`,
 /// `PostgresAuthenticationPolicy`), `username`, `password`, `disable_escaping`, `username_template`,
-/// `password_authentication` (`password` or `scram-sha-256`), Vault 1.18's inline PEM fields
+/// `password_authentication` (`password` or `scram-sha-256`), `self_managed` (Vault Enterprise's: no
+/// root credential; only self-managed static roles use the connection), Vault 1.18's inline PEM fields
 /// `tls_ca`, `tls_certificate`, `private_key` (they force TLS), `statement_timeout` (ours: bounds
 /// each statement, default 10s), and Vault's pool settings (`max_open_connections`,
 /// `max_idle_connections`, `max_connection_lifetime`), which are accepted and ignored: a command
@@ -49,6 +50,10 @@ public final class PostgresPlugin: DatabasePlugin {
 
     static let defaultRenewStatement = #"ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';"#
     static let defaultRotationStatement = #"ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';"#
+    /// What any role may run on itself: a self-managed account changes its own password.
+    static let selfManagedRotationStatement = "ALTER ROLE CURRENT_USER WITH PASSWORD '{{password}}';"
+    /// The user name a self-managed connection's URL is rendered with: it never logs in as root.
+    static let selfManagedPlaceholderUser = "self-managed"
 
     /// How `{{password}}` reaches the server: as typed, or as a SCRAM-SHA-256 verifier computed here
     /// so the plaintext never appears in statements or server logs.
@@ -61,6 +66,11 @@ public final class PostgresPlugin: DatabasePlugin {
     private var usernameTemplate: UsernameTemplate?
     private var passwordAuthentication = PasswordAuthentication.password
     private var connection: PostgresConnection?
+    /// No root credential: every operation but a self-managed rotation is refused.
+    private var selfManaged = false
+    /// A connection_url whose `{{username}}` has no `username` yet (accepted unverified, as Vault
+    /// accepts it): no session can be opened until a later write gives one.
+    private var usernameMissing = false
     /// The configured secrets, scrubbed from every error text.
     private var secrets: [String] = []
 
@@ -76,10 +86,17 @@ public final class PostgresPlugin: DatabasePlugin {
         guard !rawURL.isEmpty else {
             throw PluginError(.invalidConfiguration, "connection_url cannot be empty")
         }
-        let username = config.string("username") ?? ""
+        var username = config.string("username") ?? ""
         let password = config.string("password") ?? ""
         for value in [username, password] where value.contains("{{username}}") || value.contains("{{password}}") {
             throw PluginError(.invalidConfiguration, "username and/or password cannot contain the template variables")
+        }
+        let selfManaged = try config.bool("self_managed", default: false)
+        if selfManaged {
+            guard username.isEmpty && password.isEmpty else {
+                throw PluginError(.invalidConfiguration, "self_managed is mutually exclusive with username and password: a self-managed connection has no root credential")
+            }
+            username = Self.selfManagedPlaceholderUser
         }
         let inlineTLS = PostgresTransportSecurity.InlineFields(
             ca: config.string("tls_ca"), certificate: config.string("tls_certificate"), privateKey: config.string("private_key"))
@@ -104,7 +121,11 @@ public final class PostgresPlugin: DatabasePlugin {
             throw PluginError(.invalidConfiguration, "'\(authentication)' is not a valid password authentication type")
         }
 
-        let url = PostgresConnectionURL.substitute(rawURL, username: username, password: password,
+        // Vault parses the URL only when it connects: without verification, a `{{username}}` with
+        // no username yet is accepted (a later write may merge one in); the rest is checked now,
+        // with a stand-in name.
+        let missingUsername = username.isEmpty && rawURL.contains("{{username}}") && !request.verifyConnection
+        let url = PostgresConnectionURL.substitute(rawURL, username: missingUsername ? "username" : username, password: password,
                                                    disableEscaping: disableEscaping)
         let parsed: PostgresConnection.Configuration
         do {
@@ -124,8 +145,17 @@ public final class PostgresPlugin: DatabasePlugin {
         settings = parsed
         usernameTemplate = template
         passwordAuthentication = mode
+        self.selfManaged = selfManaged
+        usernameMissing = missingUsername
+        if missingUsername {
+            return InitializeResponse(config: request.config, warnings: [
+                "connection_url has {{username}} but no username is set: the connection cannot be used until a write sets username",
+            ])
+        }
 
-        if request.verifyConnection {
+        // A self-managed connection has no login of its own to verify (Vault forces
+        // verify_connection off for it).
+        if request.verifyConnection && !selfManaged {
             do {
                 _ = try session()
             } catch let error as PluginError {
@@ -153,8 +183,7 @@ public final class PostgresPlugin: DatabasePlugin {
         try inTransaction(connection, secrets: extraSecrets) {
             for statement in request.statements {
                 // A block with END inside runs whole: its own semicolons must not split it.
-                let queries = PostgresStatements.containsMultilineStatement(statement)
-                    ? [statement] : PostgresStatements.split(statement)
+                let queries = PostgresStatements.queries(statement)
                 for query in queries {
                     try execute(try Self.sql(connection).render(query, values), on: connection,
                                 failure: "failed to execute query: ", secrets: extraSecrets, holdsPassword: query.contains("{{password}}"))
@@ -183,6 +212,11 @@ public final class PostgresPlugin: DatabasePlugin {
             throw PluginError(.invalidConfiguration, "missing username")
         }
         try request.requireChanges()
+        try request.requireSupport(by: self)
+        if let current = request.selfManagedPassword, let change = request.password {
+            try changeOwnPassword(of: request.username, from: current, change)
+            return UpdateUserResponse()
+        }
         var failures: [PluginError] = []
         if let change = request.password {
             do { try changePassword(of: request.username, change) } catch let error as PluginError { failures.append(error) }
@@ -210,8 +244,39 @@ public final class PostgresPlugin: DatabasePlugin {
         let statements = change.statements.isEmpty ? [Self.defaultRotationStatement] : change.statements
         let extraSecrets = [change.newPassword, password]
         try inTransaction(connection, secrets: extraSecrets) {
-            for query in statements.flatMap(PostgresStatements.split) {
+            for query in statements.flatMap(PostgresStatements.queries) {
                 try execute(try Self.sql(connection).render(query, values), on: connection,
+                            failure: "failed to execute query: ", secrets: extraSecrets, holdsPassword: query.contains("{{password}}"))
+            }
+        }
+    }
+
+    /// A self-managed rotation: logs in as the account with its current password and changes it
+    /// with what any role may run on itself. The root credential is never used.
+    private func changeOwnPassword(of username: String, from current: String, _ change: PasswordChange) throws {
+        guard !change.newPassword.isEmpty else {
+            throw PluginError(.invalidConfiguration, "missing password")
+        }
+        guard var configuration = settings else {
+            throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
+        }
+        configuration.user = username
+        configuration.password = current
+        let extraSecrets = [change.newPassword, statementPassword(change.newPassword), current]
+        let own: PostgresConnection
+        do {
+            own = try PostgresConnection.connect(configuration)
+        } catch let error as PostgresClientError {
+            throw PluginError(.connection, "cannot log in as \(username) with its current password: \(error.message)".redacting(secrets + extraSecrets),
+                              outcome: .unchanged)
+        }
+        defer { own.close() }
+        let password = statementPassword(change.newPassword)
+        let values = ["name": username, "username": username, "password": password]
+        let statements = change.statements.isEmpty ? [Self.selfManagedRotationStatement] : change.statements
+        try inTransaction(own, secrets: extraSecrets, keepsSession: false) {
+            for query in statements.flatMap(PostgresStatements.split) {
+                try execute(try Self.sql(own).render(query, values), on: own,
                             failure: "failed to execute query: ", secrets: extraSecrets, holdsPassword: query.contains("{{password}}"))
             }
         }
@@ -223,7 +288,7 @@ public final class PostgresPlugin: DatabasePlugin {
                       "expiration": StatementTemplate.expiration(change.newExpiration)]
         let statements = change.statements.isEmpty ? [Self.defaultRenewStatement] : change.statements
         try inTransaction(connection, secrets: []) {
-            for query in statements.flatMap(PostgresStatements.split) {
+            for query in statements.flatMap(PostgresStatements.queries) {
                 try execute(try Self.sql(connection).render(query, values), on: connection, failure: "", secrets: [])
             }
         }
@@ -240,7 +305,7 @@ public final class PostgresPlugin: DatabasePlugin {
         } else {
             let values = ["name": request.username, "username": request.username]
             try inTransaction(connection, secrets: []) {
-                for query in request.statements.flatMap(PostgresStatements.split) {
+                for query in request.statements.flatMap(PostgresStatements.queries) {
                     try execute(try Self.sql(connection).render(query, values), on: connection, failure: "", secrets: [])
                 }
             }
@@ -319,6 +384,11 @@ public final class PostgresPlugin: DatabasePlugin {
         }
     }
 
+    /// Self-managed rotation only: PostgreSQL keeps one password per role.
+    public func supports(_ feature: PluginFeature) throws -> Bool {
+        feature == .selfManagedPassword
+    }
+
     // MARK: close
 
     public func close() {
@@ -338,8 +408,14 @@ public final class PostgresPlugin: DatabasePlugin {
     /// The open connection, or a new one: commands reuse a single session.
     private func session() throws -> PostgresConnection {
         if let connection, connection.isOpen { return connection }
+        if usernameMissing {
+            throw PluginError(.invalidConfiguration, "connection_url has {{username}} but the connection has no username: write one with username=")
+        }
         guard let settings else {
             throw PluginError(.invalidConfiguration, "the postgres plugin is not initialized")
+        }
+        if selfManaged {
+            throw PluginError(.invalidConfiguration, "the connection is self-managed (it has no root credential): only self-managed static roles can use it")
         }
         do {
             let opened = try PostgresConnection.connect(settings)
@@ -409,7 +485,7 @@ public final class PostgresPlugin: DatabasePlugin {
 
     /// BEGIN … COMMIT, with ROLLBACK when anything fails so no half-made user remains. A connection
     /// that broke mid-way is dropped; the server rolls back on its own when it notices.
-    private func inTransaction(_ connection: PostgresConnection, secrets extra: [String],
+    private func inTransaction(_ connection: PostgresConnection, secrets extra: [String], keepsSession: Bool = true,
                                _ body: () throws -> Void) throws {
         try execute("BEGIN;", on: connection, failure: "unable to start transaction: ", secrets: [])
         do {
@@ -421,7 +497,7 @@ public final class PostgresPlugin: DatabasePlugin {
             try execute("COMMIT;", on: connection, failure: "", secrets: extra)
         } catch {
             if connection.isOpen { _ = try? connection.simpleQuery("ROLLBACK;") }
-            if !connection.isOpen { self.connection = nil }
+            if keepsSession && !connection.isOpen { self.connection = nil }
             throw error
         }
     }

@@ -14,6 +14,13 @@ enum PostgresStatements {
             .filter { !$0.isEmpty }
     }
 
+    /// The queries one statement template runs as: a `DO $$ … END $$` or `BEGIN … END` block
+    /// whole, anything else split on `;`. Vault 1.20.3 keeps blocks whole in every kind of
+    /// statement (creation, renewal, revocation, rotation); before, only in creation.
+    static func queries(_ statement: String) -> [String] {
+        containsMultilineStatement(statement) ? [statement] : split(statement)
+    }
+
     /// True when the statement holds the word END outside quotes, like a `DO $$ BEGIN … END $$` block:
     /// such a statement runs as written because its inner `;` must not split it.
     static func containsMultilineStatement(_ statement: String) -> Bool {

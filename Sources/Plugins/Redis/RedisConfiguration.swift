@@ -22,6 +22,75 @@ public enum RedisPersistenceMode: String, Sendable, Equatable {
     }
 }
 
+/// OpenBao's `connection_url` of the Valkey plugin: `valkey://[user[:password]@]host[:port]`, or
+/// `valkeys://` for TLS (`redis://`, `rediss://` too). `{{username}}` and `{{password}}` stand for
+/// the stored `username` and `password`, so that the password stays out of the URL and
+/// rotate-root can change it; literal credentials in the URL exclude those fields, and the URL
+/// excludes `host`, `port` and `tls` (OpenBao: "cannot specify both connection_url and
+/// individual connection parameters").
+struct ServerURL {
+    var host: String
+    var port: Int
+    var username: String?
+    var password: String?
+    var isTLS: Bool
+
+    init(_ text: String, config: ConnectionConfig) throws {
+        let conflict = PluginError(.invalidConfiguration, "cannot specify both connection_url and individual connection parameters")
+        for key in ["host", "port"] where !(config.string(key) ?? "").isEmpty { throw conflict }
+        if try config.bool("tls", default: false) { throw conflict }
+        let schemes = ["valkey": false, "valkeys": true, "redis": false, "rediss": true]
+        guard let colon = text.range(of: "://"), let tls = schemes[text[..<colon.lowerBound].lowercased()] else {
+            throw PluginError(.invalidConfiguration, "error parsing connection_url: it must start with valkey:// or valkeys://")
+        }
+        isTLS = tls
+        var rest = Substring(text[colon.upperBound...])
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        let storedUsername = config.string("username") ?? "", storedPassword = config.string("password") ?? ""
+        if let at = rest.lastIndex(of: "@") {
+            let userinfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            let parts = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            func value(_ raw: String, template: String, stored: String) throws -> String? {
+                if raw == template { return stored.isEmpty ? nil : stored }
+                guard let decoded = raw.removingPercentEncoding else {
+                    throw PluginError(.invalidConfiguration, "error parsing connection_url: invalid escape in the user information")
+                }
+                return decoded.isEmpty ? nil : decoded
+            }
+            username = try value(parts[0], template: "{{username}}", stored: storedUsername)
+            password = parts.count > 1 ? try value(parts[1], template: "{{password}}", stored: storedPassword) : nil
+            let literal = (parts[0] != "{{username}}" && !parts[0].isEmpty) || (parts.count > 1 && parts[1] != "{{password}}" && !parts[1].isEmpty)
+            if literal && (!storedUsername.isEmpty || !storedPassword.isEmpty) { throw conflict }
+        }
+        if username == nil, !storedUsername.isEmpty { username = storedUsername }
+        if password == nil, !storedPassword.isEmpty { password = storedPassword }
+        // host, [v6]:port, host:port
+        var portText = ""
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else {
+                throw PluginError(.invalidConfiguration, "error parsing connection_url: missing ']' in host")
+            }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { portText = String(after.dropFirst()) }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = String(rest[..<colon])
+            portText = String(rest[rest.index(after: colon)...])
+        } else {
+            host = String(rest)
+        }
+        if portText.isEmpty {
+            port = 6379
+        } else {
+            guard let number = Int(portText) else {
+                throw PluginError(.invalidConfiguration, "error parsing connection_url: invalid port \"\(portText)\"")
+            }
+            port = number
+        }
+    }
+}
+
 /// The connection parameters of `redis-database-plugin`, checked in the Go plugin's order and
 /// with its messages for the required ones.
 struct RedisConfiguration: Sendable {
@@ -42,22 +111,26 @@ struct RedisConfiguration: Sendable {
     static let defaultConnectTimeout: TimeInterval = 5
     static let defaultCommandTimeout: TimeInterval = ConnectionConfig.defaultStatementTimeout
 
-    init(_ raw: [String: JSONValue]) throws(PluginError) {
+    /// - Parameter acceptsConnectionURL: OpenBao's `valkey-database-plugin` also takes the server
+    ///   as `connection_url` (`valkey://user:pass@host:port`, `valkeys://` for TLS).
+    init(_ raw: [String: JSONValue], acceptsConnectionURL: Bool = false) throws(PluginError) {
         let config = ConnectionConfig(raw)
         do {
-            host = config.string("host", default: "")
+            let url = acceptsConnectionURL ? config.string("connection_url", default: "") : ""
+            let fromURL = url.isEmpty ? nil : try ServerURL(url, config: config)
+            host = fromURL?.host ?? config.string("host", default: "")
             guard !host.isEmpty else { throw PluginError(.invalidConfiguration, "host cannot be empty") }
-            port = try config.int("port", default: 0)
+            port = try fromURL?.port ?? config.int("port", default: 0)
             guard port != 0 else { throw PluginError(.invalidConfiguration, "port cannot be empty") }
             guard (1...65535).contains(port) else {
                 throw PluginError(.invalidConfiguration, "port must be between 1 and 65535, not \(port)")
             }
-            username = config.string("username", default: "")
+            username = fromURL?.username ?? config.string("username", default: "")
             guard !username.isEmpty else { throw PluginError(.invalidConfiguration, "username cannot be empty") }
-            password = config.string("password", default: "")
+            password = fromURL?.password ?? config.string("password", default: "")
             guard !password.isEmpty else { throw PluginError(.invalidConfiguration, "password cannot be empty") }
 
-            tls = try Self.tls(config, host: host)
+            tls = try Self.tls(config, host: host, forced: fromURL?.isTLS == true)
 
             let mode = config.string("persistence_mode", default: "").trimmingCharacters(in: .whitespaces)
             switch mode.uppercased() {
@@ -93,11 +166,11 @@ struct RedisConfiguration: Sendable {
     /// against `ca_cert`, or the system's store when it is empty (Vault refuses an empty `ca_cert`),
     /// and must name `host`; `insecure_tls=true` checks nothing. The TLS fields without `tls=true`
     /// are an error rather than ignored.
-    private static func tls(_ config: ConnectionConfig, host: String) throws -> TLSConfiguration? {
+    private static func tls(_ config: ConnectionConfig, host: String, forced: Bool = false) throws -> TLSConfiguration? {
         let insecure = try config.bool("insecure_tls", default: false)
         let field = { (key: String) in config.string(key).flatMap { $0.isEmpty ? nil : $0 } }
         let (ca, certificate, key) = (field("ca_cert"), field("tls_certificate"), field("private_key"))
-        guard try config.bool("tls", default: false) else {
+        guard try forced || config.bool("tls", default: false) else {
             if let key = [ca.map { _ in "ca_cert" }, certificate.map { _ in "tls_certificate" },
                           key.map { _ in "private_key" }].compactMap({ $0 }).first {
                 throw PluginError(.invalidConfiguration, "\(key) is set but tls is not: set tls=true to connect over TLS")

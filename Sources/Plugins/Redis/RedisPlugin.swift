@@ -1,32 +1,46 @@
+import CryptoPrimitives
 @_exported import DBPlugin
 import Foundation
 
 public enum RedisPluginInfo {
     public static let name = "redis-database-plugin"
+    /// OpenBao's plugin for Valkey (Redis' open fork): the same ACL commands, and the server may
+    /// also be given as `connection_url` (`valkey://`, `valkeys://`).
+    public static let valkeyName = "valkey-database-plugin"
 }
 
 extension RedisPlugin {
     public static let registration = PluginRegistration(names: [RedisPluginInfo.name]) { _ in RedisPlugin() }
+    public static let valkeyRegistration = PluginRegistration(names: [RedisPluginInfo.valkeyName]) { _ in
+        RedisPlugin(acceptsConnectionURL: true)
+    }
 }
 
 /// Vault's `redis-database-plugin` for a stand-alone Redis 6+ server with ACLs.
 ///
 /// Dynamic users are `ACL SETUSER <name> ON ><password> <rules…>`, revocation is `ACL DELUSER`,
 /// static and root rotation are `ACL SETUSER <name> RESETPASS ><password>` on an existing user
-/// (its other rules are kept). The configured user needs the ACL commands (`+@admin`).
+/// (its other rules are kept). A rotation that keeps the previous password adds the new one and
+/// removes the one kept before it instead (`ACL SETUSER <name> ><new> <<older>`, one command, so
+/// all or nothing). The configured user needs the ACL commands (`+@admin`).
 public final class RedisPlugin: DatabasePlugin {
-    public let type = "redis"
+    public let type: String
+    private let acceptsConnectionURL: Bool
 
     private var configuration: RedisConfiguration?
     private var connection: RedisConnection?
 
-    public init() {}
+    /// `acceptsConnectionURL`: the Valkey plugin (OpenBao's `valkey-database-plugin`).
+    public init(acceptsConnectionURL: Bool = false) {
+        self.acceptsConnectionURL = acceptsConnectionURL
+        type = acceptsConnectionURL ? "valkey" : "redis"
+    }
 
     deinit { close() }
 
     public func initialize(_ request: InitializeRequest) throws -> InitializeResponse {
         close()
-        configuration = try RedisConfiguration(request.config)
+        configuration = try RedisConfiguration(request.config, acceptsConnectionURL: acceptsConnectionURL)
         if request.verifyConnection {
             do {
                 try verify()
@@ -79,15 +93,28 @@ public final class RedisPlugin: DatabasePlugin {
 
     public func updateUser(_ request: UpdateUserRequest) throws -> UpdateUserResponse {
         try request.requireChanges()
+        try request.requireSupport(by: self)
         var configuration = try configured()
+        if let discard = request.discardPreviousPassword {
+            try discardPassword(discard.previousPassword, of: request.username, configuration)
+        }
         // Redis has no expiry for users: Vault's plugin ignores expiration changes.
         guard let change = request.password else { return UpdateUserResponse() }
         let username = request.isRootRotation && request.username.isEmpty ? configuration.username : request.username
         let isOwnUser = username == configuration.username
-        try withConnection(doing: "change the password of user \"\(username)\"", secret: change.newPassword) { redis throws(RedisError) in
+        try withConnection(doing: "change the password of user \"\(username)\"", secret: change.newPassword,
+                           otherSecrets: [change.retainedPassword, change.discardedPassword].compactMap { $0 }) { redis throws(RedisError) in
             // RESETPASS on a missing user would create it with no rights: check first.
-            if try redis.command(["ACL", "GETUSER", username]).isNull {
+            let user = try redis.command(["ACL", "GETUSER", username])
+            if user.isNull {
                 throw RedisError(.server, "the user does not exist in Redis at \(redis.endpoint)")
+            }
+            if change.retainedPassword != nil {
+                // Removing a password the user does not have fails the whole command: only one it has.
+                let older = change.discardedPassword.flatMap { Self.has(user, password: $0) ? ["<" + $0] : nil } ?? []
+                try redis.command(["ACL", "SETUSER", username, ">" + change.newPassword] + older)
+                try persist(redis, configuration)
+                return
             }
             try redis.command(["ACL", "SETUSER", username, "RESETPASS", ">" + change.newPassword])
             do throws(RedisError) {
@@ -107,6 +134,32 @@ public final class RedisPlugin: DatabasePlugin {
             self.configuration = configuration
         }
         return UpdateUserResponse()
+    }
+
+    /// Two passwords per user (Redis keeps any number; the engine keeps at most two).
+    public func supports(_ feature: PluginFeature) throws -> Bool {
+        feature == .twoPasswords
+    }
+
+    /// `ACL SETUSER <name> <<password>`, when the user still has that password.
+    private func discardPassword(_ password: String, of username: String, _ configuration: RedisConfiguration) throws {
+        try withConnection(doing: "discard a password of user \"\(username)\"", secret: password) { redis throws(RedisError) in
+            let user = try redis.command(["ACL", "GETUSER", username])
+            if user.isNull {
+                throw RedisError(.server, "the user does not exist in Redis at \(redis.endpoint)")
+            }
+            guard Self.has(user, password: password) else { return }
+            try redis.command(["ACL", "SETUSER", username, "<" + password])
+            try persist(redis, configuration)
+        }
+    }
+
+    /// Whether an `ACL GETUSER` reply lists `password` (Redis shows each as its SHA-256 in hex).
+    static func has(_ user: RESPValue, password: String) -> Bool {
+        guard let fields = user.arrayValue, let index = fields.firstIndex(where: { $0.text == "passwords" }),
+              index + 1 < fields.count, let hashes = fields[index + 1].arrayValue else { return false }
+        let hash = SHA256.hash(Array(password.utf8)).map { String(format: "%02x", $0) }.joined()
+        return hashes.contains { $0.text == hash }
     }
 
     public func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse {
@@ -184,7 +237,7 @@ public final class RedisPlugin: DatabasePlugin {
     /// errors into plugin errors that say what we were doing (`action`, e.g. "delete user \"x\"")
     /// and never contain a password.
     @discardableResult
-    private func withConnection<T>(doing action: String?, secret: String = "",
+    private func withConnection<T>(doing action: String?, secret: String = "", otherSecrets: [String] = [],
                                    _ body: (RedisConnection) throws(RedisError) -> T) throws(PluginError) -> T {
         let configuration = try configured()
         do {
@@ -205,7 +258,7 @@ public final class RedisPlugin: DatabasePlugin {
             case .configuration: kind = .invalidConfiguration
             }
             let message = (action.map { "failed to \($0): " } ?? "") + error.message
-            throw PluginError(kind, message.redacting([secret, configuration.password]),
+            throw PluginError(kind, message.redacting([secret, configuration.password] + otherSecrets),
                               outcome: error.afterChange ? .unknown : nil)
         }
     }
