@@ -43,8 +43,10 @@ let package = Package(
 
         // The engine: paths, state directory, leases, rotation. No terminal in it.
         .target(name: "Engine", dependencies: ["Basics", "DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
+        // Vault's HTTP API over the engine (`dbsecrets server`): HTTP/1.1 on our sockets and TLS layer.
+        .target(name: "Server", dependencies: ["Basics", "CryptoPrimitives", "DBPlugin", "Engine", "TLS"]),
         // Argument parsing and output formatting over the engine.
-        .target(name: "CLI", dependencies: ["Engine", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
+        .target(name: "CLI", dependencies: ["Engine", "Server", "TLS", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
         .executableTarget(name: "dbsecrets", dependencies: ["CLI", "DBPlugin"]),
 
         .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "UsernameTemplateTests", dependencies: ["Basics", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "PasswordPolicyTests", dependencies: ["Basics", "PasswordPolicy", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "TestSupport"], exclude: ["StateFixtures"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "DBPlugin", "TLS", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "RedisTests", dependencies: ["Basics", "RedisPlugin", "TLS", "TestSupport"]),

@@ -10,8 +10,7 @@ public enum CommandLineTool {
 
     static let commands: [Command] =
         DataCommands.all + LeaseCommands.all + SecretsCommands.all + ShortcutCommands.all + SchedulerCommands.all
-            + [ExecCommand.command] + PathHelpCommands.all
-            + ToolCommands.all
+            + [ExecCommand.command] + ServerCommands.all + ExportCommands.all + PathHelpCommands.all + ToolCommands.all
 
     /// `arguments` excludes the program name. Tests pass their own plugin catalog, and their own
     /// mounts to see a path declaration reach every place it feeds.
@@ -63,7 +62,10 @@ public enum CommandLineTool {
         }
         do {
             var parsed = try FlagParser.parse(rest, specs: command.flags)
-            let format = try OutputFormat(parsing: parsed.string("format") ?? preScan.format ?? "table")
+            var formatText = parsed.string("format") ?? preScan.format ?? "table"
+            // `export -format=script` is its table: what it prints for a person to run.
+            if formatText == OutputFormat.script && command.printsScript { formatText = "table" }
+            let format = try OutputFormat(parsing: formatText)
             if !command.runsACommandLine {
                 parsed.positionals = try trailingFlags(parsed.positionals, format: format, terminal: terminal)
             }
@@ -170,7 +172,7 @@ struct PreScan {
             format = (environment["DBSECRETS_FORMAT"].flatMap { $0.isEmpty ? nil : $0 }
                       ?? environment["VAULT_FORMAT"].flatMap { $0.isEmpty ? nil : $0 })?.lowercased()
         }
-        if let format, !OutputFormat.names.contains(format) {
+        if let format, !OutputFormat.names.contains(format) && format != OutputFormat.script {
             throw CommandFailure.usage("Invalid output format: \(format)")
         }
     }

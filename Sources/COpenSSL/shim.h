@@ -14,6 +14,7 @@
 
 /* libssl */
 DBS_FN(TLS_client_method)
+DBS_FN(TLS_server_method)
 DBS_FN(SSL_CTX_new)
 DBS_FN(SSL_CTX_free)
 DBS_FN(SSL_CTX_ctrl)
@@ -28,6 +29,7 @@ DBS_FN(SSL_new)
 DBS_FN(SSL_free)
 DBS_FN(SSL_set_bio)
 DBS_FN(SSL_set_connect_state)
+DBS_FN(SSL_set_accept_state)
 DBS_FN(SSL_do_handshake)
 DBS_FN(SSL_read)
 DBS_FN(SSL_write)

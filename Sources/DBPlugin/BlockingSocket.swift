@@ -18,7 +18,8 @@ public final class BlockingSocket: ByteStream {
     public let address: String
     private var fd: Int32
 
-    private init(fd: Int32, address: String) {
+    /// A connected descriptor, non-blocking (one `ListeningSocket` accepted).
+    init(fd: Int32, address: String) {
         self.fd = fd
         self.address = address
     }

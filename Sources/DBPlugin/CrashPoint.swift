@@ -11,7 +11,9 @@ import Glibc
 /// N-th boundary fail (as a full disk, or a refused statement, would), so every partial state an
 /// operation can leave is reachable deterministically. Unset, a boundary costs one comparison.
 ///
-/// This is the only place that reads these variables.
+/// This is the only place that reads these variables. The count is the process's: `dbsecrets
+/// server` runs requests on several threads, and its boundaries are numbered in the order they
+/// are reached, whichever thread reaches them.
 public enum CrashPoint {
     private struct Plan {
         var crashAt: Int
@@ -20,6 +22,7 @@ public enum CrashPoint {
     }
 
     private nonisolated(unsafe) static var passed = 0
+    private static let counting = NSLock()
     private static let plan: Plan? = {
         let environment = ProcessInfo.processInfo.environment
         let crashAt = environment["DBSECRETS_TEST_CRASH_AT"].flatMap { Int($0) } ?? 0
@@ -33,9 +36,9 @@ public enum CrashPoint {
     /// fail: the caller throws its own error for it.
     public static func reached(_ label: @autoclosure () -> String) -> Bool {
         guard let plan else { return false }
-        passed += 1
-        if plan.trace { FileHandle.standardError.write(Data("dbsecrets-step \(passed) \(label())\n".utf8)) }
-        if passed == plan.crashAt { kill(getpid(), SIGKILL) }
-        return passed == plan.failAt
+        let number = counting.withLock { passed += 1; return passed }
+        if plan.trace { FileHandle.standardError.write(Data("dbsecrets-step \(number) \(label())\n".utf8)) }
+        if number == plan.crashAt { kill(getpid(), SIGKILL) }
+        return number == plan.failAt
     }
 }

@@ -17,6 +17,15 @@ public struct EngineRequest: Sendable {
         self.path = path
         self.data = data
     }
+
+    /// Vault's path sanitizing, for a path as a user or a URL gives it: trim spaces, then every
+    /// leading and trailing slash.
+    public static func sanitizedPath(_ path: String) -> String {
+        var p = Substring(path.trimmingCharacters(in: .whitespaces))
+        while p.hasPrefix("/") { p = p.dropFirst() }
+        while p.hasSuffix("/") { p = p.dropLast() }
+        return String(p)
+    }
 }
 
 /// What the engine answers: Vault's secret envelope without the HTTP. A handler that has
@@ -27,17 +36,20 @@ public struct EngineResponse: Sendable, Equatable {
     public var leaseID: String = ""
     public var leaseDuration: Int = 0
     public var renewable: Bool = false
+    /// Vault's `auth` block, for what hands out a token (the server's `auth/token/create`).
+    public var auth: [String: JSONValue]?
     /// The type of the mount that answered: `database`, or `system` for `sys/*` (Vault's
     /// `mount_type`); set by the router.
     public var mountType: String = ""
 
     public init(data: [String: JSONValue]?, warnings: [String] = [], leaseID: String = "",
-                leaseDuration: Int = 0, renewable: Bool = false, mountType: String = "") {
+                leaseDuration: Int = 0, renewable: Bool = false, auth: [String: JSONValue]? = nil, mountType: String = "") {
         self.data = data
         self.warnings = warnings
         self.leaseID = leaseID
         self.leaseDuration = leaseDuration
         self.renewable = renewable
+        self.auth = auth
         self.mountType = mountType
     }
 

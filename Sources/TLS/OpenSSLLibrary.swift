@@ -58,6 +58,7 @@ public final class OpenSSLLibrary: @unchecked Sendable {
 
     // libssl
     private(set) var TLS_client_method: dbs_fn_TLS_client_method!
+    private(set) var TLS_server_method: dbs_fn_TLS_server_method!
     private(set) var SSL_CTX_new: dbs_fn_SSL_CTX_new!
     private(set) var SSL_CTX_free: dbs_fn_SSL_CTX_free!
     private(set) var SSL_CTX_ctrl: dbs_fn_SSL_CTX_ctrl!
@@ -72,6 +73,7 @@ public final class OpenSSLLibrary: @unchecked Sendable {
     private(set) var SSL_free: dbs_fn_SSL_free!
     private(set) var SSL_set_bio: dbs_fn_SSL_set_bio!
     private(set) var SSL_set_connect_state: dbs_fn_SSL_set_connect_state!
+    private(set) var SSL_set_accept_state: dbs_fn_SSL_set_accept_state!
     private(set) var SSL_do_handshake: dbs_fn_SSL_do_handshake!
     private(set) var SSL_read: dbs_fn_SSL_read!
     private(set) var SSL_write: dbs_fn_SSL_write!
@@ -118,6 +120,7 @@ public final class OpenSSLLibrary: @unchecked Sendable {
 
     private func bindAll() throws(TLSError) {
         TLS_client_method = try function(ssl, "TLS_client_method", dbs_fn_TLS_client_method.self)
+        TLS_server_method = try function(ssl, "TLS_server_method", dbs_fn_TLS_server_method.self)
         SSL_CTX_new = try function(ssl, "SSL_CTX_new", dbs_fn_SSL_CTX_new.self)
         SSL_CTX_free = try function(ssl, "SSL_CTX_free", dbs_fn_SSL_CTX_free.self)
         SSL_CTX_ctrl = try function(ssl, "SSL_CTX_ctrl", dbs_fn_SSL_CTX_ctrl.self)
@@ -133,6 +136,7 @@ public final class OpenSSLLibrary: @unchecked Sendable {
         SSL_free = try function(ssl, "SSL_free", dbs_fn_SSL_free.self)
         SSL_set_bio = try function(ssl, "SSL_set_bio", dbs_fn_SSL_set_bio.self)
         SSL_set_connect_state = try function(ssl, "SSL_set_connect_state", dbs_fn_SSL_set_connect_state.self)
+        SSL_set_accept_state = try function(ssl, "SSL_set_accept_state", dbs_fn_SSL_set_accept_state.self)
         SSL_do_handshake = try function(ssl, "SSL_do_handshake", dbs_fn_SSL_do_handshake.self)
         SSL_read = try function(ssl, "SSL_read", dbs_fn_SSL_read.self)
         SSL_write = try function(ssl, "SSL_write", dbs_fn_SSL_write.self)

@@ -52,6 +52,25 @@ public final class TLSStream: ByteStream {
         #endif
     }
 
+    /// The server's side of the handshake, over a connection a `ListeningSocket` accepted, with
+    /// the certificate and key of `server`, within `deadline`. On failure the transport is closed.
+    public static func accept(over transport: ByteStream, _ server: TLSServerContext,
+                              deadline: Date) throws(TLSError) -> TLSStream {
+        #if os(Linux)
+        do throws(TLSError) {
+            let session = try Session(server.library, server: server, address: transport.address)
+            try session.handshake(over: transport, deadline: deadline)
+            return TLSStream(transport: transport, library: server.library, session: session)
+        } catch {
+            transport.close()
+            throw error
+        }
+        #else
+        transport.close()
+        throw TLSError(.unavailable, "TLS is only available in the Linux build of dbsecrets (it uses the system's OpenSSL 3)")
+        #endif
+    }
+
     /// Loads OpenSSL and parses the configuration's CA, certificate and key, without connecting:
     /// what a plugin calls when a connection is written, so a bad PEM is reported then.
     public static func check(_ configuration: TLSConfiguration) throws(TLSError) {
@@ -116,26 +135,26 @@ public final class TLSStream: ByteStream {
 
 #if os(Linux)
 /// One SSL object with its context and memory buffers.
-private final class Session {
+final class Session {
     let lib: OpenSSLLibrary
     let configuration: TLSConfiguration
     let address: String
     private let context: OpaquePointer
+    /// The server's shared context, kept alive by the session; nil when the context is the
+    /// session's own (a client's), freed with it.
+    private let sharedContext: TLSServerContext?
     private let ssl: OpaquePointer
-    /// Owned by `ssl` (SSL_set_bio): bytes from the server go in `incoming`, OpenSSL's output
+    /// Owned by `ssl` (SSL_set_bio): bytes from the peer go in `incoming`, OpenSSL's output
     /// collects in `outgoing` until `flush` sends it.
     private let incoming: OpaquePointer
     private let outgoing: OpaquePointer
 
-    init(_ lib: OpenSSLLibrary, _ configuration: TLSConfiguration, address: String) throws(TLSError) {
-        self.lib = lib
-        self.configuration = configuration
-        self.address = address
+    /// A client session, on a context of its own made from `configuration`.
+    convenience init(_ lib: OpenSSLLibrary, _ configuration: TLSConfiguration, address: String) throws(TLSError) {
         lib.ERR_clear_error()
         guard let context = lib.SSL_CTX_new(lib.TLS_client_method()) else {
             throw TLSError(.unavailable, "could not set up TLS: \(lib.takeErrorReason() ?? "SSL_CTX_new failed")")
         }
-        self.context = context
         // SSL_new copies the context's settings (verification, certificate, key): they come first.
         do throws(TLSError) {
             try Self.configure(context, lib, configuration)
@@ -143,8 +162,27 @@ private final class Session {
             lib.SSL_CTX_free(context)
             throw error
         }
+        try self.init(lib, configuration, address: address, context: context, shared: nil)
+        configureClientSession()
+    }
+
+    /// A server session on the server's context (its certificate and key), for one client.
+    convenience init(_ lib: OpenSSLLibrary, server: TLSServerContext, address: String) throws(TLSError) {
+        try self.init(lib, TLSConfiguration(verification: .none, serverName: ""), address: address,
+                      context: server.context, shared: server)
+        lib.SSL_set_accept_state(ssl)
+    }
+
+    /// Takes `context` over unless it is `shared`'s: on failure too, it is freed.
+    private init(_ lib: OpenSSLLibrary, _ configuration: TLSConfiguration, address: String,
+                 context: OpaquePointer, shared: TLSServerContext?) throws(TLSError) {
+        self.lib = lib
+        self.configuration = configuration
+        self.address = address
+        self.context = context
+        self.sharedContext = shared
         guard let ssl = lib.SSL_new(context) else {
-            lib.SSL_CTX_free(context)
+            if shared == nil { lib.SSL_CTX_free(context) }
             throw TLSError(.unavailable, "could not set up TLS: \(lib.takeErrorReason() ?? "SSL_new failed")")
         }
         self.ssl = ssl
@@ -153,18 +191,17 @@ private final class Session {
             if let incoming { _ = lib.BIO_free(incoming) }
             if let outgoing { _ = lib.BIO_free(outgoing) }
             lib.SSL_free(ssl)
-            lib.SSL_CTX_free(context)
+            if shared == nil { lib.SSL_CTX_free(context) }
             throw TLSError(.unavailable, "could not set up TLS: out of memory")
         }
         self.incoming = incoming
         self.outgoing = outgoing
         lib.SSL_set_bio(ssl, incoming, outgoing)
-        try configureSession()
     }
 
     deinit {
         lib.SSL_free(ssl)
-        lib.SSL_CTX_free(context)
+        if sharedContext == nil { lib.SSL_CTX_free(context) }
     }
 
     private static func configure(_ context: OpaquePointer, _ lib: OpenSSLLibrary,
@@ -190,7 +227,14 @@ private final class Session {
         } else {
             lib.SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         }
-        try useClientCertificate(context, lib, configuration)
+        switch (configuration.clientCertificate, configuration.clientKey) {
+        case (nil, nil):
+            break
+        case (nil, _), (_, nil):
+            throw TLSError(.configuration, "a client certificate needs both the certificate and its private key")
+        case (let certificatePEM?, let keyPEM?):
+            try useCertificate(context, lib, certificatePEM, keyPEM, password: configuration.keyPassword, whose: "client")
+        }
         if !configuration.alpnProtocols.isEmpty {
             let wire = configuration.alpnProtocols.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
             guard lib.SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) == 0 else {
@@ -199,9 +243,9 @@ private final class Session {
         }
     }
 
-    /// The per-connection settings: the name to send. (The name is checked after the handshake,
-    /// `checkServerName`, where the certificate is still at hand to say which names it has.)
-    private func configureSession() throws(TLSError) {
+    /// The per-connection settings of a client: the name to send. (The name is checked after the
+    /// handshake, `checkServerName`, where the certificate is still at hand to say which names it has.)
+    private func configureClientSession() {
         let name = configuration.serverName
         let isIP = TLSConfiguration.isIPAddress(name)
         if configuration.sendsServerName && !isIP && !name.isEmpty {
@@ -210,32 +254,26 @@ private final class Session {
         lib.SSL_set_connect_state(ssl)
     }
 
-    private static func useClientCertificate(_ context: OpaquePointer, _ lib: OpenSSLLibrary,
-                                             _ configuration: TLSConfiguration) throws(TLSError) {
-        switch (configuration.clientCertificate, configuration.clientKey) {
-        case (nil, nil):
-            return
-        case (nil, _), (_, nil):
-            throw TLSError(.configuration, "a client certificate needs both the certificate and its private key")
-        case (let certificatePEM?, let keyPEM?):
-            let reader = PEMReader(lib)
-            let chain = try reader.certificates(certificatePEM)
-            defer { chain.forEach { lib.X509_free($0) } }
-            guard let leaf = chain.first else {
-                throw TLSError(.configuration, "unable to load cert: the client certificate holds no PEM certificate")
-            }
-            guard lib.SSL_CTX_use_certificate(context, leaf) == 1 else {
-                throw TLSError(.configuration, "unable to load cert: \(lib.takeErrorReason() ?? "the certificate was refused")")
-            }
-            for intermediate in chain.dropFirst() {
-                _ = lib.SSL_CTX_ctrl(context, SSL_CTRL_CHAIN_CERT, 1, UnsafeMutableRawPointer(intermediate))
-            }
-            let key = try reader.privateKey(keyPEM, password: configuration.keyPassword)
-            defer { lib.EVP_PKEY_free(key) }
-            guard lib.SSL_CTX_use_PrivateKey(context, key) == 1, lib.SSL_CTX_check_private_key(context) == 1 else {
-                lib.ERR_clear_error()
-                throw TLSError(.configuration, "unable to load cert: the private key does not match the certificate")
-            }
+    /// The certificate (with the intermediates after it) and its key that this side presents.
+    static func useCertificate(_ context: OpaquePointer, _ lib: OpenSSLLibrary, _ certificatePEM: [UInt8], _ keyPEM: [UInt8],
+                               password: String?, whose: String) throws(TLSError) {
+        let reader = PEMReader(lib)
+        let chain = try reader.certificates(certificatePEM)
+        defer { chain.forEach { lib.X509_free($0) } }
+        guard let leaf = chain.first else {
+            throw TLSError(.configuration, "unable to load cert: the \(whose) certificate holds no PEM certificate")
+        }
+        guard lib.SSL_CTX_use_certificate(context, leaf) == 1 else {
+            throw TLSError(.configuration, "unable to load cert: \(lib.takeErrorReason() ?? "the certificate was refused")")
+        }
+        for intermediate in chain.dropFirst() {
+            _ = lib.SSL_CTX_ctrl(context, SSL_CTRL_CHAIN_CERT, 1, UnsafeMutableRawPointer(intermediate))
+        }
+        let key = try reader.privateKey(keyPEM, password: password)
+        defer { lib.EVP_PKEY_free(key) }
+        guard lib.SSL_CTX_use_PrivateKey(context, key) == 1, lib.SSL_CTX_check_private_key(context) == 1 else {
+            lib.ERR_clear_error()
+            throw TLSError(.configuration, "unable to load cert: the private key does not match the certificate")
         }
     }
 
@@ -459,7 +497,7 @@ private final class Session {
 }
 
 /// Certificates and keys out of PEM text, through a read-only memory buffer.
-private struct PEMReader {
+struct PEMReader {
     let lib: OpenSSLLibrary
 
     init(_ lib: OpenSSLLibrary) { self.lib = lib }

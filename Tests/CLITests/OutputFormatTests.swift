@@ -1,5 +1,6 @@
 @testable import CLI
 import DBPlugin
+import Engine
 import XCTest
 
 /// The exact bytes `vault` prints, for each format.

@@ -13,6 +13,8 @@ struct Command: Sendable {
     var examples: [(String, String)] = []
     var flags: [FlagSpec] = []
     var hidden = false
+    /// Takes `-format=script` as its table format (`export`).
+    var printsScript = false
     /// The positionals are another program's command line (`exec`): passed on as they are, never
     /// scanned for dbsecrets' own flags.
     var runsACommandLine = false
@@ -116,10 +118,7 @@ struct Invocation {
     }
 }
 
-/// Vault's path sanitizing: trim spaces, then every leading and trailing slash.
+/// Vault's path sanitizing (`EngineRequest.sanitizedPath`).
 func sanitizePath(_ path: String) -> String {
-    var p = Substring(path.trimmingCharacters(in: .whitespaces))
-    while p.hasPrefix("/") { p = p.dropFirst() }
-    while p.hasSuffix("/") { p = p.dropLast() }
-    return String(p)
+    EngineRequest.sanitizedPath(path)
 }

@@ -7,7 +7,7 @@ enum HelpText {
         }
         for (title, example) in command.examples {
             if !title.isEmpty { text += TextWrap.wrapWithPadding(title, pad: 2) + "\n\n" }
-            text += "      $ \(example)\n\n"
+            text += "      $ \(example.replacingOccurrences(of: "\n", with: "\n      $ "))\n\n"
         }
         if !subcommands.isEmpty {
             text += "Subcommands:\n"
@@ -18,7 +18,10 @@ enum HelpText {
             }
             text += "\n"
         }
-        for group in ["Output Options", "Command Options", "Global Options"] {
+        // Vault's groups first and last; a command's own groups (the server's limits) between.
+        var groups = ["Output Options", "Command Options"]
+        for flag in command.flags where !groups.contains(flag.group) && flag.group != "Global Options" { groups.append(flag.group) }
+        for group in groups + ["Global Options"] {
             let flags = command.flags.filter { $0.group == group }.sorted { $0.name < $1.name }
             guard !flags.isEmpty else { continue }
             text += "\(group):\n\n"

@@ -99,17 +99,18 @@ enum SchedulerCommands {
         return seconds
     }
 
-
     /// Prints one item as it is done, then runs the rotation hook if it rotated something; says
     /// whether anything failed (the item, or the hook).
-    static func report(_ item: DueWorkItem, _ inv: Invocation, engine: Engine, hook: RotationHook?, stop: () -> Bool) -> Bool {
-        printItem(item, inv)
+    static func report(_ item: DueWorkItem, _ inv: Invocation, engine: Engine, hook: RotationHook?, stop: () -> Bool,
+                       print: ((DueWorkItem) -> Void)? = nil) -> Bool {
+        let show = print ?? { Self.printItem($0, inv) }
+        show(item)
         guard let hook, let rotated = item.rotated else { return item.action.isFailure }
         guard let problem = hook.run(for: rotated.path, kind: rotated.kind, environment: inv.terminal.environment,
                                      stateDirectory: engine.environment.state.root, stop: stop) else {
             return item.action.isFailure
         }
-        printItem(DueWorkItem(.rotationHookFailed, rotated.path, problem + "; the rotation stands"), inv)
+        show(DueWorkItem(.rotationHookFailed, rotated.path, problem + "; the rotation stands"))
         return true
     }
 

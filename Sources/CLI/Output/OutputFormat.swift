@@ -3,6 +3,8 @@ enum OutputFormat: String, CaseIterable {
     case table, json, yaml, raw
 
     static let names = ["table", "json", "yaml", "yml", "raw"]
+    /// What `export` prints by default (a shell script), as its table format.
+    static let script = "script"
 
     init(parsing text: String) throws {
         switch text.lowercased() {

@@ -50,20 +50,9 @@ struct ResponsePrinter {
         response.mountType.isEmpty ? "database" : response.mountType
     }
 
-    /// `read -format=raw`: the body Vault's HTTP API answers, compact as Go's `json.Encoder`
-    /// writes it (its struct's key order, `wrap_info` and `auth` null, a final newline).
+    /// `read -format=raw`: the body Vault's HTTP API answers (`dbsecrets server`'s own).
     func printRawBody(_ response: EngineResponse) {
-        terminal.out(GoJSON.compact(pairs: [
-            ("request_id", .string(UUID().uuidString.lowercased())),
-            ("lease_id", .string(response.leaseID)),
-            ("renewable", .bool(response.renewable)),
-            ("lease_duration", .int(response.leaseDuration)),
-            ("data", response.data.map { .object($0) } ?? .null),
-            ("wrap_info", .null),
-            ("warnings", response.warnings.isEmpty ? .null : .array(response.warnings.map { .string($0) })),
-            ("auth", .null),
-            ("mount_type", .string(Self.mountType(response))),
-        ]) + "\n")
+        terminal.out(ResponseBody.envelope(response, requestID: ResponseBody.newRequestID(), mountType: Self.mountType(response)))
     }
 
     /// `-field=NAME`: the envelope's own fields, else `data[NAME]`. No trailing newline when

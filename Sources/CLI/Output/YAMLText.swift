@@ -1,4 +1,5 @@
 import DBPlugin
+import Engine
 import Foundation
 
 /// YAML as Vault prints it (JSON re-emitted by go-yaml v2): keys sorted at every level,

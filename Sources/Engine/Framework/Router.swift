@@ -63,7 +63,7 @@ extension Engine {
         guard let handler = declaration.handlers[request.operation] else {
             // LIST of `roles/x` is Vault's LIST of the folder `roles/x/`, which holds nothing.
             if request.operation == .list, Self.parentIsListable(declaration, in: resolved.mount.backend) { return nil }
-            throw EngineError.invalid("unsupported operation")
+            throw EngineError(.unsupportedOperation, "unsupported operation")
         }
         let fields = try FieldData(request.data, declaration: declaration)
         var response = try handler(self, PathRequest(operation: request.operation, path: relative, captures: captures, fields: fields))

@@ -52,6 +52,27 @@ extension StateFolder {
         sync()
     }
 
+    /// Creates `name` with `data`, whole (temp file, fsync, then a hard link, which fails when the
+    /// name exists); false, changing nothing, when `name` already exists.
+    func createOnce(_ name: String, with data: Data, temporaries: StateFolder) throws -> Bool {
+        let temp = "\(tag)~\(name)~\(getpid())~\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let tempFD = openat(temporaries.fd, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard tempFD >= 0 else { throw StateError.io("cannot create \(temporaries.pathOf(temp))", errno) }
+        defer { unlinkat(temporaries.fd, temp, 0) }
+        fchmod(tempFD, 0o600)
+        let written = data.withUnsafeBytes { Glibc.write(tempFD, $0.baseAddress, $0.count) == $0.count }
+        let synced = written && fsync(tempFD) == 0
+        let code = errno
+        close(tempFD)
+        guard synced else { throw StateError.io("cannot write \(pathOf(name))", code) }
+        guard linkat(temporaries.fd, temp, fd, name, 0) == 0 else {
+            if errno == EEXIST { return false }
+            throw StateError.io("cannot create \(pathOf(name))", errno)
+        }
+        sync()
+        return true
+    }
+
     /// Removes the temp files of `name` left by writers that are gone: their process no longer
     /// exists, or they are older than any write takes.
     func removeLeftovers(of name: String, in temporaries: StateFolder) {

@@ -4,22 +4,22 @@ import Foundation
 /// JSON as Go's `encoding/json` writes it: `MarshalIndent(v, "", "  ")` for what `vault` prints,
 /// `Marshal` (compact) for Vault's raw HTTP bodies and one-line logs. Object keys sorted, `<`,
 /// `>`, `&` escaped as `\u003c`…, non-ASCII raw. Ordered pairs keep an envelope's key order.
-enum GoJSON {
-    static func encode(_ value: JSONValue, indent: String = "") -> String {
+public enum GoJSON {
+    public static func encode(_ value: JSONValue, indent: String = "") -> String {
         write(value, indent: indent)
     }
 
-    static func encode(pairs: [(String, JSONValue)], indent: String = "") -> String {
+    public static func encode(pairs: [(String, JSONValue)], indent: String = "") -> String {
         write(pairs: pairs, indent: indent)
     }
 
     /// A value whose objects keep the order of a Go struct's fields, at every level.
-    indirect enum Ordered {
+    public indirect enum Ordered {
         case value(JSONValue)
         case object([(String, Ordered)])
     }
 
-    static func encode(_ value: Ordered, indent: String = "") -> String {
+    public static func encode(_ value: Ordered, indent: String = "") -> String {
         switch value {
         case .value(let leaf): return write(leaf, indent: indent)
         case .object(let pairs):
@@ -30,11 +30,11 @@ enum GoJSON {
         }
     }
 
-    static func compact(_ value: JSONValue) -> String {
+    public static func compact(_ value: JSONValue) -> String {
         write(value, indent: nil)
     }
 
-    static func compact(pairs: [(String, JSONValue)]) -> String {
+    public static func compact(pairs: [(String, JSONValue)]) -> String {
         write(pairs: pairs, indent: nil)
     }
 
@@ -52,7 +52,7 @@ enum GoJSON {
     }
 
     /// As `encode`, appended to `out`: one buffer for a whole document, no string per value.
-    static func write(_ value: JSONValue, indent: String?, into out: inout String) {
+    public static func write(_ value: JSONValue, indent: String?, into out: inout String) {
         switch value {
         case .object(let o):
             write(pairs: o.keys.sorted().map { ($0, o[$0]!) }, indent: indent, into: &out)
@@ -106,7 +106,7 @@ enum GoJSON {
         out += "\n" + indent + "}"
     }
 
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         // Most strings (ids, names, times) need no escape: one pass over the bytes, one copy.
         if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
                                 && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") && $0 != UInt8(ascii: "&") }) {
