@@ -280,6 +280,16 @@ class Bench:
         _, _, out = self.runner.run(argv, self.base_env, capture=True)
         return set(out.decode().split())
 
+    def tidy_doing(self, state, label, line, due, memory):
+        """One tidy in `state`, which must report `line` (e.g. "lease revoked:") `due` times; its
+        peak memory is filed under `label`. Returns its seconds."""
+        t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
+        done = out.decode().count(line)
+        if done != due:
+            raise Failure("tidy in %s reported %d x '%s', %d were due:\n%s" % (label, done, line, due, out.decode()[-1000:]))
+        self.report.peak(label, kib)
+        return t
+
     def lease_list(self, state, memory=False):
         t, kib, out = self.ours(state, "lease", "list", "-format=json", capture=True, memory=memory)
         return t, kib, json.loads(out)
@@ -338,12 +348,7 @@ class Bench:
             rounds = itertools.count()
             def go(memory):
                 statefiles.add_due_leases(state, "r", "pg", due, time.time(), seed * 1000 + next(rounds))
-                t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
-                revoked = out.decode().count("lease revoked:")
-                if revoked != due:
-                    raise Failure("tidy in %s revoked %d leases, %d were due:\n%s" % (label, revoked, due, out.decode()[-1000:]))
-                self.report.peak(label, kib)
-                return t
+                return self.tidy_doing(state, label, "lease revoked:", due, memory)
             return go
         a, b = side_by_side(run(big, "tidy (100k leases, 100 due)", 1), run(small_due, "tidy (100 leases, all due)", 2),
                             self.n(5, 1), warmup=1)
@@ -365,12 +370,7 @@ class Bench:
         def ours(memory):
             names = users("bench-tidy")
             statefiles.add_due_leases(state, "rv", "pg", due, time.time(), next(seeds), usernames=names)
-            t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
-            revoked = out.decode().count("lease revoked:")
-            if revoked != due:
-                raise Failure("tidy revoked %d leases, %d were due:\n%s" % (revoked, due, out.decode()[-1000:]))
-            self.report.peak(label, kib)
-            return t
+            return self.tidy_doing(state, label, "lease revoked:", due, memory)
         def psql(memory):
             script = os.path.join(self.work, "revocations.sql")
             with open(script, "w") as f:
@@ -407,12 +407,8 @@ class Bench:
             def go(memory):
                 # Due again 5 s after the last rotation.
                 time.sleep(max(0.0, last[0] + 5.5 - time.time()))
-                t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
+                t = self.tidy_doing(state, label, "static role rotated:", due, memory)
                 last[0] = time.time()
-                rotated = out.decode().count("static role rotated:")
-                if rotated != due:
-                    raise Failure("tidy in %s rotated %d static roles, %d were due:\n%s" % (label, rotated, due, out.decode()[-1000:]))
-                self.report.peak(label, kib)
                 return t
             return go
         a, b = side_by_side(run(big, "tidy (10k static roles, 10 due)"), run(small, "tidy (10 static roles, all due)"),

@@ -100,6 +100,15 @@ final class StateFolder: @unchecked Sendable {
 
     /// The names in this folder, `.` and `..` excepted, in no particular order.
     func names() throws -> [String] {
+        var names: [String] = []
+        try forEachEntry { name in
+            if !name.elementsEqual(".".utf8) && !name.elementsEqual("..".utf8) { names.append(String(decoding: name, as: UTF8.self)) }
+        }
+        return names
+    }
+
+    /// Every entry's name as its bytes, `.` and `..` included, in no particular order.
+    private func forEachEntry(_ body: (UnsafeRawBufferPointer.SubSequence) -> Void) throws {
         // A descriptor of its own, so the listing's read position is not shared with `fd`.
         let listing = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard listing >= 0, let dir = fdopendir(listing) else {
@@ -108,35 +117,20 @@ final class StateFolder: @unchecked Sendable {
             throw StateError.io("cannot list \(path)", code)
         }
         defer { closedir(dir) }
-        var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+            withUnsafeBytes(of: entry.pointee.d_name) { raw in body(raw.prefix { $0 != 0 }) }
         }
-        return names
     }
 
     /// The names in this folder that end in `suffix` (and do not start with a dot), without it,
     /// in byte order, held in one buffer: a listing of 100,000 files costs their bytes, not
     /// 100,000 strings (for ASCII names, byte order is `String` order).
     func sortedNames(endingIn suffix: String) throws -> NameList {
-        let listing = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard listing >= 0, let dir = fdopendir(listing) else {
-            let code = errno
-            if listing >= 0 { close(listing) }
-            throw StateError.io("cannot list \(path)", code)
-        }
-        defer { closedir(dir) }
         let ending = Array(suffix.utf8)
         var list = NameList()
-        while let entry = readdir(dir) {
-            withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let name = raw.prefix { $0 != 0 }
-                guard name.count > ending.count, name.first != UInt8(ascii: "."), name.suffix(ending.count).elementsEqual(ending) else { return }
-                list.append(name.dropLast(ending.count))
-            }
+        try forEachEntry { name in
+            guard name.count > ending.count, name.first != UInt8(ascii: "."), name.suffix(ending.count).elementsEqual(ending) else { return }
+            list.append(name.dropLast(ending.count))
         }
         list.sort()
         return list
