@@ -96,16 +96,22 @@ struct StaticRoleStore: Sendable {
         "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
 
-    /// The minute, stamp and role name of a marker, nil for anything else.
+    /// The minute, stamp and role name of a marker, nil for anything else. On the bytes: a pass
+    /// parses one marker per static role.
     private static func parse(_ entry: String) -> (minute: Substring, stamp: Substring, name: String)? {
-        let minute = entry.prefix(12)
-        guard minute.count == 12, minute.allSatisfy(\.isASCIIDigit), entry.dropFirst(12).first == "-" else { return nil }
-        let rest = entry.dropFirst(13)
+        let bytes = entry.utf8
+        var index = bytes.startIndex
+        for _ in 0..<12 {
+            guard index < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
+            index = bytes.index(after: index)
+        }
+        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") else { return nil }
         // The stamp is SECONDS.NANOSECONDS: the name starts after its second dot.
-        guard let firstDot = rest.firstIndex(of: "."),
-              let secondDot = rest[rest.index(after: firstDot)...].firstIndex(of: ".") else { return nil }
-        let name = String(rest[rest.index(after: secondDot)...])
-        return name.isEmpty ? nil : (minute, rest[..<secondDot], name)
+        let stampStart = bytes.index(after: index)
+        guard let firstDot = bytes[stampStart...].firstIndex(of: UInt8(ascii: ".")),
+              let secondDot = bytes[bytes.index(after: firstDot)...].firstIndex(of: UInt8(ascii: ".")),
+              bytes.index(after: secondDot) < bytes.endIndex else { return nil }
+        return (entry[..<index], entry[stampStart..<secondDot], String(entry[bytes.index(after: secondDot)...]))
     }
 
     private func folder(create: Bool) throws -> StateFolder? {
@@ -115,8 +121,4 @@ struct StaticRoleStore: Sendable {
     private func removeMarker(_ marker: String) {
         try? folder(create: false)?.remove(marker, durably: false)
     }
-}
-
-private extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }
