@@ -26,6 +26,7 @@ import statefiles  # noqa: E402
 
 PG_STATEMENTS = ("CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; "
                  "GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{{name}}\";")
+PG_REVOCATION = 'DROP ROLE IF EXISTS "{{name}}";'
 REDIS_RULES = '["~*", "+@read"]'
 MIB = 1024  # GNU time's %M is in KiB
 GNU_TIME = "/usr/bin/time"
@@ -35,22 +36,39 @@ GNU_TIME = "/usr/bin/time"
 EXPLANATIONS = [
     ("start-up", "start-up: most of a short command is loading shared libraries (the Swift runtime and "
                  "Foundation) and relocating the binary; the [static] build, which make install ships, "
-                 "removes the Swift ones. The rest is mostly JSONDecoder's generic metadata."),
+                 "removes the Swift ones. The rest is mostly Swift metadata instantiation "
+                 "(swift_getTypeByMangledName, conformance scans) and JSONDecoder's generic metadata."),
     ("scale: read role", "scale, read: both sides are ~10 ms of process start-up; a difference of a "
                          "millisecond is noise on a shared machine, the command opens the same one file."),
-    ("scale: tidy", "scale, tidy: both sides revoke 100 leases with one SCRAM login each (~10 ms); the big "
-                    "side also lists ~1,400 minute folders of the expiry index and opens only the past ones. "
-                    "A round is ~1 s, so load from other processes moves it by tens of percent: rerun."),
-    ("end-to-end: creds (PostgreSQL)", "creds vs psql: per creds we spend 9-15 ms starting (see start-up; "
-                                       "psql 6 ms), ~2 ms of SCRAM PBKDF2 in Swift, "
+    ("scale: lease list", "lease list: per lease ~20 us of CPU, flat: fstatat+openat+fstat+read+close of its "
+                          "file (a third, more in a 100,000-entry folder), parsing it (a fifth) and the JSON "
+                          "output through JSONValue dictionaries (a quarter); no single hot spot is left."),
+    ("scale: tidy, 100k", "scale, tidy: both sides revoke 100 leases on one login; the big side also lists "
+                          "~1,400 minute folders of the expiry index and opens only the past ones. "
+                          "A round is ~0.1 s, so load from other processes moves it by tens of percent: rerun."),
+    ("tidy: 100 due", "tidy vs psql: one login for the pass, but per lease we still create its lock file "
+                      "(~0.2 ms on ext4), read the lease, role and connection files, make four round trips "
+                      "(existence check, BEGIN, the statement, COMMIT; psql makes one) and fsync the leases "
+                      "folder after deleting the lease (README's State promises) - psql keeps no state."),
+    ("scale: tidy, 10k static", "scale, tidy over static roles: the index spares decoding the 9,990 roles that "
+                                "are not due (main read them all: ~0.4 s a pass), but a pass still lists the "
+                                "roles and the index and fstatats every role file (~5 us a role), which is what "
+                                "lets it notice a file written without its marker (older state, a hand edit)."),
+    ("end-to-end: creds (PostgreSQL)", "creds vs psql: per creds we spend 4-9 ms starting (see start-up; "
+                                       "psql ~6 ms), ~2 ms of SCRAM PBKDF2 in Swift, "
                                        "and six fsyncs of the state files (intent, expiry marker, lease, folders) "
                                        "that psql does not do."),
     ("end-to-end: creds over TLS", "creds over TLS vs psql: the same costs as without TLS, plus loading libssl and "
                                    "libcrypto at first use (dlopen, ~1 ms) and the handshake, which psql pays too."),
+    ("end-to-end: creds (Redis)", "creds vs redis-cli: three round trips (AUTH with the connection check, the "
+                                  "existence check, ACL SETUSER) against redis-cli's two; the rest is start-up "
+                                  "and the fsyncs of the intent, lease and marker."),
+    ("throughput", "throughput: 16 processes share 2 cores; each creds pays the start-up and fsyncs above, and "
+                   "concurrent fsyncs on one folder queue behind each other."),
     ("peak memory", "memory: the resident set is almost all shared library pages (libswiftCore 5 MiB, "
                     "Foundation 4.7, FoundationEssentials 3.8, ICU 3.6, libstdc++ 1.5, libc 1.5); the heap "
-                    "is under 1 MiB; the [static] build shares fewer pages. lease list streams its leases but "
-                    "keeps the sorted list of file names."),
+                    "is under 1 MiB; the [static] build shares fewer pages. Below 12 MiB needs Foundation "
+                    "(and ICU) out of the binary. lease list holds its file names packed (~4 MiB for 100k)."),
 ]
 
 
@@ -225,6 +243,9 @@ class Bench:
               "username=" + self.pg["user"], "password=-", "allowed_roles=*"], self.pg["password"])
         call(["write", "database/roles/r", "db_name=pg", "default_ttl=1h", "max_ttl=24h",
               "creation_statements=" + PG_STATEMENTS])
+        # Revoked with one statement, which psql can run the same.
+        call(["write", "database/roles/rv", "db_name=pg", "default_ttl=1h", "max_ttl=24h",
+              "creation_statements=" + PG_STATEMENTS, "revocation_statements=" + PG_REVOCATION])
         # The same server over TLS, encrypted and unverified like psql's sslmode=require.
         call(["write", "database/config/pgtls", "plugin_name=postgresql-database-plugin",
               "connection_url=" + url.replace("sslmode=disable", "sslmode=require"),
@@ -276,6 +297,16 @@ class Bench:
         _, _, out = self.runner.run(argv, self.base_env, capture=True)
         return set(out.decode().split())
 
+    def tidy_doing(self, state, label, line, due, memory):
+        """One tidy in `state`, which must report `line` (e.g. "lease revoked:") `due` times; its
+        peak memory is filed under `label`. Returns its seconds."""
+        t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
+        done = out.decode().count(line)
+        if done != due:
+            raise Failure("tidy in %s reported %d x '%s', %d were due:\n%s" % (label, done, line, due, out.decode()[-1000:]))
+        self.report.peak(label, kib)
+        return t
+
     def lease_list(self, state, memory=False):
         t, kib, out = self.ours(state, "lease", "list", "-format=json", capture=True, memory=memory)
         return t, kib, json.loads(out)
@@ -298,8 +329,10 @@ class Bench:
             ours = self.timed(label, lambda m: self.ours(small, "read", "database/roles/r", memory=m, binary=binary))
             cat = self.timed(label, lambda m: self.runner.run([self.cat, role_file], self.base_env, memory=m), "cat")
             a, b = side_by_side(ours, cat, self.n(40, 10))
+            # Issue 20's targets: the shipped [static] build within 2x of cat, the plain one 4x.
+            limit = 2 if suffix else 4
             self.report.row("start-up: read database/roles/r vs cat r.json" + suffix, ms(a), ms(b), "%.2fx" % (a / b),
-                            "<= 3x", a / b <= 3)
+                            "<= %dx" % limit, a / b <= limit)
 
     def scale(self, small, big):
         print("scale", flush=True)
@@ -323,7 +356,7 @@ class Bench:
                 times.append(t)
         t = median(times)
         r.row("scale: lease list -format=json, %d leases" % expected, "%.2f s" % t, "-",
-              "%.1f us/lease" % (t / expected * 1e6), "report", None)
+              "%.1f us/lease" % (t / expected * 1e6), "<= 10 us", t / expected * 1e6 <= 10)
 
     def tidy(self, big, small_due):
         print("tidy", flush=True)
@@ -332,16 +365,72 @@ class Bench:
             rounds = itertools.count()
             def go(memory):
                 statefiles.add_due_leases(state, "r", "pg", due, time.time(), seed * 1000 + next(rounds))
-                t, kib, out = self.ours(state, "tidy", capture=True, memory=memory)
-                revoked = out.decode().count("lease revoked:")
-                if revoked != due:
-                    raise Failure("tidy in %s revoked %d leases, %d were due:\n%s" % (label, revoked, due, out.decode()[-1000:]))
-                self.report.peak(label, kib)
-                return t
+                return self.tidy_doing(state, label, "lease revoked:", due, memory)
             return go
         a, b = side_by_side(run(big, "tidy (100k leases, 100 due)", 1), run(small_due, "tidy (100 leases, all due)", 2),
                             self.n(5, 1), warmup=1)
         self.report.row("scale: tidy, 100k leases/100 due vs 100 leases all due", ms(a), ms(b), "%.2fx" % (a / b),
+                        "<= 1.2x", a / b <= 1.2)
+
+    def tidy_against_psql(self, state):
+        """tidy revoking 100 due leases of real users, all on one connection, against psql running
+        the same 100 revocation statements in one session (each its own transaction, as ours are).
+        Both sides get 100 fresh users before each round, created by psql outside the timing."""
+        print("tidy vs psql", flush=True)
+        due = 100
+        seeds = itertools.count(10_000)
+        label = "tidy (100 due leases of real users)"
+        def users(prefix):
+            names = [self.next_name(prefix) for _ in range(due)]
+            self.runner.run(self.psql_argv("".join('CREATE ROLE "%s";' % n for n in names)), self.psql_env())
+            return names
+        def ours(memory):
+            names = users("bench-tidy")
+            statefiles.add_due_leases(state, "rv", "pg", due, time.time(), next(seeds), usernames=names)
+            return self.tidy_doing(state, label, "lease revoked:", due, memory)
+        def psql(memory):
+            script = os.path.join(self.work, "revocations.sql")
+            with open(script, "w") as f:
+                f.write("".join(PG_REVOCATION.replace("{{name}}", n) + "\n" for n in users("bench-drop")))
+            argv = self.psql_argv("", single_transaction=False)[:-2] + ["-f", script]
+            t, kib, _ = self.runner.run(argv, self.psql_env(), memory=memory)
+            self.report.peak(label, baseline="psql", baseline_kib=kib)
+            return t
+        a, b = side_by_side(ours, psql, self.n(5, 1), warmup=1)
+        left = self.psql_query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'bench-tidy-%' OR rolname LIKE 'bench-drop-%'")
+        if left[0] != "0":
+            raise Failure("%s users of the tidy rounds are still in pg_roles" % left[0])
+        self.report.row("tidy: 100 due revocations vs psql, one session", ms(a), ms(b), "%.2fx" % (a / b),
+                        "<= 1.5x", a / b <= 1.5)
+
+    def tidy_static_roles(self, big, small):
+        """tidy where 10 static roles are due (rotation_period=5s, real PostgreSQL users), among
+        10,000 static roles in one state and alone in the other: the due-time index should make
+        the 9,990 that are not due cost next to nothing."""
+        print("tidy static roles", flush=True)
+        due, idle = 10, self.n(9_990, 990)
+        users = [self.next_name("bench-static") for _ in range(due)]
+        self.runner.run(self.psql_argv("".join('CREATE ROLE "%s" WITH LOGIN PASSWORD \'Aa1-initial\';' % u for u in users)),
+                        self.psql_env())
+        for state in (big, small):
+            for i, user in enumerate(users):
+                self.ours(state, "write", "database/static-roles/due-%d" % i, "db_name=pg", "username=" + user,
+                          "rotation_period=5s")
+        self.ours(big, "write", "database/static-roles/idle", "db_name=pg", "username=" + users[0], "rotation_period=24h")
+        statefiles.copy_static_role(big, os.path.join(big, "static-roles", "idle.json"),
+                                    ["idle-%05d" % i for i in range(idle - 1)])
+        def run(state, label):
+            last = [time.time()]
+            def go(memory):
+                # Due again 5 s after the last rotation.
+                time.sleep(max(0.0, last[0] + 5.5 - time.time()))
+                t = self.tidy_doing(state, label, "static role rotated:", due, memory)
+                last[0] = time.time()
+                return t
+            return go
+        a, b = side_by_side(run(big, "tidy (10k static roles, 10 due)"), run(small, "tidy (10 static roles, all due)"),
+                            self.n(5, 1), warmup=1)
+        self.report.row("scale: tidy, 10k static roles/10 due vs 10 roles all due", ms(a), ms(b), "%.2fx" % (a / b),
                         "<= 1.2x", a / b <= 1.2)
 
     def end_to_end(self, small):
@@ -352,8 +441,9 @@ class Bench:
             ours = self.timed(label, lambda m: self.ours(small, "read", "database/creds/r", memory=m, binary=binary))
             psql = self.timed(label, lambda m: self.psql_create(m) + (None,), "psql")
             a, b = side_by_side(ours, psql, self.n(20, 5))
+            limit = 0.8 if suffix else 1.0
             r.row("end-to-end: creds (PostgreSQL) vs psql same SQL" + suffix, ms(a), ms(b), "%.2fx" % (a / b),
-                  "<= 1.0x", a / b <= 1.0)
+                  "<= %.1fx" % limit, a / b <= limit)
 
         for suffix, binary in self.builds:
             label = "creds over TLS (PostgreSQL)" + suffix
@@ -369,7 +459,7 @@ class Bench:
             cli = self.timed(label, lambda m: self.redis_cli_setuser(m) + (None,), "redis-cli")
             a, b = side_by_side(ours, cli, self.n(20, 5))
             r.row("end-to-end: creds (Redis) vs redis-cli ACL SETUSER" + suffix, ms(a), ms(b), "%.2fx" % (a / b),
-                  "report", None)
+                  "<= 1.2x" if suffix else "report", a / b <= 1.2 if suffix else None)
 
     def throughput(self, state):
         print("throughput", flush=True)
@@ -401,8 +491,10 @@ class Bench:
                 if target is worker:
                     created[plugin] = results
             baseline = "psql" if plugin == "PostgreSQL" else "redis-cli"
+            # Ours as a fraction of the baseline's rate (issue 20: as fast as psql, 0.6 of redis-cli).
+            floor = 1.0 if plugin == "PostgreSQL" else 0.6
             r.row("throughput: creds (%s), %d processes" % (plugin, workers), "%.0f leases/s" % rates[0],
-                  "%.0f/s %s" % (rates[1], baseline), "%.2fx" % (rates[1] / rates[0]), "report", None)
+                  "%.0f/s %s" % (rates[1], baseline), "%.2fx" % (rates[0] / rates[1]), ">= %.1fx" % floor, rates[0] / rates[1] >= floor)
 
         # Every lease is in the state directory and every user in its database.
         _, _, listed = self.lease_list(state)
@@ -424,7 +516,11 @@ class Bench:
             kib, base_kib = p["ours"], p["baseline_kib"]
             base = "%.1f MiB %s" % (base_kib / MIB, p["baseline"]) if base_kib else "-"
             ratio = "%.1fx" % (kib / base_kib) if base_kib else "-"
-            r.row("peak memory: " + command, "%.1f MiB" % (kib / MIB), base, ratio, "<= 20 MiB", kib <= 20 * MIB)
+            # The shipped [static] build, and the commands only measured with the plain one, must fit
+            # 12 MiB (issue 20); the plain build's figures are reported beside the static ones.
+            shipped = "[static]" in command or command + " [static]" not in self.report.peaks
+            r.row("peak memory: " + command, "%.1f MiB" % (kib / MIB), base, ratio,
+                  "<= 12 MiB" if shipped else "report", kib <= 12 * MIB if shipped else None)
 
     # -- the run ----------------------------------------------------------------------------------
 
@@ -434,7 +530,9 @@ class Bench:
         big = os.path.join(self.work, "state-big")
         small_due = os.path.join(self.work, "state-tidy")
         busy = os.path.join(self.work, "state-throughput")
-        for state in (small, big, small_due, busy):
+        revoking = os.path.join(self.work, "state-revoke")
+        static_big, static_small = os.path.join(self.work, "state-static-big"), os.path.join(self.work, "state-static-small")
+        for state in (small, big, small_due, busy, revoking, static_big, static_small):
             self.setup_state(state)
         leases, roles = self.n(100_000, 10_000), self.n(10_000, 1_000)
         t0 = time.perf_counter()
@@ -444,6 +542,8 @@ class Bench:
         self.startup(small)
         self.scale(small, big)
         self.tidy(big, small_due)
+        self.tidy_against_psql(revoking)
+        self.tidy_static_roles(static_big, static_small)
         self.end_to_end(small)
         self.throughput(busy)
         self.memory()

@@ -117,13 +117,23 @@ def populate(state, db_name, statements, roles, leases, now, seed=1):
         write_lease(state, role, db_name, username, issued, expires, rng)
 
 
-def add_due_leases(state, role, db_name, count, now, seed):
-    """`count` leases that expired two minutes ago, for users that do not exist in the database:
-    revoking an absent user is a success, so tidy's cost is the engine's plus one login each."""
+def copy_static_role(state, template, names):
+    """Static roles `names`, each byte for byte the engine's file `template` (the same account and
+    schedule). No index markers: the first pass reads and indexes them, as it does state written
+    before the index existed."""
+    with open(template, "rb") as f:
+        data = f.read()
+    for name in names:
+        write_private(os.path.join(state, "static-roles", name + ".json"), data)
+
+
+def add_due_leases(state, role, db_name, count, now, seed, usernames=None):
+    """`count` leases that expired two minutes ago, for `usernames` or else for users that do not
+    exist in the database (revoking an absent user is a success: only the existence check runs)."""
     rng = random.Random(seed)
     prepare(state)
     ids = []
     for i in range(count):
-        username = "bench-absent-%d-%d" % (seed, i)
+        username = usernames[i] if usernames else "bench-absent-%d-%d" % (seed, i)
         ids.append(write_lease(state, role, db_name, username, now - 3720, now - 120, rng))
     return ids

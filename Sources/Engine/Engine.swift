@@ -102,24 +102,28 @@ public final class Engine: @unchecked Sendable {
 
     let connections: RecordStore<DatabaseConfig>
     let roles: RecordStore<DynamicRole>
-    let staticRoles: RecordStore<StaticRole>
+    let staticRoles: StaticRoleStore
     /// Password policies are `sys/`'s, shared by every mount.
     let passwordPolicies: RecordStore<StoredPasswordPolicy>
     let intents: IntentStore
     let leases: LeaseStore
     let mountTable: MountTableStore
+    /// Set on the engine of a pass of due work (`sharingPlugins`): plugin sessions kept open for
+    /// the pass's next item on the same connection.
+    let sharedPlugins: SharedPlugins?
 
     public convenience init(environment: EngineEnvironment) {
         self.init(environment: environment, scope: MountScope(entry: .implicitDatabase, storage: environment.state))
     }
 
-    init(environment: EngineEnvironment, scope: MountScope) {
+    init(environment: EngineEnvironment, scope: MountScope, sharedPlugins: SharedPlugins? = nil) {
         self.environment = environment
         self.scope = scope
+        self.sharedPlugins = sharedPlugins
         let state = scope.storage
         connections = RecordStore(state: state, kind: .connection)
         roles = RecordStore(state: state, kind: .role)
-        staticRoles = RecordStore(state: state, kind: .staticRole)
+        staticRoles = StaticRoleStore(state: state, now: environment.now)
         passwordPolicies = RecordStore(state: environment.state, kind: .passwordPolicy)
         intents = IntentStore(state: state)
         leases = LeaseStore(state: state, mountPath: scope.path)

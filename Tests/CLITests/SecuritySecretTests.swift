@@ -58,7 +58,7 @@ final class SecuritySecretTests: XCTestCase {
             kinds.insert(String(relative.prefix { $0 != "/" }))
             checked += 1
         }
-        XCTAssertEqual(kinds, ["config", "roles", "static-roles", "password-policies", "leases", "lease-expiry", "intents", "locks", "tmp"],
+        XCTAssertEqual(kinds, ["config", "roles", "static-roles", "static-role-due", "password-policies", "leases", "lease-expiry", "intents", "locks", "tmp"],
                        "every kind of file was written and checked")
         XCTAssertGreaterThan(checked, 15)
     }

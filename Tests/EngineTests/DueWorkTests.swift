@@ -2,6 +2,9 @@ import DBPlugin
 import Engine
 import TestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class DueWorkTests: XCTestCase {
     func testExpiredLeasesAreRevokedAndOthersLeftAlone() throws {
@@ -91,6 +94,50 @@ final class DueWorkTests: XCTestCase {
     }
 }
 
+/// A pass of due work logs in once per connection: revocations and rotations take turns on one
+/// verified session, and a failure closes it so the next item starts on a fresh one.
+final class DueWorkConnectionReuseTests: XCTestCase {
+    private func logins(_ f: EngineFixture) -> Int {
+        f.database.calls.filter { $0.hasPrefix("initialize verify=true") }.count
+    }
+
+    func testOnePassRevokesEveryDueLeaseAndRotatesDueRolesOnOneLogin() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole(role: ["default_ttl": "1m", "max_ttl": "1h"])
+        for _ in 0..<5 { _ = try f.read("database/creds/ro") }
+        f.database.addUser("app", password: "initial")
+        try f.write("database/static-roles/app", ["db_name": "db", "username": "app", "rotation_period": "30s"])
+        f.clock.advance(61)
+        let before = logins(f)
+        let items = try f.engine.runDueWork()
+        XCTAssertEqual(items.map(\.action), Array(repeating: .leaseRevoked, count: 5) + [.roleRotated])
+        XCTAssertEqual(logins(f) - before, 1)
+        XCTAssertEqual(try f.engine.listLeases(prefix: ""), [])
+    }
+
+    func testAFailedRevocationDoesNotPoisonTheOthers() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole(role: ["default_ttl": "1m", "max_ttl": "1h"])
+        for _ in 0..<3 { _ = try f.read("database/creds/ro") }
+        f.clock.advance(61)
+        f.database.failures["deleteUser"] = 1
+        let before = logins(f)
+        let items = try f.engine.runDueWork()
+        XCTAssertEqual(items.map(\.action), [.leaseRevokeFailed, .leaseRevoked, .leaseRevoked])
+        XCTAssertEqual(logins(f) - before, 2, "the failed session is dropped and a fresh one opened for the next lease")
+    }
+
+    func testRevokingByPrefixLogsInOnce() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        for _ in 0..<4 { _ = try f.read("database/creds/ro") }
+        let before = logins(f)
+        try f.engine.revokeLeases(prefix: "database/creds/ro", force: false)
+        XCTAssertEqual(logins(f) - before, 1)
+        XCTAssertEqual(try f.engine.listLeases(prefix: ""), [])
+    }
+}
+
 final class LeaseIndexTests: XCTestCase {
     private func markers(_ f: EngineFixture) -> [String] {
         let root = f.stateURL.appendingPathComponent("lease-expiry")
@@ -115,6 +162,89 @@ final class LeaseIndexTests: XCTestCase {
         }
         XCTAssertEqual(markers(f), [], "given up: no pass reads it again")
         XCTAssertEqual(try f.engine.listLeases(prefix: "").map(\.irrevocable), [true])
+    }
+}
+
+/// The due-time index of static roles: a pass reads the roles it names and those whose file it
+/// does not describe, and nothing else.
+final class StaticRoleIndexTests: XCTestCase {
+    private func markers(_ f: EngineFixture) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: f.stateURL.appendingPathComponent("static-role-due").path)) ?? []).sorted()
+    }
+
+    private func roleFile(_ f: EngineFixture, _ name: String) -> String {
+        f.stateURL.appendingPathComponent("static-roles/\(name).json").path
+    }
+
+    private func makeRole(_ f: EngineFixture, _ name: String, period: String = "1h") throws {
+        f.database.addUser(name, password: "initial")
+        try f.write("database/static-roles/\(name)", ["db_name": "db", "username": .string(name), "rotation_period": .string(period)])
+    }
+
+    func testEveryStaticRoleHasOneMarkerThatMovesWithItsDueTime() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app", period: "30s")
+        let first = markers(f)
+        XCTAssertEqual(first.count, 1)
+        XCTAssertTrue(first[0].hasSuffix(".app"), "\(first)")
+        f.clock.advance(31)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
+        XCTAssertEqual(markers(f).count, 1)
+        XCTAssertNotEqual(markers(f), first, "the rotation moved it")
+        try f.delete("database/static-roles/app")
+        XCTAssertEqual(markers(f), [])
+    }
+
+    func testAPassDoesNotReadARoleThatIsNotDue() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        // Broken behind the index's back, its modification time put back: only a read would notice.
+        var before = stat()
+        XCTAssertEqual(stat(roleFile(f, "app"), &before), 0)
+        try Data("{".utf8).write(to: URL(fileURLWithPath: roleFile(f, "app")))
+        var times = [before.st_atim, before.st_mtim]
+        XCTAssertEqual(utimensat(AT_FDCWD, roleFile(f, "app"), &times, 0), 0)
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        f.clock.advance(3601)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.unreadableFile], "read once due")
+    }
+
+    func testStateWrittenBeforeTheIndexIsRotatedAndIndexed() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app", period: "30s")
+        try makeRole(f, "later")
+        for marker in markers(f) {
+            try FileManager.default.removeItem(at: f.stateURL.appendingPathComponent("static-role-due/\(marker)"))
+        }
+        f.clock.advance(31)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.subject), ["app"])
+        XCTAssertEqual(markers(f).count, 2)
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+    }
+
+    func testARoleFileEditedByHandIsReadAgain() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        let url = URL(fileURLWithPath: roleFile(f, "app"))
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
+    }
+
+    func testAMarkerWithoutItsRoleIsRemoved() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        let stray = f.stateURL.appendingPathComponent("static-role-due/999999999999-1.2.gone").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: stray, contents: nil))
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stray))
+        XCTAssertEqual(markers(f).count, 1)
     }
 }
 

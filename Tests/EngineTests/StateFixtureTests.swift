@@ -85,6 +85,46 @@ final class StateFixtureTests: XCTestCase {
     }
 
     /// What users see of the same files, through the paths.
+    /// Leases are decoded without JSONDecoder (`Lease.decodeQuickly`, for listings of 100,000):
+    /// what it takes it reads as JSONDecoder does, and what it does not take goes JSONDecoder's
+    /// way, with its errors.
+    func testTheQuickLeaseDecoderReadsWhatJSONDecoderReads() throws {
+        let leases = Self.fixtures.appendingPathComponent("format-1/leases")
+        let url = URL(fileURLWithPath: "/state/leases/x.json")
+        for name in try FileManager.default.contentsOfDirectory(atPath: leases.path) {
+            let data = try Data(contentsOf: leases.appendingPathComponent(name))
+            let quick = try XCTUnwrap(Lease.decodeQuickly(data), name)
+            XCTAssertEqual(quick, try StateCoding.decoder.decode(Lease.self, from: data), name)
+            var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            object["last_error"] = NSNull()
+            let withNull = try JSONSerialization.data(withJSONObject: object)
+            XCTAssertEqual(Lease.decodeQuickly(withNull), try StateCoding.decoder.decode(Lease.self, from: withNull), name)
+            object["irrevocable"] = nil
+            let missing = try JSONSerialization.data(withJSONObject: object)
+            XCTAssertNil(Lease.decodeQuickly(missing))
+            XCTAssertThrowsError(try RecordStore<Lease>.decode(missing, file: url)) {
+                XCTAssertEqual(($0 as? EngineError)?.message, "state file /state/leases/x.json is corrupt: missing irrevocable")
+            }
+            object["irrevocable"] = "yes"
+            XCTAssertNil(Lease.decodeQuickly(try JSONSerialization.data(withJSONObject: object)), "a wrong type is JSONDecoder's to report")
+        }
+    }
+
+    /// `lease list` walks the lease folder through a packed listing (`StateFolder.sortedNames`):
+    /// the same names, in the same order, as the record listing every other command uses.
+    func testThePackedListingListsWhatTheRecordListingLists() throws {
+        let folder = TemporaryFolder("dbsecrets-listing")
+        defer { folder.remove() }
+        let state = StateDirectory(root: folder.url.appendingPathComponent("state"))
+        let leases = try XCTUnwrap(try state.openFolder(.lease, create: true))
+        for name in ["b.X.json", "a-b.Y.json", "a.Z.json", "a.b.W.json", "A.json", "_.json", ".hidden.json", "note.txt", ".json", "z.json~1~2"] {
+            try Data().write(to: state.folder(.lease).appendingPathComponent(name))
+        }
+        let packed = Array(try leases.sortedNames(endingIn: ".json"))
+        XCTAssertEqual(packed, try RecordStore<Lease>(state: state, kind: .lease).list())
+        XCTAssertEqual(packed, ["A", "_", "a-b.Y", "a.Z", "a.b.W", "b.X"])
+    }
+
     func testFormat1ReadsThroughThePaths() throws {
         let (engine, _, folder) = try engine(on: "format-1")
         defer { folder.remove() }

@@ -33,6 +33,19 @@ final class RedisClientTests: XCTestCase {
         }
     }
 
+    func testACommandSentWithTheLoginAnswersInTheSameRoundTrip() throws {
+        let (redis, reply) = try RedisConnection.connect(host: server.host, port: server.port, username: server.adminUsername,
+                                                         password: server.adminPassword, then: ["ACL", "WHOAMI"])
+        defer { redis.close() }
+        XCTAssertEqual(reply?.text, server.adminUsername, "it ran after the login")
+        XCTAssertEqual(try redis.command(["PING"]), .simpleString("PONG"), "and the stream is in step")
+        XCTAssertEqual(try redis.send([["PING"], ["ECHO", "b"]]), [.simpleString("PONG"), .bulkString(Array("b".utf8))])
+        XCTAssertThrowsError(try RedisConnection.connect(host: server.host, port: server.port, username: server.adminUsername,
+                                                         password: "wrong-Secret-42", then: ["ACL", "WHOAMI"])) { error in
+            XCTAssertEqual((error as! RedisError).code, "WRONGPASS", "a failed login is the error, whatever came after it")
+        }
+    }
+
     func testErrorRepliesAreTypedAndNameTheCommandButNotItsArguments() throws {
         let redis = try RedisConnection.connect(host: server.host, port: server.port,
                                                 username: server.adminUsername, password: server.adminPassword)

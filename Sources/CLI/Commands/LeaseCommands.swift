@@ -121,16 +121,24 @@ enum LeaseCommands {
             do {
                 switch inv.format {
                 case .json, .yaml:
-                    // Streamed: memory stays flat however many leases there are.
+                    // Streamed: memory stays flat however many leases there are. Written in chunks
+                    // of about 64 KiB, not one write per lease.
                     var count = 0
+                    var chunk = ""
                     try engine.forEachLease(prefix: prefix) { lease in
                         if inv.format == .json {
-                            inv.terminal.out((count == 0 ? "[\n  " : ",\n  ") + GoJSON.encode(jsonItem(lease), indent: "  "))
+                            chunk += count == 0 ? "[\n  " : ",\n  "
+                            GoJSON.write(jsonItem(lease), indent: "  ", into: &chunk)
                         } else {
-                            inv.terminal.out(YAMLText.encode(.array([jsonItem(lease)])))
+                            chunk += YAMLText.encode(.array([jsonItem(lease)]))
                         }
                         count += 1
+                        if chunk.utf8.count >= 65536 {
+                            inv.terminal.out(chunk)
+                            chunk = ""
+                        }
                     }
+                    if !chunk.isEmpty { inv.terminal.out(chunk) }
                     if inv.format == .json { inv.terminal.out(count == 0 ? "[]\n" : "\n]\n") }
                     if inv.format == .yaml && count == 0 { inv.terminal.out("[]\n") }
                     return 0

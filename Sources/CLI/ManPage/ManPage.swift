@@ -238,6 +238,7 @@ enum ManPage {
             ("password-policies/NAME.json", "Password policies."),
             ("leases/ROLE.ID.json", "One lease each, named by its role and the last segment of its lease id."),
             ("lease-expiry/MINUTE/ROLE.ID", "Empty markers by expiry minute: the index tidy reads to find due leases without reading every lease."),
+            ("static-role-due/MINUTE-STAMP.NAME", "Empty markers of when each static role is next due: the index tidy reads to find due rotations without reading every role."),
             ("intents/KIND-NAME.json", "Records written before a change to a database, so an interrupted rotation can be finished or undone."),
             ("locks/KIND-NAME.lock", "Lock files, one per object, so that several dbsecrets processes can run at once."),
             ("tmp/", "Temp files of writes in progress; those of killed writers are removed by the next write or delete of the same object and by tidy."),

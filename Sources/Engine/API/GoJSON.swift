@@ -40,35 +40,78 @@ public enum GoJSON {
 
     /// `indent` nil is Go's compact form; otherwise the indentation of the current level.
     private static func write(_ value: JSONValue, indent: String?) -> String {
-        switch value {
-        case .object(let o):
-            return write(pairs: o.keys.sorted().map { ($0, o[$0]!) }, indent: indent)
-        case .array(let items):
-            if items.isEmpty { return "[]" }
-            guard let indent else { return "[" + items.map { write($0, indent: nil) }.joined(separator: ",") + "]" }
-            let inner = indent + "  "
-            return "[\n" + items.map { inner + write($0, indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d):
-            if d == d.rounded() && abs(d) < 1e21 { return String(format: "%.0f", d) }
-            return String(d)
-        case .string(let s): return quote(s)
-        }
+        var out = ""
+        write(value, indent: indent, into: &out)
+        return out
     }
 
     private static func write(pairs: [(String, JSONValue)], indent: String?) -> String {
-        if pairs.isEmpty { return "{}" }
+        var out = ""
+        write(pairs: pairs, indent: indent, into: &out)
+        return out
+    }
+
+    /// As `encode`, appended to `out`: one buffer for a whole document, no string per value.
+    public static func write(_ value: JSONValue, indent: String?, into out: inout String) {
+        switch value {
+        case .object(let o):
+            write(pairs: o.keys.sorted().map { ($0, o[$0]!) }, indent: indent, into: &out)
+        case .array(let items):
+            if items.isEmpty { out += "[]"; return }
+            guard let indent else {
+                out += "["
+                for (i, item) in items.enumerated() {
+                    if i > 0 { out += "," }
+                    write(item, indent: nil, into: &out)
+                }
+                out += "]"
+                return
+            }
+            let inner = indent + "  "
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ",\n" }
+                out += inner
+                write(item, indent: inner, into: &out)
+            }
+            out += "\n" + indent + "]"
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            if d == d.rounded() && abs(d) < 1e21 { out += String(format: "%.0f", d) } else { out += String(d) }
+        case .string(let s): out += quote(s)
+        }
+    }
+
+    private static func write(pairs: [(String, JSONValue)], indent: String?, into out: inout String) {
+        if pairs.isEmpty { out += "{}"; return }
         guard let indent else {
-            return "{" + pairs.map { quote($0.0) + ":" + write($0.1, indent: nil) }.joined(separator: ",") + "}"
+            out += "{"
+            for (i, pair) in pairs.enumerated() {
+                if i > 0 { out += "," }
+                out += quote(pair.0) + ":"
+                write(pair.1, indent: nil, into: &out)
+            }
+            out += "}"
+            return
         }
         let inner = indent + "  "
-        return "{\n" + pairs.map { inner + quote($0.0) + ": " + write($0.1, indent: inner) }.joined(separator: ",\n")
-            + "\n" + indent + "}"
+        out += "{\n"
+        for (i, pair) in pairs.enumerated() {
+            if i > 0 { out += ",\n" }
+            out += inner + quote(pair.0) + ": "
+            write(pair.1, indent: inner, into: &out)
+        }
+        out += "\n" + indent + "}"
     }
 
     public static func quote(_ s: String) -> String {
+        // Most strings (ids, names, times) need no escape: one pass over the bytes, one copy.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+                                && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") && $0 != UInt8(ascii: "&") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -7,9 +7,13 @@ public enum ObjectName {
     public static let maximumLength = 180
 
     public static func isValid(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard !bytes.isEmpty, bytes.count <= maximumLength else { return false }
-        guard isWordByte(bytes.first!), isWordByte(bytes.last!) else { return false }
+        isValid(name[...])
+    }
+
+    public static func isValid(_ name: Substring) -> Bool {
+        let bytes = name.utf8
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= maximumLength else { return false }
+        guard isWordByte(first), isWordByte(last) else { return false }
         return bytes.allSatisfy { isWordByte($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
     }
 

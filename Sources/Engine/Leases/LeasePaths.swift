@@ -218,17 +218,17 @@ extension Engine {
         for mount in try databaseMounts() where mount.path.hasPrefix(prefix) || prefix.hasPrefix(mount.path) {
             let engine = engine(for: mount)
             let current = now
-            for id in try engine.leases.ids(prefix: prefix) {
+            try engine.leases.forEachFile(prefix: prefix) { id, file in
                 let lease: Lease?
                 do {
-                    lease = try engine.leases.read(id: id)
+                    lease = try engine.leases.read(listed: (id, file))
                 } catch let error as EngineError {
                     try body(LeaseSummary(id: id, role: Lease.role(inID: id), username: "", issueTime: Date(timeIntervalSince1970: 0),
                                           expireTime: Date(timeIntervalSince1970: 0), revokeAttempts: 0,
                                           lastError: error.message, irrevocable: false, unreadable: true))
-                    continue
+                    return
                 }
-                guard let lease else { continue }
+                guard let lease else { return }
                 try body(LeaseSummary(id: lease.id, role: lease.role, username: lease.username, issueTime: lease.issueTime,
                                       expireTime: lease.expireTime, revokeAttempts: lease.revokeAttempts,
                                       lastError: lease.lastError, irrevocable: lease.irrevocable,

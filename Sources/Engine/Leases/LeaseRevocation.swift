@@ -63,8 +63,13 @@ extension Engine {
     }
 
     /// The leases of this engine's mount that `selection` selects; returns how many there were.
+    /// One login per connection for them all.
     @discardableResult
     func revokeLeasesHere(_ selection: LeasePrefix, force: Bool) throws -> Int {
+        try sharingPlugins { try $0.revokeEachLease(selection, force: force) }
+    }
+
+    private func revokeEachLease(_ selection: LeasePrefix, force: Bool) throws -> Int {
         let ids = try leases.ids(prefix: selection.listingPrefix).filter(selection.selects)
         var failures: [String] = []
         for id in ids {
@@ -129,7 +134,7 @@ extension Engine {
         let role = try roles.read(lease.role)
         let dbName = role?.dbName ?? lease.dbName
         let statements = role.map(\.revocationStatements) ?? lease.revocationStatements ?? []
-        try withPlugin(connection: dbName) { session in
+        try withPlugin(connection: dbName, shared: true) { session in
             do {
                 _ = try session.plugin.deleteUser(DeleteUserRequest(username: lease.username, statements: statements))
             } catch {

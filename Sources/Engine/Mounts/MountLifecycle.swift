@@ -372,7 +372,7 @@ extension Engine {
     /// The disabled mount's objects. Its locks stay: another process may be waiting on one.
     private func removeStorage(of entry: MountEntry) throws {
         if entry.isTopLevelStorage {
-            for kind in [RecordKind.connection, .role, .staticRole, .lease, .leaseExpiry, .intent] {
+            for kind in [RecordKind.connection, .role, .staticRole, .staticRoleDue, .lease, .leaseExpiry, .intent] {
                 try environment.state.removeTree(kind.folder)
             }
         } else {

@@ -36,25 +36,80 @@ extension Engine {
     }
 
     /// Runs `body` with the plugin of connection `name`, opened and verified, closing it after.
-    func withPlugin<T>(connection name: String, _ body: (PluginSession) throws -> T) throws -> T {
-        try withPlugin(config: try settledConnection(name), body)
+    /// `shared`: see `withPlugin(config:)`.
+    func withPlugin<T>(connection name: String, shared: Bool = false, _ body: (PluginSession) throws -> T) throws -> T {
+        try withPlugin(config: try settledConnection(name), shared: shared, body)
     }
 
     /// As `withPlugin(connection:)` for a configuration in hand (the caller holds what it needs).
     /// Failures to open are `EngineError`s: no statement ran. `verify: false` skips the login,
     /// for a caller that logs in its own way.
-    func withPlugin<T>(config: DatabaseConfig, verify: Bool = true, _ body: (PluginSession) throws -> T) throws -> T {
+    ///
+    /// `shared: true` says the caller only runs operations on the session (it does not probe
+    /// whether the configuration's password logs in): inside `sharingPlugins`, a verified session
+    /// opened for an earlier item with the same connection details serves it, and it is kept for
+    /// the next one if `body` succeeds. A session whose `body` throws is closed, so a failure on
+    /// one item never leaves a broken connection to the next.
+    func withPlugin<T>(config: DatabaseConfig, verify: Bool = true, shared: Bool = false,
+                       _ body: (PluginSession) throws -> T) throws -> T {
+        let pool = shared && verify ? sharedPlugins : nil
+        let session = try pool?.take(openedFrom: config) ?? openPlugin(config, verify: verify)
+        let result: T
+        do {
+            result = try body(session)
+        } catch {
+            session.plugin.close()
+            throw error
+        }
+        if let pool { pool.keep(session) } else { session.plugin.close() }
+        return result
+    }
+
+    private func openPlugin(_ config: DatabaseConfig, verify: Bool) throws -> PluginSession {
         guard let plugin = environment.plugins.makePlugin(named: config.pluginName) else {
             throw EngineError.failed("error creating database object: plugin not found in the catalog: \(config.pluginName)")
         }
-        defer { plugin.close() }
         var sanitizer = SecretSanitizer()
         sanitizer.add(connection: config.connectionDetails)
         do {
             _ = try plugin.initialize(InitializeRequest(config: config.connectionDetails, verifyConnection: verify))
         } catch {
+            plugin.close()
             throw EngineError.failed(sanitizer.clean(error))
         }
-        return try body(PluginSession(config: config, plugin: plugin, sanitizer: sanitizer))
+        return PluginSession(config: config, plugin: plugin, sanitizer: sanitizer)
+    }
+
+    /// Runs `body` on an engine for this mount whose shared plugin sessions (`withPlugin(shared:)`)
+    /// live until `body` returns: a pass of due work, or a revocation of many leases, logs in once
+    /// per connection rather than once per item. Nested calls share the outer sessions.
+    func sharingPlugins<T>(_ body: (Engine) throws -> T) rethrows -> T {
+        if sharedPlugins != nil { return try body(self) }
+        let pool = SharedPlugins()
+        defer { pool.closeAll() }
+        return try body(Engine(environment: environment, scope: scope, sharedPlugins: pool))
+    }
+}
+
+/// The idle sessions of one `sharingPlugins` call. A session is taken out while in use, so a
+/// nested `withPlugin` (settling an intent after a failed change) opens its own rather than
+/// running statements on a connection in the middle of something else.
+final class SharedPlugins {
+    private var idle: [PluginSession] = []
+
+    func take(openedFrom config: DatabaseConfig) -> PluginSession? {
+        guard let index = idle.firstIndex(where: {
+            $0.config.pluginName == config.pluginName && $0.config.connectionDetails == config.connectionDetails
+        }) else { return nil }
+        return idle.remove(at: index)
+    }
+
+    func keep(_ session: PluginSession) {
+        idle.append(session)
+    }
+
+    func closeAll() {
+        idle.forEach { $0.plugin.close() }
+        idle = []
     }
 }

@@ -79,7 +79,7 @@ extension Engine {
             throw EngineError.failed("unable to rotate root credentials: no password in configuration")
         }
         let newPassword = try generatePassword(rolePolicy: nil, config: config)
-        try withPlugin(config: config) { session in
+        try withPlugin(config: config, shared: true) { session in
             var sanitizer = session.sanitizer
             sanitizer.add(newPassword)
             try changeDatabase(

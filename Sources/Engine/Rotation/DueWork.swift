@@ -99,8 +99,9 @@ extension Engine {
             // A mount gone since the listing (disabled meanwhile) has nothing left to do.
             let gone = EngineError.invalid("the secrets engine at \(mount.path) is gone")
             do {
+                // One login per connection for the whole pass of the mount, not one per item.
                 _ = try withMount(mount, wait: false, gone: { gone }) { engine in
-                    try engine.runDueWorkOfMount(report: report, shouldStop: shouldStop)
+                    try engine.sharingPlugins { try $0.runDueWorkOfMount(report: report, shouldStop: shouldStop) }
                 }
             } catch let error as EngineError where error == gone {
                 continue
@@ -170,12 +171,14 @@ extension Engine {
     }
 
     func rotateDueStaticRoles(report: (DueWorkItem) -> Void, shouldStop: () -> Bool) throws {
-        for name in try staticRoles.list() {
+        // Only the roles the due-time index names (StaticRoleStore), each read under its lock.
+        for (name, markers) in try staticRoles.candidates(at: now) {
             if shouldStop() { return }
             do {
-                guard let peek = try staticRoles.read(name), let due = nextDueWork(of: peek), due.time <= now else { continue }
                 let item = try withLockIfFree(.staticRole, name) { () -> DueWorkItem? in
-                    guard var role = try staticRoles.read(name), let due = nextDueWork(of: role), due.time <= now else { return nil }
+                    let current = try staticRoles.read(name)
+                    try staticRoles.repairIndex(name, current, markers: markers)
+                    guard var role = current, let due = nextDueWork(of: role), due.time <= now else { return nil }
                     if due.work == .previousPasswordExpiry {
                         // Left for the next pass while a rotation on the role is unsettled: which
                         // password is current is not known until then.

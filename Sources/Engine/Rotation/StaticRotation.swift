@@ -44,7 +44,7 @@ extension Engine {
                                           creation: isCreate ? role : nil, retainedPassword: retained)
         var rotated = role
         do {
-            try withPlugin(config: config, verify: !role.isSelfManaged) { session in
+            try withPlugin(config: config, verify: !role.isSelfManaged, shared: true) { session in
                 var sanitizer = session.sanitizer
                 ([password, role.password, role.previousPassword ?? ""] + earlierPasswords).forEach { sanitizer.add($0) }
                 try changeDatabase(
@@ -102,7 +102,7 @@ extension Engine {
         var updated = role
         do {
             let config = try settledConnection(role.dbName)
-            try withPlugin(config: config) { session in
+            try withPlugin(config: config, shared: true) { session in
                 var sanitizer = session.sanitizer
                 [role.password, previous].forEach { sanitizer.add($0) }
                 do {
@@ -138,9 +138,14 @@ extension Engine {
     }
 
     /// The next work due on `role` and when, nil when nothing ever is (a manual-only role with no
-    /// retained password). The one function every scheduler asks: `tidy`, `agent`, `static-creds`.
+    /// retained password). The one function every scheduler asks: `tidy`, `agent`, `static-creds`,
+    /// and the due-time index of static roles.
     func nextDueWork(of role: StaticRole) -> (time: Date, work: StaticRoleWork)? {
-        let rotation = role.isManualOnly ? nil : (role.retryAt ?? plannedRotation(of: role))
+        Self.nextDueWork(of: role, now: now)
+    }
+
+    static func nextDueWork(of role: StaticRole, now: Date) -> (time: Date, work: StaticRoleWork)? {
+        let rotation = role.isManualOnly ? nil : (role.retryAt ?? plannedRotation(of: role, now: now))
         let expiry = role.previousPassword == nil ? nil : role.previousPasswordExpiry
         switch (rotation, expiry) {
         case let (rotation?, expiry?) where expiry < rotation: return (expiry, .previousPasswordExpiry)
@@ -152,6 +157,10 @@ extension Engine {
 
     /// When the role's password stops being valid to hand out; nil for a role rotated only on request.
     func plannedRotation(of role: StaticRole) -> Date? {
+        Self.plannedRotation(of: role, now: now)
+    }
+
+    static func plannedRotation(of role: StaticRole, now: Date) -> Date? {
         if role.isManualOnly { return nil }
         return role.nextVaultRotation ?? role.plan.next(after: role.lastVaultRotation ?? now)
     }

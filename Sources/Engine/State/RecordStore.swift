@@ -15,26 +15,34 @@ struct RecordStore<Record: Codable>: Sendable {
     func read(_ name: String) throws -> Record? {
         guard let folder = try state.openFolder(kind, create: false),
               let data = try folder.read(name + ".json") else { return nil }
-        let record = try Self.decode(data, file: url(name))
+        let record = try Self.decode(data, file: { url(name) })
         state.secrets.learn(from: record)
         return record
     }
 
     /// One parse: the version is checked before the record's own fields are read.
     static func decode(_ data: Data, file: URL) throws -> Record {
+        try decode(data, file: { file })
+    }
+
+    /// `file` only for the error: building its URL costs more than decoding a small record.
+    static func decode(_ data: Data, file: () -> URL) throws -> Record {
+        // A metatype comparison, not a cast to the protocol: that would scan every conformance in
+        // the binary at the first read of each record kind, at every command's start.
+        if Record.self == Lease.self, let lease = Lease.decodeQuickly(data) { return lease as! Record }
         do {
             return try StateCoding.decoder.decode(VersionedRecord<Record>.self, from: data).value
         } catch let problem as VersionProblem {
             switch problem {
             case .missing:
-                throw EngineError.failed("state file \(file.path) is corrupt: not a JSON object with a format_version")
+                throw EngineError.failed("state file \(file().path) is corrupt: not a JSON object with a format_version")
             case .unknown(let version):
-                throw EngineError.failed("state file \(file.path) has format_version \(version), which this version of dbsecrets does not understand")
+                throw EngineError.failed("state file \(file().path) has format_version \(version), which this version of dbsecrets does not understand")
             }
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            throw EngineError.failed("state file \(file.path) is corrupt: not a JSON object with a format_version")
+            throw EngineError.failed("state file \(file().path) is corrupt: not a JSON object with a format_version")
         } catch {
-            throw EngineError.failed("state file \(file.path) is corrupt: \(StateCoding.describe(error))")
+            throw EngineError.failed("state file \(file().path) is corrupt: \(StateCoding.describe(error))")
         }
     }
 

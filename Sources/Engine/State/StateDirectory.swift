@@ -162,7 +162,7 @@ public struct StateDirectory: Sendable {
     func removeLeftoverTemporaries() throws {
         guard try rootFolder(create: false) != nil else { return }
         // Leases hold no secret, and listing 100,000 of them on every pass is not free.
-        let legacy = try RecordKind.allCases.filter { ![.lease, .roleName, .mount].contains($0) }.compactMap { try openFolder($0, create: false) }
+        let legacy = try RecordKind.allCases.filter { ![.lease, .staticRoleDue, .roleName, .mount].contains($0) }.compactMap { try openFolder($0, create: false) }
         try temporaries().removeLeftovers(olderThan: StateFolder.leftoverAge, legacyFolders: legacy)
     }
 }
@@ -193,6 +193,8 @@ public enum RecordKind: String, Sendable, CaseIterable {
     case passwordPolicy
     case lease
     case leaseExpiry
+    /// The due-time index of static roles (`StaticRoleStore`).
+    case staticRoleDue
     case intent
     case lock
     /// The mount table (`sys/mounts.json`), and the lock of the table.
@@ -211,6 +213,7 @@ public enum RecordKind: String, Sendable, CaseIterable {
         case .passwordPolicy: return "password-policies"
         case .lease: return "leases"
         case .leaseExpiry: return "lease-expiry"
+        case .staticRoleDue: return "static-role-due"
         case .intent: return "intents"
         case .lock: return "locks"
         case .system: return "sys"

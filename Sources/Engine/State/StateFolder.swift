@@ -100,6 +100,15 @@ final class StateFolder: @unchecked Sendable {
 
     /// The names in this folder, `.` and `..` excepted, in no particular order.
     func names() throws -> [String] {
+        var names: [String] = []
+        try forEachEntry { name in
+            if !name.elementsEqual(".".utf8) && !name.elementsEqual("..".utf8) { names.append(String(decoding: name, as: UTF8.self)) }
+        }
+        return names
+    }
+
+    /// Every entry's name as its bytes, `.` and `..` included, in no particular order.
+    private func forEachEntry(_ body: (UnsafeRawBufferPointer.SubSequence) -> Void) throws {
         // A descriptor of its own, so the listing's read position is not shared with `fd`.
         let listing = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard listing >= 0, let dir = fdopendir(listing) else {
@@ -108,14 +117,23 @@ final class StateFolder: @unchecked Sendable {
             throw StateError.io("cannot list \(path)", code)
         }
         defer { closedir(dir) }
-        var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+            withUnsafeBytes(of: entry.pointee.d_name) { raw in body(raw.prefix { $0 != 0 }) }
         }
-        return names
+    }
+
+    /// The names in this folder that end in `suffix` (and do not start with a dot), without it,
+    /// in byte order, held in one buffer: a listing of 100,000 files costs their bytes, not
+    /// 100,000 strings (for ASCII names, byte order is `String` order).
+    func sortedNames(endingIn suffix: String) throws -> NameList {
+        let ending = Array(suffix.utf8)
+        var list = NameList()
+        try forEachEntry { name in
+            guard name.count > ending.count, name.first != UInt8(ascii: "."), name.suffix(ending.count).elementsEqual(ending) else { return }
+            list.append(name.dropLast(ending.count))
+        }
+        list.sort()
+        return list
     }
 
     // MARK: Files
@@ -137,10 +155,13 @@ final class StateFolder: @unchecked Sendable {
     /// The contents of the regular file `name`, nil when absent. A FIFO is refused at once, never
     /// waited on; a link is refused, never followed.
     func read(_ name: String) throws -> Data? {
-        guard let fileFD = try openRegularFile(name, flags: O_RDONLY) else { return nil }
+        var status = stat()
+        // Left non-blocking: reads of a regular file never block.
+        guard let fileFD = try openRegularFile(name, flags: O_RDONLY, status: &status) else { return nil }
         defer { close(fileFD) }
         var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        // Sized for the file as it is (a byte more, to see its end), not 64 KiB zeroed per read.
+        var buffer = [UInt8](repeating: 0, count: min(max(Int(status.st_size) + 1, 512), 64 << 10))
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fileFD, $0.baseAddress, $0.count) }
             if count < 0 {
@@ -159,6 +180,15 @@ final class StateFolder: @unchecked Sendable {
     /// `O_CREAT` is in `flags`. The entry's type is checked before it is opened, so a device is
     /// never opened, and again on the descriptor, in case it changed in between.
     func openRegularFile(_ name: String, flags: Int32) throws -> Int32? {
+        var status = stat()
+        guard let fileFD = try openRegularFile(name, flags: flags, status: &status) else { return nil }
+        // Blocking again for what follows (flock waits; reads of a regular file never block anyway).
+        _ = fcntl(fileFD, F_SETFL, fcntl(fileFD, F_GETFL) & ~O_NONBLOCK)
+        return fileFD
+    }
+
+    /// As `openRegularFile(_:flags:)`, with the descriptor's status, and still non-blocking.
+    private func openRegularFile(_ name: String, flags: Int32, status: inout stat) throws -> Int32? {
         let type = try entryType(name)
         if let type, type != S_IFREG { throw StateError.unexpected(pathOf(name), type, expected: "a regular file") }
         if type == nil && flags & O_CREAT == 0 { return nil }
@@ -168,26 +198,24 @@ final class StateFolder: @unchecked Sendable {
             if errno == ELOOP { throw StateError.unexpected(pathOf(name), S_IFLNK, expected: "a regular file") }
             throw StateError.io("cannot open \(pathOf(name))", errno)
         }
-        var status = stat()
         guard fstat(fileFD, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             let type = status.st_mode & S_IFMT
             close(fileFD)
             throw StateError.unexpected(pathOf(name), type, expected: "a regular file")
         }
-        // Blocking again for what follows (flock waits; reads of a regular file never block anyway).
-        _ = fcntl(fileFD, F_SETFL, fcntl(fileFD, F_GETFL) & ~O_NONBLOCK)
         return fileFD
     }
 
     /// An empty regular file `name` (an index marker); an existing one is kept as it is.
-    func createEmptyFile(_ name: String) throws {
+    /// `durably` waits until the new entry survives a crash.
+    func createEmptyFile(_ name: String, durably: Bool = true) throws {
         if try entryType(name) == S_IFREG { return }
         guard let fileFD = try openRegularFile(name, flags: O_WRONLY | O_CREAT) else {
             throw StateError.io("cannot create \(pathOf(name))", ENOENT)
         }
         fchmod(fileFD, 0o600)
         close(fileFD)
-        sync()
+        if durably { sync() }
     }
 
     /// Removes the entry `name` (a link is removed itself, never its target); absent is fine. A
@@ -237,5 +265,39 @@ enum StateError {
         }
         let why = type == S_IFLNK ? "dbsecrets never follows links inside the state folder" : "dbsecrets did not put it there"
         return .failed("\(path) is \(found), not \(expected): \(why); remove it")
+    }
+}
+
+/// Names packed in one byte buffer, each a span of it (see `StateFolder.sortedNames`).
+struct NameList: Sequence {
+    private var bytes: [UInt8] = []
+    private var spans: [(start: Int32, count: Int32)] = []
+
+    var count: Int { spans.count }
+
+    fileprivate mutating func append<Bytes: Collection>(_ name: Bytes) where Bytes.Element == UInt8 {
+        spans.append((Int32(bytes.count), Int32(name.count)))
+        bytes.append(contentsOf: name)
+    }
+
+    fileprivate mutating func sort() {
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!)
+            spans.sort { a, b in
+                let order = memcmp(base + Int(a.start), base + Int(b.start), Int(Swift.min(a.count, b.count)))
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+        }
+    }
+
+    func makeIterator() -> AnyIterator<String> {
+        var index = 0
+        return AnyIterator {
+            guard index < spans.count else { return nil }
+            let span = spans[index]
+            index += 1
+            return String(decoding: bytes[Int(span.start)..<Int(span.start + span.count)], as: UTF8.self)
+        }
     }
 }

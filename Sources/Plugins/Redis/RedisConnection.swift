@@ -59,15 +59,34 @@ public final class RedisConnection {
     public static func connect(host: String, port: Int, username: String, password: String,
                                connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10,
                                tls: TLSConfiguration? = nil) throws(RedisError) -> RedisConnection {
+        try connect(host: host, port: port, username: username, password: password, connectTimeout: connectTimeout,
+                    readTimeout: readTimeout, tls: tls, then: nil).connection
+    }
+
+    /// As `connect`, sending `then` in the same write as `AUTH` (one round trip for both) and
+    /// returning its reply. Only for a command that changes nothing: it reaches the server before
+    /// the login is known to have worked, and runs as the default user if it did not.
+    public static func connect(host: String, port: Int, username: String, password: String,
+                               connectTimeout: TimeInterval = 5, readTimeout: TimeInterval = 10,
+                               tls: TLSConfiguration? = nil, then: [String]?) throws(RedisError) -> (connection: RedisConnection, reply: RESPValue?) {
         let deadline = Date().addingTimeInterval(connectTimeout)
         let connection = try RedisConnection(host: host, port: port, connectTimeout: connectTimeout, readTimeout: readTimeout, tls: tls)
-        try connection.authenticate(username: username, password: password, timeout: connectTimeout, deadline: deadline)
-        return connection
+        let replies = try connection.send([["AUTH", username, password]] + (then.map { [$0] } ?? []), timeout: connectTimeout, deadline: deadline)
+        do throws(RedisError) {
+            try connection.checkLogin(replies[0], username: username, password: password)
+        } catch {
+            connection.close()
+            throw error
+        }
+        return (connection, replies.count > 1 ? replies[1] : nil)
     }
 
     public func authenticate(username: String, password: String, timeout: TimeInterval? = nil,
                              deadline: Date? = nil) throws(RedisError) {
-        let reply = try send(["AUTH", username, password], timeout: timeout, deadline: deadline)
+        try checkLogin(try send(["AUTH", username, password], timeout: timeout, deadline: deadline), username: username, password: password)
+    }
+
+    private func checkLogin(_ reply: RESPValue, username: String, password: String) throws(RedisError) {
         if case .error(let line) = reply {
             let code = reply.errorCode
             let text = line.redacting([password])
@@ -82,22 +101,32 @@ public final class RedisConnection {
     /// Sends a command and returns its reply; an error reply is returned, not thrown. The whole
     /// round trip ends by `deadline` (default: `timeout`, else `readTimeout`, from now).
     public func send(_ arguments: [String], timeout: TimeInterval? = nil, deadline: Date? = nil) throws(RedisError) -> RESPValue {
+        try send([arguments], timeout: timeout, deadline: deadline)[0]
+    }
+
+    /// Several commands in one write, their replies in order (a pipeline): one round trip.
+    public func send(_ commands: [[String]], timeout: TimeInterval? = nil, deadline: Date? = nil) throws(RedisError) -> [RESPValue] {
         let limit = timeout ?? readTimeout
         let deadline = deadline ?? Date().addingTimeInterval(limit)
         do throws(RedisError) {
             try onSocket(timeout: limit) { () throws(SocketError) in
-                try stream.write(RESPEncoder.command(arguments), deadline: deadline)
+                try stream.write(commands.flatMap { RESPEncoder.command($0) }, deadline: deadline)
             }
-            while true {
+            var replies: [RESPValue] = []
+            while replies.count < commands.count {
                 let parsed: RESPValue?
                 do {
                     parsed = try decoder.next()
                 } catch {
-                    throw RedisError(.protocolViolation, "Redis at \(endpoint) sent a malformed reply to \(Self.commandName(arguments)): \(error.message)")
+                    throw RedisError(.protocolViolation, "Redis at \(endpoint) sent a malformed reply to \(Self.commandName(commands[replies.count])): \(error.message)")
                 }
-                if let parsed { return parsed }
+                if let parsed {
+                    replies.append(parsed)
+                    continue
+                }
                 decoder.feed(try onSocket(timeout: limit) { () throws(SocketError) in try stream.readSome(deadline: deadline) })
             }
+            return replies
         } catch {
             // After a timeout or garbage, a late reply would answer the wrong command: start over.
             close()
@@ -108,7 +137,12 @@ public final class RedisConnection {
     /// Sends a command and returns its reply, throwing error replies as `RedisError`.
     @discardableResult
     public func command(_ arguments: [String], timeout: TimeInterval? = nil) throws(RedisError) -> RESPValue {
-        let reply = try send(arguments, timeout: timeout)
+        try check(try send(arguments, timeout: timeout), of: arguments)
+    }
+
+    /// The reply of `arguments`, error replies thrown as `RedisError`.
+    @discardableResult
+    public func check(_ reply: RESPValue, of arguments: [String]) throws(RedisError) -> RESPValue {
         guard case .error(let line) = reply else { return reply }
         let name = Self.commandName(arguments)
         let code = reply.errorCode

@@ -54,11 +54,12 @@ public final class RedisPlugin: DatabasePlugin {
     }
 
     /// Logs in and runs `ACL GETUSER` on our own user: harmless, and it proves the ACL rights
-    /// every later operation needs.
+    /// every later operation needs. Sent with `AUTH`, in one round trip: it changes nothing.
     private func verify() throws(PluginError) {
         let configuration = try configured()
-        try withConnection(doing: nil) { redis throws(RedisError) in
-            try redis.command(["ACL", "GETUSER", configuration.username])
+        let ownUser = ["ACL", "GETUSER", configuration.username]
+        try withConnection(doing: nil, loggingInWith: ownUser) { redis, reply throws(RedisError) in
+            if let reply { try redis.check(reply, of: ownUser) } else { try redis.command(ownUser) }
         }
         guard configuration.persistence == .aclSave else { return }
         let aclFile = try? withConnection(doing: nil) { redis throws(RedisError) in
@@ -239,16 +240,27 @@ public final class RedisPlugin: DatabasePlugin {
     @discardableResult
     private func withConnection<T>(doing action: String?, secret: String = "", otherSecrets: [String] = [],
                                    _ body: (RedisConnection) throws(RedisError) -> T) throws(PluginError) -> T {
+        try withConnection(doing: action, secret: secret, otherSecrets: otherSecrets, loggingInWith: nil) { redis, _ throws(RedisError) in
+            try body(redis)
+        }
+    }
+
+    /// As above; when it logs in, `first` (a command that changes nothing) goes in the same write
+    /// as `AUTH`, and `body` gets its reply (nil when the connection was already open).
+    private func withConnection<T>(doing action: String?, secret: String = "", otherSecrets: [String] = [],
+                                   loggingInWith first: [String]?,
+                                   _ body: (RedisConnection, RESPValue?) throws(RedisError) -> T) throws(PluginError) -> T {
         let configuration = try configured()
         do {
+            var reply: RESPValue?
             if connection == nil || connection?.isOpen == false {
-                connection = try RedisConnection.connect(
+                (connection, reply) = try RedisConnection.connect(
                     host: configuration.host, port: configuration.port,
                     username: configuration.username, password: configuration.password,
                     connectTimeout: configuration.connectTimeout, readTimeout: configuration.commandTimeout,
-                    tls: configuration.tls)
+                    tls: configuration.tls, then: first)
             }
-            return try body(connection!)
+            return try body(connection!, reply)
         } catch {
             if !(connection?.isOpen ?? false) { connection = nil }
             let kind: PluginError.Kind

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Static roles, one file each, plus an index of when each next needs work, so that a pass of
+/// due work decodes only the roles that are due: `static-role-due/MINUTE-STAMP.NAME` is an empty
+/// marker named after the minute of the role's next due work (`Engine.nextDueWork`;
+/// `999999999999` for a role that is never due) and the modification time of the role file it
+/// was computed from (`STAMP`, seconds and nanoseconds). One flat folder, listed once a pass.
+///
+/// The index is a hint that heals itself, never the truth: every candidate is read again under
+/// its role's lock before anything is done to it, and a pass compares every role file's
+/// modification time (one `fstatat` each, no read) with its marker. So a role whose marker is
+/// missing or names another version of the file (state written before the index existed, a
+/// crash between a role write and its marker, a file edited by hand) is a candidate, read once
+/// and re-indexed. That is why markers need no fsync and no ordering against the role file.
+struct StaticRoleStore: Sendable {
+    let records: RecordStore<StaticRole>
+    let state: StateDirectory
+    /// For a role whose next rotation is computed from "now" (one never rotated yet).
+    let now: @Sendable () -> Date
+
+    init(state: StateDirectory, now: @escaping @Sendable () -> Date) {
+        self.state = state
+        self.now = now
+        self.records = RecordStore(state: state, kind: .staticRole)
+    }
+
+    func url(_ name: String) -> URL { records.url(name) }
+    func read(_ name: String) throws -> StaticRole? { try records.read(name) }
+    func list() throws -> [String] { try records.list() }
+
+    /// The caller holds the role's lock.
+    func write(_ name: String, _ role: StaticRole) throws {
+        let previous = try? marker(name)
+        try records.write(name, role)
+        let current = try? marker(name, role)
+        if let current { try? folder(create: true)?.createEmptyFile(current, durably: false) }
+        if let previous, previous != current { removeMarker(previous) }
+    }
+
+    /// The caller holds the role's lock.
+    func delete(_ name: String) throws {
+        let previous = try? marker(name)
+        try records.delete(name)
+        if let previous { removeMarker(previous) }
+    }
+
+    /// The roles a pass must look at, each with the markers it had when listed (for
+    /// `repairIndex`): those with a marker at or before `now`'s minute, those whose file has no
+    /// marker for its current version, and markers whose role file is gone.
+    func candidates(at now: Date) throws -> [(name: String, markers: [String])] {
+        var markers: [String: [(minute: Substring, stamp: Substring, entry: String)]] = [:]
+        for entry in try folder(create: false)?.names() ?? [] {
+            guard let (minute, stamp, name) = Self.parse(entry) else { continue }
+            markers[name, default: []].append((minute, stamp, entry))
+        }
+        let nowMinute = LeaseStore.bucket(now)
+        var due: [(name: String, markers: [String])] = []
+        let roles = try state.openFolder(.staticRole, create: false)
+        for name in try records.list() {
+            let entries = markers.removeValue(forKey: name) ?? []
+            let stamp = try roles?.entryStatus(name + ".json").map(Self.stamp) ?? ""
+            if entries.contains(where: { $0.minute <= nowMinute }) || !entries.contains(where: { $0.stamp == stamp }) {
+                due.append((name: name, markers: entries.map(\.entry)))
+            }
+        }
+        for (name, entries) in markers.sorted(by: { $0.key < $1.key }) {
+            due.append((name: name, markers: entries.map(\.entry)))
+        }
+        return due
+    }
+
+    /// Makes the index say what the role file says now; the caller holds the role's lock, has
+    /// just read the role (nil: it is gone) and passes the markers the pass listed for it.
+    func repairIndex(_ name: String, _ role: StaticRole?, markers: [String]) throws {
+        let wanted = try role.flatMap { try marker(name, $0) }
+        if let wanted, !markers.contains(wanted) { try folder(create: true)?.createEmptyFile(wanted, durably: false) }
+        for stale in markers where stale != wanted { removeMarker(stale) }
+    }
+
+    /// The marker of the role file as it is now, nil when there is none.
+    private func marker(_ name: String) throws -> String? {
+        guard let role = try records.read(name) else { return nil }
+        return try marker(name, role)
+    }
+
+    /// The marker of `role`, just read from or written to its file.
+    private func marker(_ name: String, _ role: StaticRole) throws -> String? {
+        guard let status = try state.openFolder(.staticRole, create: false)?.entryStatus(name + ".json") else { return nil }
+        let minute = Engine.nextDueWork(of: role, now: now()).map { LeaseStore.bucket($0.time) } ?? Self.never
+        return minute + "-" + Self.stamp(status) + "." + name
+    }
+
+    private static let never = String(repeating: "9", count: 12)
+
+    private static func stamp(_ status: stat) -> String {
+        "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    }
+
+    /// The minute, stamp and role name of a marker, nil for anything else. On the bytes: a pass
+    /// parses one marker per static role.
+    private static func parse(_ entry: String) -> (minute: Substring, stamp: Substring, name: String)? {
+        let bytes = entry.utf8
+        var index = bytes.startIndex
+        for _ in 0..<12 {
+            guard index < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { return nil }
+            index = bytes.index(after: index)
+        }
+        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") else { return nil }
+        // The stamp is SECONDS.NANOSECONDS: the name starts after its second dot.
+        let stampStart = bytes.index(after: index)
+        guard let firstDot = bytes[stampStart...].firstIndex(of: UInt8(ascii: ".")),
+              let secondDot = bytes[bytes.index(after: firstDot)...].firstIndex(of: UInt8(ascii: ".")),
+              bytes.index(after: secondDot) < bytes.endIndex else { return nil }
+        return (entry[..<index], entry[stampStart..<secondDot], String(entry[bytes.index(after: secondDot)...]))
+    }
+
+    private func folder(create: Bool) throws -> StateFolder? {
+        try state.openFolder(.staticRoleDue, create: create)
+    }
+
+    private func removeMarker(_ marker: String) {
+        try? folder(create: false)?.remove(marker, durably: false)
+    }
+}
