@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // TLS sessions over DBPlugin's ByteStream, for every wire client. Linux only; elsewhere
         // asking for TLS is a clear error.
-        .target(name: "TLS", dependencies: ["DBPlugin", .target(name: "COpenSSL", condition: .when(platforms: [.linux]))]),
+        .target(name: "TLS", dependencies: ["Basics", "DBPlugin", .target(name: "COpenSSL", condition: .when(platforms: [.linux]))]),
         .target(name: "UsernameTemplate", dependencies: ["Basics", "CryptoPrimitives"]),
         .target(name: "PasswordPolicy", dependencies: ["Basics"]),
 
@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "ElastiCachePlugin", dependencies: ["Basics", "DBPlugin", "TLS", "CryptoPrimitives"], path: "Sources/Plugins/ElastiCache"),
 
         // Runs a plugin as its own process, as Vault runs external plugins.
-        .target(name: "PluginProcess", dependencies: ["DBPlugin"]),
+        .target(name: "PluginProcess", dependencies: ["Basics", "DBPlugin"]),
         .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["DBPlugin", "ElastiCachePlugin", "PluginProcess"]),
 
         // The engine: paths, state directory, leases, rotation. No terminal in it.
@@ -46,7 +46,7 @@ let package = Package(
         // Vault's HTTP API over the engine (`dbsecrets server`): HTTP/1.1 on our sockets and TLS layer.
         .target(name: "Server", dependencies: ["Basics", "CryptoPrimitives", "DBPlugin", "Engine", "TLS"]),
         // Argument parsing and output formatting over the engine.
-        .target(name: "CLI", dependencies: ["Engine", "Server", "TLS", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
+        .target(name: "CLI", dependencies: ["Basics", "Engine", "Server", "TLS", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
         .executableTarget(name: "dbsecrets", dependencies: ["CLI", "DBPlugin"]),
 
         .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),

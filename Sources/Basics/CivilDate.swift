@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01), after Howard
 /// Hinnant's `days_from_civil`/`civil_from_days`. Formatting times by hand with it avoids
 /// Foundation's ICU-backed formatters, whose set-up costs a short command more than its work.
@@ -46,6 +52,15 @@ public enum CivilDate {
     public static func split(seconds: Int64) -> (days: Int64, secondOfDay: Int64) {
         let q = seconds / 86_400, r = seconds % 86_400
         return r < 0 ? (q - 1, r + 86_400) : (q, r)
+    }
+
+    /// The local zone's offset from UTC at an instant, in seconds east: the C library's reading of
+    /// TZ and /etc/localtime.
+    public static func localUTCOffset(unixSeconds: Int64) -> Int {
+        var seconds = time_t(unixSeconds)
+        var parts = tm()
+        guard localtime_r(&seconds, &parts) != nil else { return 0 }
+        return Int(parts.tm_gmtoff)
     }
 
     /// Zero-padded decimal, `pad(7, 2)` → "07".

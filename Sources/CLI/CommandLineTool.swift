@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The `dbsecrets` command line: finds the command, applies Vault's argument rules, runs it,
 /// and turns every failure into a message on stderr and an exit code, in this one place:

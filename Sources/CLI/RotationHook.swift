@@ -1,5 +1,10 @@
 import Engine
+import PluginProcess
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `-on-rotate=CMD` of `tidy` and `agent`: a program run after each rotation they do, to tell
 /// whoever holds the old password (reload a service, refresh a cache). CMD is split on spaces and

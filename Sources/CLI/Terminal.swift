@@ -1,4 +1,12 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a command reads and writes. The real one is the process's streams; tests capture.
 public final class Terminal: @unchecked Sendable {
@@ -26,9 +34,9 @@ public final class Terminal: @unchecked Sendable {
         Terminal(environment: ProcessInfo.processInfo.environment,
                  stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
                  stderrIsTerminal: isatty(STDERR_FILENO) == 1,
-                 out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
-                 err: { text in FileHandle.standardError.write(Data(text.utf8)) },
-                 stdin: { FileHandle.standardInput.readDataToEndOfFile() })
+                 out: { text in FileDescriptorIO.write(text.utf8, to: STDOUT_FILENO) },
+                 err: { text in FileDescriptorIO.write(text.utf8, to: STDERR_FILENO) },
+                 stdin: { Data(FileDescriptorIO.readToEnd(from: STDIN_FILENO)) })
     }
 
     func out(_ text: String) { writeOut(text) }
@@ -49,6 +57,6 @@ public final class Terminal: @unchecked Sendable {
     }
 
     func coloredForStderr(_ text: String, code: String) -> String {
-        stderrIsColored ? "\u{1b}[\(code)m" + text.trimmingCharacters(in: .newlines) + "\u{1b}[0m\n" : text
+        stderrIsColored ? "\u{1b}[\(code)m" + text.trimmingNewlines() + "\u{1b}[0m\n" : text
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 
 /// A stream socket (TCP or Unix-domain) with a blocking-style API whose every connect, read and

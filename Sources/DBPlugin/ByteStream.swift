@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The one connection the wire clients speak to: a plain socket or a TLS session over one, so a
 /// client does not know (or care) whether its bytes are encrypted.

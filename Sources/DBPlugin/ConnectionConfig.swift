@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Typed reads of connection parameters, with Vault's weak typing and its messages.
 public struct ConnectionConfig: Sendable {
@@ -31,7 +36,7 @@ public struct ConnectionConfig: Sendable {
         guard let raw = raw[key], raw != .null else { return value }
         let invalid = PluginError(.invalidConfiguration, "invalid value for \(key): expected a \(allowZero ? "" : "positive ")"
             + "duration such as \"10s\" or \"500ms\"")
-        guard let text = raw.textValue?.trimmingCharacters(in: .whitespaces) else { throw invalid }
+        guard let text = raw.textValue?.trimmingWhitespace() else { throw invalid }
         guard let seconds = Double(text) ?? GoDuration.seconds(text), seconds.isFinite,
               seconds > 0 || (allowZero && seconds == 0) else { throw invalid }
         return seconds

@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +27,7 @@ public enum CrashPoint {
     }
 
     private nonisolated(unsafe) static var passed = 0
-    private static let counting = NSLock()
+    private static let counting = Lock()
     private static let plan: Plan? = {
         let environment = ProcessInfo.processInfo.environment
         let crashAt = environment["DBSECRETS_TEST_CRASH_AT"].flatMap { Int($0) } ?? 0
@@ -37,7 +42,7 @@ public enum CrashPoint {
     public static func reached(_ label: @autoclosure () -> String) -> Bool {
         guard let plan else { return false }
         let number = counting.withLock { passed += 1; return passed }
-        if plan.trace { FileHandle.standardError.write(Data("dbsecrets-step \(number) \(label())\n".utf8)) }
+        if plan.trace { FileDescriptorIO.write(Array("dbsecrets-step \(number) \(label())\n".utf8), to: STDERR_FILENO) }
         if number == plan.crashAt { kill(getpid(), SIGKILL) }
         return number == plan.failAt
     }

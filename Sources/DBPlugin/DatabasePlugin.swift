@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The contract every database plugin implements, modelled on Vault's dbplugin v5.
 ///

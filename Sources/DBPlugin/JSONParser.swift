@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// JSON text to a `JSONValue` as Go's `encoding/json` reads a request body into
 /// `map[string]interface{}`: a key given twice keeps its last value (Foundation's decoder keeps
@@ -37,7 +42,7 @@ public enum JSONParser {
         func invalid(_ context: String) -> SyntaxError {
             guard index < bytes.count else { return SyntaxError(description: "unexpected end of JSON input") }
             let byte = bytes[index]
-            let shown = byte >= 0x20 && byte < 0x7f ? "'\(Character(Unicode.Scalar(byte)))'" : String(format: "'\\x%02x'", byte)
+            let shown = byte >= 0x20 && byte < 0x7f ? "'\(Character(Unicode.Scalar(byte)))'" : cFormat("'\\x%02x'", byte)
             return SyntaxError(description: "invalid character \(shown) \(context)")
         }
 

@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON value as users write it and the engine stores it. Integers stay integers so that
 /// `3600` round-trips as `3600`, never `3600.0`.
@@ -58,7 +63,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         switch self {
         case .int(let i): return i
         case .double(let d): return d == d.rounded() && abs(d) < 9e18 ? Int(d) : nil
-        case .string(let s): return Int(s.trimmingCharacters(in: .whitespaces))
+        case .string(let s): return Int(s.trimmingWhitespace())
         case .bool(let b): return b ? 1 : 0
         default: return nil
         }

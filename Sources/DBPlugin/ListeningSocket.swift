@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 
 /// A listening stream socket, TCP or Unix-domain, for `dbsecrets server`: the other end of

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's `{{key}}` substitution into SQL, with each value written for where it lands: inside
 /// `'…'` as a string literal, inside `"…"` or `` `…` `` as an identifier, each escaped for the
@@ -177,10 +181,10 @@ public struct SQLTemplate {
             written = value
         case .string(let escapes, let quote):
             var body = value
-            if escapes { body = body.replacingOccurrences(of: "\\", with: "\\\\") }
-            written = body.replacingOccurrences(of: String(quote), with: String([quote, quote]))
+            if escapes { body = body.replacing("\\", with: "\\\\") }
+            written = body.replacing(String(quote), with: String([quote, quote]))
         case .identifier(let quote):
-            written = value.replacingOccurrences(of: String(quote), with: String([quote, quote]))
+            written = value.replacing(String(quote), with: String([quote, quote]))
         case .lineComment:
             guard !value.contains(where: { $0 == "\n" || $0 == "\r" }) else { throw refusal(key, value, "it is in a comment that a line break would end") }
             written = value

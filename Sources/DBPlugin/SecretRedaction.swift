@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The rules every redaction follows, in the plugins, the engine and the CLI alike.
 public enum SecretRedaction {
@@ -16,7 +20,7 @@ extension String {
     /// sanitizer does. Longer secrets go first, so a password that contains another is hidden whole.
     public func redacting(_ secrets: [String], as placeholder: String = "[password]") -> String {
         secrets.filter(SecretRedaction.isRedactable).sorted { $0.count > $1.count }.reduce(self) {
-            $0.replacingOccurrences(of: $1, with: placeholder)
+            $0.replacing($1, with: placeholder)
         }
     }
 }

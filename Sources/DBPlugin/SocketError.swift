@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Why a `BlockingSocket` call failed. It names the server (`host:port` or the socket path) and
 /// the system's reason, never bytes that were sent or received, so it cannot carry a password.
@@ -67,7 +72,7 @@ public func formatSeconds(_ seconds: Double) -> String {
     guard seconds.isFinite, abs(seconds) < 1e12 else { return "\(seconds)s" }
     let milliseconds = (seconds * 1000).rounded()
     if milliseconds.truncatingRemainder(dividingBy: 1000) == 0 { return "\(Int(milliseconds / 1000))s" }
-    var text = String(format: "%.3f", milliseconds / 1000)
+    var text = cFormat("%.3f", milliseconds / 1000)
     while text.hasSuffix("0") { text.removeLast() }
     return text + "s"
 }

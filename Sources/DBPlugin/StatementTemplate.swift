@@ -1,5 +1,9 @@
 import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's `dbutil.QueryHelper`: literal `{{key}}` replacement in statements.
 public enum StatementTemplate {
@@ -7,7 +11,7 @@ public enum StatementTemplate {
     public static func render(_ statement: String, _ values: [String: String]) -> String {
         var out = statement
         for (key, value) in values {
-            out = out.replacingOccurrences(of: "{{\(key)}}", with: value)
+            out = out.replacing("{{\(key)}}", with: value)
         }
         return out
     }
@@ -15,8 +19,11 @@ public enum StatementTemplate {
     /// Go layout "2006-01-02 15:04:05-0700", the `{{expiration}}` format of the SQL plugins.
     /// Written by hand: the DateFormatter it replaces cost each `creds` about a millisecond and
     /// 3 MiB of ICU data.
-    public static func expiration(_ date: Date, timeZone: TimeZone = .current) -> String {
-        let offset = Int64(timeZone.secondsFromGMT(for: date))
+    /// `timeZone` nil: the process's local zone (TZ, /etc/localtime) as the C library reads it, for
+    /// FoundationEssentials' TimeZone.current knows no named zone without ICU and says GMT.
+    public static func expiration(_ date: Date, timeZone: TimeZone? = nil) -> String {
+        let offset = Int64(timeZone?.secondsFromGMT(for: date)
+                           ?? CivilDate.localUTCOffset(unixSeconds: Int64(date.timeIntervalSince1970.rounded(.down))))
         // Like ICU: to the nearest millisecond first, then whole seconds.
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let utcSeconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Set from a signal handler when the process must stop (the agent's SIGTERM or SIGINT). Every
 /// socket wait checks it at least every `BlockingSocket.waitSlice` seconds and gives up with

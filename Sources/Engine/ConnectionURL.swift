@@ -1,4 +1,10 @@
+import DBPlugin
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where a `connection_url` may hold a password, in every form the plugins accept, without
 /// understanding the rest of each form:
@@ -26,7 +32,7 @@ enum ConnectionURL {
         passwordRanges(in: url).flatMap { range -> [String] in
             let raw = String(url[range])
             let unquoted = raw.count >= 2 && raw.hasPrefix("'") && raw.hasSuffix("'") ? String(raw.dropFirst().dropLast()) : raw
-            let decoded = unquoted.removingPercentEncoding ?? unquoted
+            let decoded = PercentEncoding.decoded(unquoted) ?? unquoted
             let unescaped = withoutBackslashEscapes(unquoted)
             return [raw, unquoted, decoded, unescaped].reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
         }
@@ -59,7 +65,7 @@ enum ConnectionURL {
     /// The ranges of literal passwords, in order, not overlapping.
     private static func passwordRanges(in url: String) -> [Range<String.Index>] {
         let ranges: [Range<String.Index>]
-        if url.range(of: "://") != nil {
+        if url.firstRange(of: "://") != nil {
             ranges = urlPasswords(url)
         } else if isKeyValueForm(url) {
             ranges = keyValuePasswords(url)
@@ -76,7 +82,7 @@ enum ConnectionURL {
 
     private static func urlPasswords(_ url: String) -> [Range<String.Index>] {
         var ranges: [Range<String.Index>] = []
-        let afterScheme = url[url.range(of: "://")!.upperBound...]
+        let afterScheme = url[url.firstRange(of: "://")!.upperBound...]
         let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
         let authority = afterScheme[..<authorityEnd]
         // Like Go's url.Parse: the user information ends at the last "@", the user name at the first ":".
@@ -89,7 +95,7 @@ enum ConnectionURL {
             while start < queryEnd {
                 let end = url[start..<queryEnd].firstIndex(of: "&") ?? queryEnd
                 if let eq = url[start..<end].firstIndex(of: "=") {
-                    let key = url[start..<eq].removingPercentEncoding ?? String(url[start..<eq])
+                    let key = PercentEncoding.decoded(url[start..<eq]) ?? String(url[start..<eq])
                     if passwordKeys.contains(key) { ranges.append(url.index(after: eq)..<end) }
                 }
                 start = end < queryEnd ? url.index(after: end) : queryEnd
@@ -104,7 +110,7 @@ enum ConnectionURL {
     private static func isKeyValueForm(_ url: String) -> Bool {
         let trimmed = url.drop { $0.isWhitespace }
         guard let eq = trimmed.firstIndex(of: "=") else { return false }
-        let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
+        let key = trimmed[..<eq].trimmingWhitespace()
         return !key.isEmpty && key.allSatisfy { $0.isLetter || $0 == "_" }
     }
 

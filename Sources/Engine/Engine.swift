@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One request to the engine, as `vault` would send it: an operation on a path with a body.
 public struct EngineRequest: Sendable {
@@ -21,7 +26,7 @@ public struct EngineRequest: Sendable {
     /// Vault's path sanitizing, for a path as a user or a URL gives it: trim spaces, then every
     /// leading and trailing slash.
     public static func sanitizedPath(_ path: String) -> String {
-        var p = Substring(path.trimmingCharacters(in: .whitespaces))
+        var p = Substring(path.trimmingWhitespace())
         while p.hasPrefix("/") { p = p.dropFirst() }
         while p.hasSuffix("/") { p = p.dropLast() }
         return String(p)

@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Replaces every known secret value in a text with a placeholder. Every error that leaves the
 /// engine after touching a plugin passes through here, as a second line of defence behind the
@@ -12,7 +17,8 @@ struct SecretSanitizer {
     mutating func add(_ value: String?, as placeholder: String = "[password]") {
         guard let value, SecretRedaction.isRedactable(value), !secrets.contains(where: { $0.value == value }) else { return }
         secrets.append((value, placeholder))
-        if let escaped = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics), escaped != value {
+        let escaped = PercentEncoding.encoded(value, keeping: PercentEncoding.isASCIIAlphanumeric)
+        if escaped != value {
             secrets.append((escaped, placeholder))
         }
     }
@@ -36,7 +42,7 @@ struct SecretSanitizer {
     func clean(_ text: String) -> String {
         var out = text
         for (value, placeholder) in secrets.sorted(by: { $0.value.count > $1.value.count }) {
-            out = out.replacingOccurrences(of: value, with: placeholder)
+            out = out.replacing(value, with: placeholder)
         }
         return out
     }
@@ -52,7 +58,7 @@ extension EngineError: UserFacingError {}
 /// request: the CLI's one error path redacts them all, wherever they appear, whatever error
 /// carried them. Shared by the copies of a `StateDirectory`.
 public final class SecretRegistry: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var known = SecretSanitizer()
     /// An agent that runs for months rotates many passwords; the newest matter.
     private static let capacity = 4096

@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,9 +19,10 @@ import Glibc
 public final class ExternalPlugin: DatabasePlugin {
     public let type: String
     private let executableName: String
-    private var process: Process?
-    private var input: FileHandle?
-    private var output: FileHandle?
+    private var process: ChildProcess?
+    /// Our ends of the plugin's standard input and output.
+    private var input: Int32?
+    private var output: Int32?
     private var buffered = Data()
 
     public init(executableName: String, type: String) {
@@ -51,9 +57,7 @@ public final class ExternalPlugin: DatabasePlugin {
     private func call(_ request: PluginWireProtocol.Request) throws -> PluginWireProtocol.Response {
         if process == nil { try start() }
         guard let input, let output else { throw PluginError(.connection, "the \(executableName) plugin is not running") }
-        do {
-            try input.write(contentsOf: PluginWireProtocol.encodeLine(request))
-        } catch {
+        guard FileDescriptorIO.write(try PluginWireProtocol.encodeLine(request), to: input) else {
             throw PluginError(.connection, "the \(executableName) plugin stopped unexpectedly")
         }
         while true {
@@ -66,24 +70,24 @@ public final class ExternalPlugin: DatabasePlugin {
                 return response
             }
             try waitForOutput(output)
-            let chunk = output.availableData
+            let chunk = FileDescriptorIO.readAvailable(from: output)
             if chunk.isEmpty { throw PluginError(.connection, "the \(executableName) plugin stopped unexpectedly") }
-            buffered.append(chunk)
+            buffered.append(contentsOf: chunk)
         }
     }
 
     /// Returns once the plugin has written something (or closed its end). Meanwhile, a stop asked
     /// of dbsecrets (`StopRequest`: the agent's SIGTERM) is passed on to the plugin once, so a call
     /// that may wait long (ElastiCache waiting for a user to be active) ends within a second too.
-    private func waitForOutput(_ output: FileHandle) throws {
+    private func waitForOutput(_ output: Int32) throws {
         var forwarded = false
         while true {
-            var entry = pollfd(fd: output.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            var entry = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
             let ready = poll(&entry, 1, 200)
             // The stop's own signal interrupts poll (EINTR): look again, and pass the stop on.
             if ready > 0 || (ready < 0 && errno != EINTR) { return }
-            if StopRequest.isRequested, !forwarded, let process, process.isRunning {
-                kill(process.processIdentifier, SIGTERM)
+            if StopRequest.isRequested, !forwarded, let process, process.poll() == nil {
+                process.send(SIGTERM)
                 forwarded = true
             }
         }
@@ -92,21 +96,41 @@ public final class ExternalPlugin: DatabasePlugin {
     private func start() throws {
         // A plugin that dies must be an error here, not a SIGPIPE that kills dbsecrets.
         signal(SIGPIPE, SIG_IGN)
-        let process = Process()
-        process.executableURL = try executable()
-        let toPlugin = Pipe(), fromPlugin = Pipe()
-        process.standardInput = toPlugin
-        process.standardOutput = fromPlugin
-        // The plugin's own diagnostics go where ours go.
-        process.standardError = FileHandle.standardError
-        do {
-            try process.run()
-        } catch {
-            throw PluginError(.connection, "could not start the \(executableName) plugin: \(error.localizedDescription)")
+        let path = try executable().path
+        // Close-on-exec, so the plugin keeps only the ends it is given as its stdin and stdout.
+        var toPlugin: [Int32] = [-1, -1], fromPlugin: [Int32] = [-1, -1]
+        guard Self.closeOnExecPipe(&toPlugin) else { throw startFailure(String(cString: strerror(errno))) }
+        guard Self.closeOnExecPipe(&fromPlugin) else {
+            let reason = String(cString: strerror(errno))
+            toPlugin.forEach { Glibc.close($0) }
+            throw startFailure(reason)
         }
+        // The plugin's own diagnostics go where ours go: it inherits stderr.
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.spawn([path], environment: ProcessInfo.processInfo.environment,
+                                             standardInput: toPlugin[0], standardOutput: fromPlugin[1])
+        } catch {
+            (toPlugin + fromPlugin).forEach { Glibc.close($0) }
+            throw startFailure((error as? ChildProcess.SpawnError)?.message ?? "\(error)")
+        }
+        Glibc.close(toPlugin[0])
+        Glibc.close(fromPlugin[1])
         self.process = process
-        input = toPlugin.fileHandleForWriting
-        output = fromPlugin.fileHandleForReading
+        input = toPlugin[1]
+        output = fromPlugin[0]
+    }
+
+    /// pipe2(O_CLOEXEC), which Glibc's module does not export: no other thread of ours spawns a
+    /// process between the two calls.
+    private static func closeOnExecPipe(_ ends: inout [Int32]) -> Bool {
+        guard pipe(&ends) == 0 else { return false }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
+
+    private func startFailure(_ reason: String) -> PluginError {
+        PluginError(.connection, "could not start the \(executableName) plugin: \(reason)")
     }
 
     private func perform(_ request: PluginWireProtocol.Request) throws -> PluginWireProtocol.Response {
@@ -176,8 +200,9 @@ public final class ExternalPlugin: DatabasePlugin {
     public func close() {
         guard let process else { return }
         _ = try? call(PluginWireProtocol.Request(op: "close"))
-        try? input?.close()
+        if let input { Glibc.close(input) }
         process.waitUntilExit()
+        if let output { Glibc.close(output) }
         self.process = nil
         input = nil
         output = nil

@@ -1,21 +1,28 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The plugin side: serves one plugin instance over stdin/stdout until `close` or end of input.
 public enum PluginServer {
     public static func serve(_ plugin: DatabasePlugin) -> Int32 {
-        let input = FileHandle.standardInput
         var pending = Data()
         while true {
-            let chunk = input.availableData
+            let chunk = FileDescriptorIO.readAvailable(from: STDIN_FILENO)
             if chunk.isEmpty { break }
-            pending.append(chunk)
+            pending.append(contentsOf: chunk)
             while let newline = pending.firstIndex(of: 0x0a) {
                 let line = pending[pending.startIndex..<newline]
                 pending = Data(pending[pending.index(after: newline)...])
                 let (response, done) = answer(line, plugin)
                 if let data = try? PluginWireProtocol.encodeLine(response) {
-                    FileHandle.standardOutput.write(data)
+                    FileDescriptorIO.write(data, to: STDOUT_FILENO)
                 }
                 if done {
                     plugin.close()

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The messages between dbsecrets and a plugin running as its own process, one JSON object per
 /// line each way: the plugin contract's four calls and close, and their answers. Times travel as

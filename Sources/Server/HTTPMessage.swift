@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +33,7 @@ struct HTTPRequest: Sendable {
     /// `keep-alive`.
     var wantsKeepAlive: Bool {
         let tokens = headers.filter { $0.name == "connection" }
-            .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingWhitespace() } }
         return minorVersion >= 1 ? !tokens.contains("close") : tokens.contains("keep-alive")
     }
 }

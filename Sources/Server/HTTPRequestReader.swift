@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads HTTP/1.x requests, one after another, from a client's stream: request line and headers
 /// within `headerTimeout` and `maximumHeaderBytes`, the body (by `Content-Length` or chunked)
@@ -125,7 +130,7 @@ final class HTTPRequestReader {
             }
             let rawValue = line[(colon + 1)...]
             guard !rawValue.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else { throw bad("control character in a header") }
-            let value = String(decoding: rawValue, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+            let value = String(decoding: rawValue, as: UTF8.self).trimming(scalarsIn: " \t")
             headers.append((name.lowercased(), value))
             if headers.count > limits.maximumHeaderCount {
                 throw .refused(.plain(431, "431 Request Header Fields Too Large"), "more than \(limits.maximumHeaderCount) headers")
@@ -162,43 +167,17 @@ final class HTTPRequestReader {
         let rawPath = rest.prefix { $0 != "?" && $0 != "#" }
         let afterPath = rest.dropFirst(rawPath.count)
         let rawQuery = afterPath.hasPrefix("?") ? afterPath.dropFirst().prefix { $0 != "#" } : ""
-        guard let path = percentDecoded(rawPath, plusIsSpace: false), !path.unicodeScalars.contains("\0") else { return nil }
+        guard let path = PercentEncoding.decoded(rawPath, plusIsSpace: false), !path.unicodeScalars.contains("\0") else { return nil }
         var query: [(name: String, value: String)] = []
         for pair in rawQuery.split(separator: "&") where !pair.isEmpty {
             let name = pair.prefix { $0 != "=" }
             let value = pair.dropFirst(name.count).dropFirst()
             // Go's url.ParseQuery drops a pair it cannot decode; Vault then never sees it.
-            guard let decodedName = percentDecoded(name, plusIsSpace: true),
-                  let decodedValue = percentDecoded(value, plusIsSpace: true) else { continue }
+            guard let decodedName = PercentEncoding.decoded(name, plusIsSpace: true),
+                  let decodedValue = PercentEncoding.decoded(value, plusIsSpace: true) else { continue }
             query.append((decodedName, decodedValue))
         }
         return (path, query)
-    }
-
-    static func percentDecoded(_ text: Substring, plusIsSpace: Bool) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case 0x25:
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-                bytes.append(high << 4 | low)
-            case 0x2b where plusIsSpace:
-                bytes.append(0x20)
-            default:
-                bytes.append(byte)
-            }
-        }
-        return String(bytes: bytes, encoding: .utf8)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: return byte - 0x30
-        case 0x41...0x46: return byte - 0x41 + 10
-        case 0x61...0x66: return byte - 0x61 + 10
-        default: return nil
-        }
     }
 
     // MARK: Body
@@ -247,7 +226,7 @@ final class HTTPRequestReader {
         var body: [UInt8] = []
         while true {
             let line = try readLine(deadline: deadline, limit: 4096)
-            let sizeText = String(decoding: line.prefix { $0 != 0x3b }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            let sizeText = String(decoding: line.prefix { $0 != 0x3b }, as: UTF8.self).trimmingWhitespace()
             guard !sizeText.isEmpty, sizeText.count <= 16, let size = Int(sizeText, radix: 16), size >= 0 else {
                 throw bad("invalid chunk size")
             }

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A request body's JSON, bounded so that no body can exhaust the stack of the thread serving it.
 enum RequestJSON {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What one client may take of the server, so that slow, large or many clients cannot exhaust it.
 /// The names of Vault's listener options are given where they match.

@@ -1,6 +1,10 @@
 import Basics
 import CryptoPrimitives
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The one token the server accepts, Vault's root token of a dev server: every request but
 /// `sys/health` and `sys/seal-status` must present it in `X-Vault-Token` (or `Authorization:
@@ -19,7 +23,7 @@ public final class ServerToken: Sendable {
     }
 
     public init(_ value: String, source: String) throws(Invalid) {
-        let token = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = value.trimmingWhitespaceAndNewlines()
         guard !token.isEmpty else { throw Invalid(description: "the token from \(source) is empty") }
         guard !token.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value > 0x7e }) else {
             throw Invalid(description: "the token from \(source) has a character a header cannot carry: use printable ASCII without spaces")
@@ -27,7 +31,7 @@ public final class ServerToken: Sendable {
         self.value = token
         self.source = source
         digest = SHA256.hash(Array(token.utf8))
-        accessor = digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        accessor = Array(digest.prefix(12)).hexString
     }
 
     /// A new token as Vault writes service tokens: `hvs.` and 24 base62 characters (142 bits).
@@ -47,7 +51,7 @@ public final class ServerToken: Sendable {
     static func presented(in request: HTTPRequest) -> String? {
         if let token = request.header("x-vault-token"), !token.isEmpty { return token }
         for header in request.headers where header.name == "authorization" && header.value.hasPrefix("Bearer ") {
-            return header.value.dropFirst(7).trimmingCharacters(in: .whitespaces)
+            return header.value.dropFirst(7).trimmingWhitespace()
         }
         return nil
     }

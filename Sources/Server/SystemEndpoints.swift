@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the server says about itself where clients look before anything else: `sys/health` and
 /// `sys/seal-status`, answered without a token by Vault's HTTP layer (not by a backend), as here.

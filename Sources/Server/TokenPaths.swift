@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `auth/token/`: the two paths of Vault's token store that clients call before they work, on
 /// the server's one token, declared as the engine declares its paths and served by its router.

@@ -1,6 +1,11 @@
+import Basics
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's HTTP API over the engine, as Vault's `http` package turns requests into logical
 /// requests and responses into HTTP: `/v1/PATH` with GET (read, or list with `?list=true`),
@@ -166,7 +171,7 @@ struct VaultAPI: Sendable {
         let body = request.body
         guard let first = body.firstIndex(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) else { return [:] }
         let mediaType = request.header("content-type")?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
+            .trimmingWhitespace().lowercased()
         if mediaType == "application/x-www-form-urlencoded" && body[first] != UInt8(ascii: "{") && body[first] != UInt8(ascii: "[") {
             return try formData(body)
         }
@@ -188,8 +193,8 @@ struct VaultAPI: Sendable {
         var grouped: [String: [String]] = [:]
         for pair in String(decoding: body, as: UTF8.self).split(separator: "&") where !pair.isEmpty {
             let name = pair.prefix { $0 != "=" }
-            guard let key = HTTPRequestReader.percentDecoded(name, plusIsSpace: true),
-                  let value = HTTPRequestReader.percentDecoded(pair.dropFirst(name.count).dropFirst(), plusIsSpace: true) else {
+            guard let key = PercentEncoding.decoded(name, plusIsSpace: true),
+                  let value = PercentEncoding.decoded(pair.dropFirst(name.count).dropFirst(), plusIsSpace: true) else {
                 throw Refusal(response: .json(400, errorBody(["error parsing form data"])))
             }
             grouped[key, default: []].append(value)
@@ -200,6 +205,6 @@ struct VaultAPI: Sendable {
     /// A path as the access log shows it: control characters made visible, so a request cannot
     /// forge log lines.
     static func visible(_ text: String) -> String {
-        text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == " " ? "%" + String(format: "%02X", $0.value) : String($0) }.joined()
+        text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == " " ? "%" + cFormat("%02X", $0.value) : String($0) }.joined()
     }
 }

@@ -1,6 +1,14 @@
+import Basics
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import TLS
 
 /// Where and how the server listens.
@@ -37,7 +45,7 @@ public final class VaultServer: @unchecked Sendable {
     private let dueWork: (@Sendable (Engine, () -> Bool) -> Void)?
     private var listeners: [(socket: ListeningSocket, tls: TLSServerContext?)] = []
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var stopping = false
     private var connections = 0
     private var dueWorkRunning = false
@@ -107,11 +115,25 @@ public final class VaultServer: @unchecked Sendable {
 
     private var busy: Bool { lock.withLock { connections > 0 || dueWorkRunning } }
 
+    /// A detached thread (pthreads: Foundation's Thread is not in FoundationEssentials).
     private func spawn(_ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
+        final class Body {
+            let run: @Sendable () -> Void
+            init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+        }
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
         // The engine's work is shallow; JSON bodies nest at most RequestJSON.maximumDepth.
-        thread.stackSize = 4 << 20
-        thread.start()
+        pthread_attr_setstacksize(&attributes, 4 << 20)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, &attributes, { context in
+            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        }, context)
+        precondition(started == 0, "could not start a thread: \(String(cString: strerror(started)))")
     }
 
     // MARK: Connections
@@ -187,7 +209,7 @@ public final class VaultServer: @unchecked Sendable {
             let sent = send(response, on: stream, keepAlive: keepAlive, forHead: request.method == "HEAD")
             let milliseconds = Date().timeIntervalSince(started) * 1000
             log("\(Timestamp.format(Date())) \(peer) \(VaultAPI.visible(request.method)) \(logged) \(response.status) "
-                + String(format: "%.1fms", milliseconds) + (sent ? "" : " (the client did not take the answer)"))
+                + cFormat("%.1fms", milliseconds) + (sent ? "" : " (the client did not take the answer)"))
             guard keepAlive && sent else { return }
             idleUntil = Date().addingTimeInterval(limits.idleTimeout)
         }

@@ -1,6 +1,10 @@
 #if os(Linux)
 import COpenSSL
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 
 /// The system's OpenSSL 3 (`libssl.so.3`, `libcrypto.so.3`), loaded with dlopen the first time a

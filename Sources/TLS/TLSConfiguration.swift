@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a client asks of one TLS session: how far to trust the server, which roots to trust, the
 /// client certificate to present, and the names to send and check.

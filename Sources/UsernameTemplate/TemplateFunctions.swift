@@ -1,6 +1,10 @@
 import Basics
 import CryptoPrimitives
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where functions get the time and randomness from; tests substitute a fixed clock.
 struct TemplateEnvironment: Sendable {

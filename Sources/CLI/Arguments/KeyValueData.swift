@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's `kv-builder`: turns `k=v`, `k=@file`, `k=-`, `@file.json`, `-` and repeated keys into
 /// one JSON object. Values from `k=v` are always strings.

@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One command of the tool, declared once: its usage, description, examples and flags feed
 /// parsing, `-h`, the man page and shell completion alike, so they cannot drift.

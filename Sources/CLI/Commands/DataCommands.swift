@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `read`, `write`, `list`, `delete`: the four verbs of `vault` on engine paths.
 enum DataCommands {

@@ -1,6 +1,11 @@
 import DBPlugin
 import Engine
+import PluginProcess
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif

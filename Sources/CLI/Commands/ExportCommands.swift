@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `dbsecrets export`: the way out to a Vault or OpenBao cluster. Prints what recreates this
 /// engine there (mounts, password policies, connections, roles, static roles) as `vault`
@@ -134,10 +138,10 @@ enum ExportCommands {
 
     /// A word for sh: single-quoted unless it is plain.
     static func quoted(_ text: String) -> String {
-        if !text.isEmpty && text.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_./=:@,".unicodeScalars.contains($0) }) {
+        if !text.isEmpty && text.unicodeScalars.allSatisfy({ PercentEncoding.isASCIIAlphanumeric($0) || "-_./=:@,".unicodeScalars.contains($0) }) {
             return text
         }
-        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "'" + text.replacing("'", with: "'\\''") + "'"
     }
 
     // MARK: JSON

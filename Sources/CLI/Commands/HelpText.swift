@@ -1,3 +1,4 @@
+import Basics
 /// Help in Vault's layout, from the command declarations.
 enum HelpText {
     static func forCommand(_ command: Command, subcommands: [Command]) -> String {
@@ -7,7 +8,7 @@ enum HelpText {
         }
         for (title, example) in command.examples {
             if !title.isEmpty { text += TextWrap.wrapWithPadding(title, pad: 2) + "\n\n" }
-            text += "      $ \(example.replacingOccurrences(of: "\n", with: "\n      $ "))\n\n"
+            text += "      $ \(example.replacing("\n", with: "\n      $ "))\n\n"
         }
         if !subcommands.isEmpty {
             text += "Subcommands:\n"
@@ -30,7 +31,7 @@ enum HelpText {
                 text += TextWrap.wrapWithPadding(usageSentence(flag), pad: 6) + "\n\n"
             }
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+        return text.trimmingWhitespaceAndNewlines() + "\n"
     }
 
     /// A flag's usage with Vault's suffixes: alias, default, environment variable.

@@ -1,6 +1,11 @@
+import Basics
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `lease lookup|renew|revoke|list`.
 enum LeaseCommands {
@@ -21,7 +26,7 @@ enum LeaseCommands {
         flags: CommonFlags.output(field: false), positional: .leaseID,
         run: { inv in
             try oneID(inv)
-            let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
+            let id = inv.positionals[0].trimmingWhitespace()
             let body: [String: JSONValue] = ["lease_id": .string(id)]
             let response = try inv.send(VaultAPIRequest(method: "PUT", path: "sys/leases/lookup", body: .object(body)),
                                         EngineRequest(.write, "sys/leases/lookup", data: body),
@@ -56,7 +61,7 @@ enum LeaseCommands {
                     throw CommandFailure.usage("invalid value \"\(text)\" for flag -increment: \(error)")
                 }
             } ?? 0
-            let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
+            let id = inv.positionals[0].trimmingWhitespace()
             let body: [String: JSONValue] = ["increment": .int(seconds), "lease_id": .string(id)]
             let response = try inv.send(VaultAPIRequest(method: "PUT", path: "sys/leases/renew", body: .object(body)),
                                         EngineRequest(.write, "sys/leases/renew", data: body),
@@ -85,7 +90,7 @@ enum LeaseCommands {
         flags: [revokeForce, revokePrefix, revokeSync] + CommonFlags.request, positional: .leaseID,
         run: { inv in
             try inv.expectArguments(1)
-            let id = inv.positionals[0].trimmingCharacters(in: .whitespaces)
+            let id = inv.positionals[0].trimmingWhitespace()
             let force = inv.arguments.bool("force"), prefix = inv.arguments.bool("prefix")
             if force && !prefix { throw CommandFailure.usage("Specifying -force requires also specifying -prefix") }
             // Vault's API: revoke/ID, revoke-prefix/ID with {"sync": …}, revoke-force/ID without a body.

@@ -1,7 +1,14 @@
 import Basics
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `tidy` (one pass of due work, for cron or a systemd timer) and `agent` (the same in a loop).
 enum SchedulerCommands {

@@ -1,6 +1,11 @@
+import Basics
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `secrets enable|list|disable|tune|move`: Vault's commands for mounts, over `sys/mounts`,
 /// `sys/mounts/PATH/tune` and `sys/remount`. Only the database engine can be enabled.
@@ -126,7 +131,7 @@ enum SecretsCommands {
 
     static func runEnable(_ inv: Invocation) throws -> Int32 {
         try inv.expectArguments(1)
-        let engineType = inv.positionals[0].trimmingCharacters(in: .whitespaces)
+        let engineType = inv.positionals[0].trimmingWhitespace()
         let flagPath = inv.arguments.string("path") ?? ""
         var mountPath = flagPath.isEmpty ? (engineType == "plugin" ? inv.arguments.string("plugin-name") ?? "" : engineType) : flagPath
         if !mountPath.hasSuffix("/") { mountPath += "/" }
@@ -338,7 +343,7 @@ enum Columns {
     static func format(_ rows: [[String]], empty: String = "") -> String {
         guard let first = rows.first else { return "" }
         let cells = rows.map { $0.map { cell -> String in
-            let trimmed = cell.trimmingCharacters(in: .whitespaces)
+            let trimmed = cell.trimmingWhitespace()
             return trimmed.isEmpty ? empty : trimmed
         } }
         let widths = (0..<first.count).map { c in cells.map { $0[c].count }.max() ?? 0 }

@@ -1,6 +1,14 @@
+import Basics
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Server
 import TLS
 
@@ -99,7 +107,7 @@ enum ServerCommands {
         let token = try serverToken(inv, state: state)
         let identity = ServerIdentity(dbsecretsVersion: CommandLineTool.version)
         let terminal = inv.terminal
-        let logLock = NSLock()
+        let logLock = Lock()
         let log: @Sendable (String) -> Void = { line in logLock.withLock { terminal.err(line + "\n") } }
         let passing = Passing(inv, hook: try RotationHook.from(inv))
         let server = VaultServer(
@@ -207,11 +215,11 @@ enum ServerCommands {
                     throw CommandFailure.usage("cannot read -token-file \(path), or it is larger than 4 KiB")
                 }
                 let token = String(decoding: data, as: UTF8.self)
-                state.secrets.add(token.trimmingCharacters(in: .whitespacesAndNewlines))
+                state.secrets.add(token.trimmingWhitespaceAndNewlines())
                 return try ServerToken(token, source: "the one in \(path)")
             }
             if let token = inv.terminal.environment["DBSECRETS_SERVER_TOKEN"], !token.isEmpty {
-                state.secrets.add(token.trimmingCharacters(in: .whitespacesAndNewlines))
+                state.secrets.add(token.trimmingWhitespaceAndNewlines())
                 return try ServerToken(token, source: "the value of DBSECRETS_SERVER_TOKEN")
             }
             let token = try state.serverToken(creatingWith: ServerToken.generate)

@@ -1,5 +1,9 @@
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `version`, `help`, `completion`, and the hidden `__complete` and `__manpage` that the
 /// completion scripts and the build use.

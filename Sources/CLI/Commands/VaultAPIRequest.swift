@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The HTTP request `vault` would send for a command: what `-output-curl-string` prints as a
 /// `curl` call against Vault's API, and what `-output-policy` turns into the HCL policy it needs,
@@ -53,7 +57,7 @@ struct VaultAPIRequest {
             let redacted = Self.redacted(body, secretKeys: secretKeys, hidden: &hidden)
             text += "-d \(Self.singleQuoted(redacted)) "
         }
-        return (text + GoJSON.quote(url(environment: environment)).replacingOccurrences(of: "\\u0026", with: "&"), hidden)
+        return (text + GoJSON.quote(url(environment: environment)).replacing("\\u0026", with: "&"), hidden)
     }
 
     static let secretPlaceholder = "(secret not shown)"
@@ -76,7 +80,7 @@ struct VaultAPIRequest {
     func url(environment: [String: String]) -> String {
         var address = environment["VAULT_ADDR"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://127.0.0.1:8200"
         while address.hasSuffix("/") { address.removeLast() }
-        let escapedPath = path.addingPercentEncoding(withAllowedCharacters: Self.pathCharacters) ?? path
+        let escapedPath = PercentEncoding.encoded(path) { PercentEncoding.isASCIIAlphanumeric($0) || "-._~/!$&'()*+,;=:@".unicodeScalars.contains($0) }
         var url = address + "/v1/" + escapedPath
         if !query.isEmpty {
             url += "?" + query.sorted { $0.0 < $1.0 }.map { Self.queryEscaped($0.0) + "=" + Self.queryEscaped($0.1) }.joined(separator: "&")
@@ -84,22 +88,15 @@ struct VaultAPIRequest {
         return url
     }
 
-    private static let pathCharacters: CharacterSet = {
-        var set = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
-        set.insert(charactersIn: "-._~/!$&'()*+,;=:@")
-        return set
-    }()
-
     /// Go's `url.QueryEscape`: space as `+`, everything but unreserved characters escaped.
     private static func queryEscaped(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)...Unicode.Scalar(127)))
-        allowed.insert(charactersIn: "-._~ ")
-        return (text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text).replacingOccurrences(of: " ", with: "+")
+        PercentEncoding.encoded(text) { PercentEncoding.isASCIIAlphanumeric($0) || "-._~ ".unicodeScalars.contains($0) }
+            .replacing(" ", with: "+")
     }
 
     /// Shell single quotes, a `'` inside written as `'"'"'`, as Vault writes the body.
     private static func singleQuoted(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "'\"'\"'") + "'"
+        "'" + text.replacing("'", with: "'\"'\"'") + "'"
     }
 
     // MARK: -output-policy

@@ -1,5 +1,9 @@
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Answers "what can come next" for a partial command line, from the command declarations and
 /// the names in the state directory. Every shell's script asks this one place, so the shells

@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Paths on disk as the typed text continues (`~` kept as typed): folders with a trailing
 /// slash so completion can descend, and files unless only folders are wanted (`-state-dir`).
@@ -14,9 +19,9 @@ struct FileCandidates {
         return entries.filter { $0.hasPrefix(namePrefix) && (!$0.hasPrefix(".") || namePrefix.hasPrefix(".")) }
             .sorted()
             .compactMap { entry in
-                var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(entry), isDirectory: &isFolder) else { return nil }
-                if isFolder.boolValue { return typedFolder + entry + "/" }
+                var isFolder = false
+                guard FileManager.default.fileExists(atPath: folder.hasSuffix("/") ? folder + entry : folder + "/" + entry, isDirectory: &isFolder) else { return nil }
+                if isFolder { return typedFolder + entry + "/" }
                 return onlyFolders ? nil : typedFolder + entry
             }
     }
@@ -24,7 +29,7 @@ struct FileCandidates {
     /// Shells pass `~/x` unexpanded while a word is being completed.
     static func expandTilde(_ path: String, environment: [String: String]) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? passwordDatabaseHome()
         return home + path.dropFirst()
     }
 }

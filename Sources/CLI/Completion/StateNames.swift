@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The names completion offers, read through the engine as `list` reads them, so completion
 /// sees exactly what the commands would. Errors (a corrupt file, an unreadable folder) offer

@@ -1,5 +1,10 @@
+import Basics
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// dbsecrets(1) in mdoc(7), generated from the command declarations and the path catalog so
 /// that the page lists every command, flag and path the tool has. The output is committed as
@@ -136,14 +141,14 @@ enum ManPage {
     static func synopsis(_ command: Command) -> [String] {
         let prefix = "dbsecrets " + command.name
         guard command.usage.hasPrefix(prefix) else { return [] }
-        var rest = Substring(command.usage.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)[...]
+        var rest = Substring(command.usage.dropFirst(prefix.count)).trimmingWhitespace()[...]
         var lines: [String] = []
         func arguments(_ text: Substring) -> String {
             text.split(separator: " ").map { word -> String in
                 var word = word
                 var dots = ""
                 if word.hasSuffix("...") { word = word.dropLast(3); dots = " ..." }
-                let bare = word.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+                let bare = word.trimming(scalarsIn: "<>")
                 return "Ar " + Roff.argument(bare) + dots
             }.joined(separator: " ")
         }

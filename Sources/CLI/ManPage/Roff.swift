@@ -1,11 +1,16 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Text made safe for mdoc(7) source.
 enum Roff {
     /// A paragraph of running text: backslashes escaped, one sentence per line (roff's rule, so
     /// that sentence spacing is right), and no line that roff would read as a request.
     static func text(_ paragraph: String) -> String {
-        let escaped = paragraph.replacingOccurrences(of: "\\", with: "\\e")
+        let escaped = paragraph.replacing("\\", with: "\\e")
         var lines: [String] = []
         var line = ""
         let characters = Array(escaped)
@@ -16,14 +21,14 @@ enum Roff {
             let endsSentence = ".?!".contains(c) && i + 2 < characters.count && characters[i + 1] == " "
                 && characters[i + 2] != " " && !line.hasSuffix("e.g.") && !line.hasSuffix("i.e.")
             if endsSentence || c == "\n" {
-                lines.append(line.trimmingCharacters(in: .whitespaces))
+                lines.append(line.trimmingWhitespace())
                 line = ""
                 i += endsSentence ? 2 : 1
                 continue
             }
             i += 1
         }
-        if !line.trimmingCharacters(in: .whitespaces).isEmpty { lines.append(line.trimmingCharacters(in: .whitespaces)) }
+        if !line.trimmingWhitespace().isEmpty { lines.append(line.trimmingWhitespace()) }
         return lines.filter { !$0.isEmpty }.map(minusInFlags).flatMap(wrap).map(safeLine).joined(separator: "\n")
     }
 
@@ -44,7 +49,7 @@ enum Roff {
 
     /// A line of a literal display: escaped, and protected when it starts like a request.
     static func literal(_ line: String) -> String {
-        safeLine(line.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-"))
+        safeLine(line.replacing("\\", with: "\\e").replacing("-", with: "\\-"))
     }
 
     /// Dashes of flags written in text are minus signs (`\-`), so they copy as typed and
@@ -53,7 +58,7 @@ enum Roff {
         line.split(separator: " ", omittingEmptySubsequences: false).map { word -> String in
             let start = word.firstIndex { $0 != "(" && $0 != "\"" && $0 != "'" } ?? word.startIndex
             guard word[start...].hasPrefix("-"), word[start...].count > 1 else { return String(word) }
-            return String(word[..<start]) + word[start...].replacingOccurrences(of: "-", with: "\\-")
+            return String(word[..<start]) + word[start...].replacing("-", with: "\\-")
         }.joined(separator: " ")
     }
 
@@ -63,7 +68,7 @@ enum Roff {
 
     /// A macro argument, quoted when it holds spaces.
     static func argument(_ text: String) -> String {
-        let escaped = text.replacingOccurrences(of: "\\", with: "\\e")
+        let escaped = text.replacing("\\", with: "\\e")
         return escaped.contains(" ") ? "\"\(escaped)\"" : escaped
     }
 }

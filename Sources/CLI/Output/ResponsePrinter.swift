@@ -1,6 +1,11 @@
+import Basics
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Prints an engine response the way `vault` prints a secret: table, JSON envelope, YAML, or
 /// one `-field`. Data goes to stdout; warnings and diagnostics to stderr.
@@ -124,8 +129,8 @@ struct ResponsePrinter {
         }
         let single = header == nil
         let cleaned = all.map { row -> (String, String) in
-            let left = row.0.trimmingCharacters(in: .whitespaces)
-            let right = row.1.trimmingCharacters(in: .whitespaces)
+            let left = row.0.trimmingWhitespace()
+            let right = row.1.trimmingWhitespace()
             return (left.isEmpty ? "n/a" : left, single ? "" : (right.isEmpty ? "n/a" : right))
         }
         let width = cleaned.map(\.0.count).max() ?? 0

@@ -1,6 +1,10 @@
 import DBPlugin
 import Engine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// YAML as Vault prints it (JSON re-emitted by go-yaml v2): keys sorted at every level,
 /// two-space indent, sequences as `- x`, strings quoted only when they would read as

@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// JSON as Go's `encoding/json` writes it: `MarshalIndent(v, "", "  ")` for what `vault` prints,
 /// `Marshal` (compact) for Vault's raw HTTP bodies and one-line logs. Object keys sorted, `<`,
@@ -79,7 +84,7 @@ public enum GoJSON {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d):
-            if d == d.rounded() && abs(d) < 1e21 { out += String(format: "%.0f", d) } else { out += String(d) }
+            if d == d.rounded() && abs(d) < 1e21 { out += cFormat("%.0f", d) } else { out += String(d) }
         case .string(let s): out += quote(s)
         }
     }
@@ -127,7 +132,7 @@ public enum GoJSON {
             case "\u{2029}": out += "\\u2029"
             default:
                 if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
+                    out += cFormat("\\u%04x", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

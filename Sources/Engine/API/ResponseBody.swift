@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The bodies of Vault's HTTP API, as its `http` package writes them with Go's `json.Encoder`
 /// (compact, HTML characters escaped, a final newline): the response envelope and the error body.

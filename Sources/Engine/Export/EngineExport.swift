@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What recreates this engine elsewhere (Vault, OpenBao, another dbsecrets): the API writes that
 /// make its mounts, password policies, connections, roles and static roles, in that order (each

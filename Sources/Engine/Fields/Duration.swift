@@ -27,7 +27,7 @@ public enum DurationField {
             // Int(d) traps beyond Int's range; such a number is over the maximum anyway.
             return d < Double(maximumSeconds + 1) ? Int(d) : Int.max
         case .string(let s):
-            input = s.trimmingCharacters(in: .whitespaces)
+            input = s.trimmingWhitespace()
         case .null:
             return 0
         default:
@@ -70,4 +70,8 @@ public enum DurationField {
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

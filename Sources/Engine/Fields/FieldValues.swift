@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's field types as the framework parses them from a request body (`sdk/framework/field_data.go`).
 public enum FieldValue {
@@ -9,12 +14,12 @@ public enum FieldValue {
         switch value {
         case .null: return []
         case .string(let s):
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            let t = s.trimmingWhitespaceAndNewlines()
             return t.isEmpty ? [] : [t]
         case .array(let items):
             return try items.map { item in
                 guard let text = item.textValue else { throw typeError(field, "a list of strings") }
-                return text.trimmingCharacters(in: .whitespacesAndNewlines)
+                return text.trimmingWhitespaceAndNewlines()
             }
         default:
             guard let text = value.textValue else { throw typeError(field, "a list of strings") }
@@ -29,7 +34,7 @@ public enum FieldValue {
         case .string(let s):
             if s.isEmpty { return [] }
             return s.split(separator: ",", omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { $0.trimmingWhitespace() }
         case .array(let items):
             return try items.flatMap { try commaStringSlice($0, field: field) }
         default:

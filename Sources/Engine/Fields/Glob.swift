@@ -13,7 +13,7 @@ public enum Glob {
             // Go's strings.Index finds an empty part at once (a leading `*`, or `**`); Swift's
             // range(of:) finds nothing, which refused every pattern that starts with `*`.
             if parts[i].isEmpty { continue }
-            guard let range = rest.range(of: parts[i]) else { return false }
+            guard let range = rest.firstRange(of: parts[i]) else { return false }
             if i == 0 && !leadingGlob && range.lowerBound != rest.startIndex { return false }
             rest = rest[range.upperBound...]
         }
@@ -26,4 +26,8 @@ public enum Glob {
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 
 /// One field of a path, as Vault's `framework.FieldSchema`: its type decides how a request's
@@ -29,7 +30,7 @@ extension FieldDeclaration {
     /// The description with what the declaration adds to it, as `path-help` and the man page print
     /// it: the default, and that the value is secret.
     public var helpText: String {
-        var text = description.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = description.trimmingWhitespaceAndNewlines()
         if let value = defaultValue { text += " Default: \(Self.text(of: value))." }
         if isSecret { text += " Never returned by a read." }
         return text

@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's `help` operation (`vault path-help PATH`, `GET /v1/PATH?help=1`): the text its framework
 /// renders from a path's declaration (`pathHelpTemplate`), or from a backend's for its mount root
@@ -24,11 +29,11 @@ extension Engine {
             }
         }
         text += "\n## DESCRIPTION\n\n" + orPlaceholder(declaration.description, "<no description>")
-        return text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+        return text.trimmingWhitespaceAndNewlines() + "\n"
     }
 
     static func rootHelp(_ backend: Backend) -> String {
-        var text = "## DESCRIPTION\n\n" + backend.help.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
+        var text = "## DESCRIPTION\n\n" + backend.help.trimmingWhitespaceAndNewlines() + "\n\n"
         text += """
         ## PATHS
 
@@ -42,11 +47,11 @@ extension Engine {
         for declaration in backend.paths.sorted(by: { $0.routePattern < $1.routePattern }) {
             text += indent(4, declaration.routePattern) + "\n" + indent(8, declaration.synopsis) + "\n\n"
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+        return text.trimmingWhitespaceAndNewlines() + "\n"
     }
 
     private static func orPlaceholder(_ text: String, _ placeholder: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespaceAndNewlines()
         return trimmed.isEmpty ? placeholder : trimmed
     }
 

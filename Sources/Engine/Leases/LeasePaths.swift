@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `sys/leases/*`: lookup, renew, revoke (one, by prefix, forced), and list. Vault's lease
 /// manager lives in its core; here it is the engine's, since there is no server.
@@ -136,7 +141,7 @@ extension Engine {
     }
 
     public func lookupLease(_ rawID: String) throws -> EngineResponse? {
-        let id = rawID.trimmingCharacters(in: .whitespaces)
+        let id = rawID.trimmingWhitespace()
         guard !id.isEmpty else { throw EngineError.invalid("missing lease id") }
         return try onLeaseMount(id, locking: false, missing: .invalid("invalid lease")) { engine in
             guard let lease = try engine.leases.read(id: id) else { throw EngineError.invalid("invalid lease") }
@@ -155,7 +160,7 @@ extension Engine {
     /// Recomputes the TTL from the role's current TTLs and the mount's, capped at issue time +
     /// max TTL, and moves the user's expiry in the database (the role's renew statements).
     public func renewLease(_ rawID: String, increment: Int) throws -> EngineResponse? {
-        let id = rawID.trimmingCharacters(in: .whitespaces)
+        let id = rawID.trimmingWhitespace()
         guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("lease not found") }
         return try onLeaseMount(id, missing: .invalid("lease not found")) { engine in
             try engine.withLock(.lease, file) { try engine.renewLocked(id, increment: increment) }

@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What `lease revoke -prefix P` (`sys/leases/revoke-prefix/P`, `revoke-force/P`) selects, as
 /// Vault's expiration manager has it: P ending in `/` selects every lease under it; otherwise the
@@ -12,7 +17,7 @@ struct LeasePrefix {
     let text: String
 
     init(_ raw: String) throws {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw.trimmingWhitespace()
         guard !text.isEmpty else {
             throw EngineError.invalid("unsupported path: a prefix is required (an empty one would revoke every lease), such as database/creds/ROLE")
         }

@@ -1,5 +1,13 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Revoking leases: one (`sys/leases/revoke`), by prefix (`revoke-prefix`), forced
 /// (`revoke-force`), and as due work. A lease's lock is held across the database call: it is the
@@ -17,7 +25,7 @@ extension Engine {
     static let maximumRevokeBackoff: TimeInterval = 24 * 3600
 
     public func revokeLease(_ rawID: String) throws {
-        let id = rawID.trimmingCharacters(in: .whitespaces)
+        let id = rawID.trimmingWhitespace()
         guard let file = Lease.fileName(forID: id) else { throw EngineError.invalid("invalid lease ID") }
         // Revoking a lease that is already gone (or whose mount is) is success, as in Vault.
         guard let mount = try mountEntry(ofLease: id) else { return }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's `framework.CalculateTTL`: a lease's TTL is the increment asked for, else the role's
 /// `default_ttl`, else the mount's `default_lease_ttl`, else the system's (768h); it ends no later

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A connection (`database/config/NAME`): which plugin, how to reach the database, which roles
 /// may use it. `connection_details` holds the plugin's parameters, secrets included; reads

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A dynamic credential's lease. Enough is embedded (db_name, revocation statements) to revoke
 /// the user even after its role is deleted, as Vault does.

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A dynamic role (`database/roles/NAME`): how to create, renew and revoke short-lived users.
 struct DynamicRole: Codable, Equatable {

@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 // MARK: - Enabling, tuning, disabling and moving mounts
 //
@@ -83,7 +88,7 @@ extension Engine {
 
     /// A mount path as Vault keeps it: no leading slash, one trailing slash, clean segments.
     static func mountPath(_ raw: String) throws -> String {
-        var text = Substring(raw.trimmingCharacters(in: .whitespaces))
+        var text = Substring(raw.trimmingWhitespace())
         while text.hasPrefix("/") { text = text.dropFirst() }
         let path = text.hasSuffix("/") ? String(text) : String(text) + "/"
         guard path != "/" else { throw EngineError.invalid("the mount path must not be empty") }

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `sys/mounts` (the table), `sys/mounts/:path` (enable, read, disable), `sys/mounts/:path/tune`,
 /// `sys/remount` and `sys/remount/status/:id`: the API paths behind `secrets enable|list|disable|

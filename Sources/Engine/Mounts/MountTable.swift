@@ -1,6 +1,10 @@
 import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where the database secrets engine is mounted, Vault's mount table: one record,
 /// `sys/mounts.json`, read by every request and changed under the table's lock.
@@ -93,7 +97,7 @@ struct MountEntry: Codable, Equatable, Sendable {
     static func new(path: String, type: String) -> MountEntry {
         let uuid = UUID().uuidString.lowercased()
         return MountEntry(path: path, type: type, description: "",
-                          accessor: "\(type)_" + SecureRandom.bytes(4).map { String(format: "%02x", $0) }.joined(), uuid: uuid,
+                          accessor: "\(type)_" + SecureRandom.bytes(4).map { cFormat("%02x", $0) }.joined(), uuid: uuid,
                           defaultLeaseTTL: 0, maxLeaseTTL: 0, createdAt: Date())
     }
 }

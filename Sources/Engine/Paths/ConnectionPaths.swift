@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `database/config/:name` (create, update, read, delete, list) and `database/reset/:name`.
 extension Engine {

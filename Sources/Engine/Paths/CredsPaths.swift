@@ -1,6 +1,10 @@
 import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `database/creds/:name` (dynamic credentials with a lease) and `database/static-creds/:name`.
 extension Engine {

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import PasswordPolicy
 
 /// `sys/policies/password/:name` (write, read, list, delete) and `…/:name/generate`.

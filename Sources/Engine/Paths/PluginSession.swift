@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A connection's plugin, initialized and verified, with the sanitizer that knows its secrets.
 /// Every operation that talks to a database goes through `withPlugin`: one place opens, verifies,

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `database/roles/:name` and `database/static-roles/:name` (create, update, read, delete, list).
 extension Engine {

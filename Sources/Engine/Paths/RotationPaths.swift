@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `database/rotate-root/:name` and `database/rotate-role/:name`.
 extension Engine {

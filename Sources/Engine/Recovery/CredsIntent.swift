@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Written before a dynamic user is created, removed once its lease is stored. It names the user,
 /// so a `creds` that died in between can be undone: the user is dropped, or handed to the lease

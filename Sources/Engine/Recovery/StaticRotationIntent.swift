@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Written before a static role's password changes in the database (also when a static role is
 /// created, which sets its first password). It holds every password the database may have for

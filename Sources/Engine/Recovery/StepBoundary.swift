@@ -1,5 +1,12 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A step boundary of the engine (see `CrashPoint`): one that is to fail fails as a full disk.
 func stepBoundary(_ label: @autoclosure () -> String) throws {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A standard 5-field cron schedule (minute hour day-of-month month day-of-week), evaluated in UTC,
 /// as Vault parses `rotation_schedule` (robfig/cron v3 with Minute|Hour|Dom|Month|Dow: no seconds
@@ -71,7 +75,8 @@ public struct CronSchedule: Sendable, Equatable {
 
     private static let utc: Calendar = {
         var c = Calendar(identifier: .gregorian)
-        c.timeZone = TimeZone(identifier: "UTC")!
+        // Not TimeZone(identifier: "UTC"): without ICU, FoundationEssentials knows no zone by name.
+        c.timeZone = .gmt
         return c
     }()
 

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One pass over the work that must happen on time, for `dbsecrets tidy` and `agent`: expired
 /// leases, due static rotations and ends of retained passwords' grace, due root rotations, and

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// When a password is rotated on its own: every `period` seconds, or at each slot of a cron
 /// `schedule` (UTC) within `window` seconds of it; or never, when automated rotation is disabled.

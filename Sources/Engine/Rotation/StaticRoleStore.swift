@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Static roles, one file each, plus an index of when each next needs work, so that a pass of
 /// due work decodes only the roles that are due: `static-role-due/MINUTE-STAMP.NAME` is an empty

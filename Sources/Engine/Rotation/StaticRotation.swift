@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's `setStaticAccount`: generate a password, record the intent, change it in the
 /// database, store it. Used by static role create, `rotate-role`, `static-creds` when due, the

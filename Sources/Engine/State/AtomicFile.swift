@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +19,7 @@ extension StateFolder {
     static let leftoverAge: TimeInterval = 60
 
     /// The folder's own name, which prefixes its temp files.
-    var tag: String { (path as NSString).lastPathComponent }
+    var tag: String { URL(fileURLWithPath: path).lastPathComponent }
 
     func replace(_ name: String, with data: Data, temporaries: StateFolder) throws {
         if try entryType(name) == S_IFDIR { throw StateError.unexpected(pathOf(name), S_IFDIR, expected: "a regular file") }

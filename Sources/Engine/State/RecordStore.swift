@@ -1,5 +1,12 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads and writes one kind of record as `FOLDER/NAME.json`. Every file carries
 /// `format_version`; a file this version does not understand, or cannot parse, is an error that

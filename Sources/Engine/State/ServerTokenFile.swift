@@ -1,4 +1,12 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The token `dbsecrets server` accepts when none is given to it: `server-token` in the state
 /// folder, reached like every state file (descriptor-relative, no links, mode 0600), so whoever
@@ -17,7 +25,7 @@ extension StateDirectory {
         }
         for _ in 0..<3 {
             if let data = try root.read(Self.serverTokenFile) {
-                let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let token = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
                 guard !token.isEmpty, !token.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7f }) else {
                     throw EngineError.failed("\(root.pathOf(Self.serverTokenFile)) does not hold a token: remove it, and the next start makes a new one")
                 }

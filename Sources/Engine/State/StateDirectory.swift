@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,7 +82,7 @@ public struct StateDirectory: Sendable {
         } else if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty {
             root = URL(fileURLWithPath: xdg).appendingPathComponent("dbsecrets")
         } else {
-            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? passwordDatabaseHome()
             root = URL(fileURLWithPath: home).appendingPathComponent(".local/state/dbsecrets")
         }
         return StateDirectory(root: root, allowInsecureParents: relax, secrets: secrets)
@@ -176,7 +181,7 @@ private final class OpenFolders: @unchecked Sendable {
         var temporaries: StateFolder?
     }
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var open = Open()
 
     func withLock<T>(_ body: (inout Open) throws -> T) rethrows -> T {

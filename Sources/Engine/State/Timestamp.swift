@@ -1,6 +1,10 @@
 import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// RFC 3339 in UTC with milliseconds, `2026-11-23T16:04:20.123Z`: the times of state files and
 /// of printed leases.

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TLS
 
 /// The rows of a text-protocol result set, every value as text (nil for SQL NULL).

@@ -1,6 +1,10 @@
 import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A go-sql-driver data source name, the form Vault's `connection_url` takes:
 /// `[user[:password]@][tcp(host:port)|unix(/path)]/[dbname][?param=value&…]`.
@@ -133,7 +137,7 @@ public struct MySQLDSN: Sendable, Equatable {
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0])
-            let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+            let value = parts.count > 1 ? (PercentEncoding.decoded(parts[1]) ?? String(parts[1])) : ""
             switch key {
             // Zero means "no timeout" to go-sql-driver; here it keeps the bounded default.
             case "timeout": connectTimeout = try Self.duration(value, key) ?? connectTimeout

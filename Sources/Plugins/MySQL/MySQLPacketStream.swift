@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TLS
 
 /// The connection to a MySQL server as a stream of packets: 3-byte length, 1-byte sequence id,

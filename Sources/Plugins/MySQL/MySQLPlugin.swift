@@ -1,6 +1,10 @@
 import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TLS
 import UsernameTemplate
 

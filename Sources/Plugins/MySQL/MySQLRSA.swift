@@ -101,7 +101,7 @@ struct MySQLRSAPublicKey: Sendable, Equatable {
             do throws(TLSError) {
                 library = try OpenSSLLibrary.shared()
             } catch {
-                throw MySQLError(.unsupported, "the RSA key exchange " + error.message.replacingOccurrences(of: "TLS ", with: ""))
+                throw MySQLError(.unsupported, "the RSA key exchange " + error.message.replacing("TLS ", with: ""))
             }
             openSSL = library
             func find<T>(_ name: String, _ type: T.Type) throws(MySQLError) -> T {

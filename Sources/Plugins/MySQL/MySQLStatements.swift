@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How Vault's MySQL plugin turns role statements into queries, and the SQL the plugin writes itself.
 enum MySQLStatements {
@@ -32,7 +37,7 @@ enum MySQLStatements {
     }
 
     static func isMariaDB(_ serverVersion: String) -> Bool {
-        serverVersion.range(of: "mariadb", options: .caseInsensitive) != nil
+        serverVersion.lowercased().contains("mariadb")
     }
 
     /// MySQL 8.0.14 and later keep a secondary password (`RETAIN CURRENT PASSWORD`); MariaDB
@@ -60,7 +65,7 @@ enum MySQLStatements {
                                    doubleQuotesAreIdentifiers: mode.ansiQuotes)
         var queries: [Query] = []
         for piece in statements.flatMap(parseArbitraryStringSlice) {
-            let text = piece.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = piece.trimmingWhitespaceAndNewlines()
             if text.isEmpty { continue }
             queries.append(Query(sql: try template.render(text, values), holdsPassword: text.contains("{{password}}")))
         }
@@ -80,7 +85,7 @@ enum MySQLStatements {
 
         /// From `SELECT @@SESSION.sql_mode` (`ANSI` expands to a list with ANSI_QUOTES in it).
         init(reported: String) {
-            let flags = Set(reported.uppercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            let flags = Set(reported.uppercased().split(separator: ",").map { $0.trimmingWhitespace() })
             self.init(noBackslashEscapes: flags.contains("NO_BACKSLASH_ESCAPES"), ansiQuotes: flags.contains("ANSI_QUOTES"))
         }
 
@@ -92,7 +97,7 @@ enum MySQLStatements {
     }
 
     static func parseArbitraryStringSlice(_ input: String) -> [String] {
-        var text = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = input.trimmingWhitespaceAndNewlines()
         guard !text.isEmpty else { return [] }
         if let decoded = Data(base64Encoded: text), let decodedText = String(data: decoded, encoding: .utf8) {
             text = decodedText
@@ -101,6 +106,6 @@ enum MySQLStatements {
         if let data = text.data(using: .utf8), let list = try? JSONDecoder().decode([String].self, from: data) {
             return list
         }
-        return text.components(separatedBy: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return text.components(separatedBy: ";").map { $0.trimmingWhitespaceAndNewlines() }
     }
 }

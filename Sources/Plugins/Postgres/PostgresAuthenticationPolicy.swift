@@ -1,3 +1,4 @@
+import Basics
 /// What the client agrees to when a server asks it to authenticate: every "the server asked for
 /// X" is decided here, once.
 ///
@@ -41,7 +42,7 @@ public struct PostgresAuthenticationPolicy: Sendable, Equatable {
         named = []
         source = ""
         if let requireAuth {
-            let entries = requireAuth.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let entries = requireAuth.split(separator: ",").map { $0.trimmingWhitespace() }
             let negated = entries.filter { $0.hasPrefix("!") }
             guard !entries.isEmpty, negated.isEmpty || negated.count == entries.count else {
                 throw PostgresClientError.configuration("invalid require_auth: negative and positive methods cannot be mixed")

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A failure of the PostgreSQL wire client. Messages name the server address, never the password.
 public struct PostgresClientError: Error, CustomStringConvertible, Sendable {

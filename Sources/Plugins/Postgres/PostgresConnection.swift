@@ -1,6 +1,10 @@
 import CryptoPrimitives
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TLS
 
 /// One session with a PostgreSQL server over protocol v3: TLS as `sslmode` asks, startup,

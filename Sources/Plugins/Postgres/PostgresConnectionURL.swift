@@ -1,4 +1,9 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where and how to connect, read from a `connection_url` in URL form
 /// (`postgresql://user:pass@host:5432/db?sslmode=disable`, also `postgres://`) or key=value form
@@ -39,8 +44,8 @@ public struct PostgresConnectionURL: Sendable, Equatable {
                                   disableEscaping: Bool) -> String {
         let user = disableEscaping ? username : pathEscape(username)
         let pass = disableEscaping ? password : pathEscape(password)
-        return template.replacingOccurrences(of: "{{username}}", with: user)
-            .replacingOccurrences(of: "{{password}}", with: pass)
+        return template.replacing("{{username}}", with: user)
+            .replacing("{{password}}", with: pass)
     }
 
     /// Go's url.PathEscape: everything but unreserved characters and `$&+:=@` becomes %XX.
@@ -54,7 +59,7 @@ public struct PostgresConnectionURL: Sendable, Equatable {
             case _ where "-_.~$&+:=@".utf8.contains(byte):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += String(format: "%%%02X", byte)
+                out += cFormat("%%%02X", byte)
             }
         }
         return out
@@ -63,7 +68,7 @@ public struct PostgresConnectionURL: Sendable, Equatable {
     public init() {}
 
     public init(parsing text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespaceAndNewlines()
         let lower = trimmed.lowercased()
         if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
             try parseURL(trimmed)
@@ -93,7 +98,7 @@ public struct PostgresConnectionURL: Sendable, Equatable {
     // MARK: URL form
 
     private mutating func parseURL(_ text: String) throws {
-        var rest = Substring(text[text.range(of: "://")!.upperBound...])
+        var rest = Substring(text[text.firstRange(of: "://")!.upperBound...])
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         var query: Substring = ""
         if let mark = rest.firstIndex(of: "?") {

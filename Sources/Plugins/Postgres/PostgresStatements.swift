@@ -1,16 +1,21 @@
+import Basics
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How Vault's PostgreSQL plugin cuts statement templates into queries and quotes names.
 enum PostgresStatements {
     /// Vault's `strutil.ParseArbitraryStringSlice(stmt, ";")`: a statement that is valid base64 is
     /// decoded first, then it is split on `;`, trimmed, and empty pieces are dropped.
     static func split(_ statement: String) -> [String] {
-        var text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = statement.trimmingWhitespaceAndNewlines()
         if let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8) {
             text = decoded
         }
         return text.split(separator: ";", omittingEmptySubsequences: true)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { $0.trimmingWhitespaceAndNewlines() }
             .filter { !$0.isEmpty }
     }
 
@@ -27,7 +32,7 @@ enum PostgresStatements {
         var text = statement
         // Vault removes "…" then '…' phrases (non-greedy, within one line) before looking for END.
         for quote in ["\"", "'"] as [Unicode.Scalar] {
-            for phrase in quotedPhrases(statement, quote) { text = text.replacingOccurrences(of: phrase, with: "") }
+            for phrase in quotedPhrases(statement, quote) { text = text.replacing(phrase, with: "") }
         }
         return containsWordEND(text)
     }
@@ -55,8 +60,12 @@ enum PostgresStatements {
                 start += 1
                 continue
             }
-            let match = NSRange(location: offsets[start], length: offsets[end + 1] - offsets[start])
-            if let range = Range(match, in: statement) { phrases.append(String(statement[range])) }
+            // As Range(NSRange, in:) did: a match whose ends are not Character boundaries is dropped.
+            let utf16 = statement.utf16
+            if let lower = String.Index(utf16.index(utf16.startIndex, offsetBy: offsets[start]), within: statement),
+               let upper = String.Index(utf16.index(utf16.startIndex, offsetBy: offsets[end + 1]), within: statement) {
+                phrases.append(String(statement[lower..<upper]))
+            }
             start = end + 1
         }
         return phrases
@@ -115,15 +124,15 @@ enum PostgresStatements {
 
     /// `"name"` with inner quotes doubled, like pq.QuoteIdentifier.
     static func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\u{0}", with: "").replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        "\"" + name.replacing("\u{0}", with: "").replacing("\"", with: "\"\"") + "\""
     }
 
     /// A string literal that means the same whatever standard_conforming_strings says: an E'' literal
     /// when there are backslashes to escape.
     static func quoteLiteral(_ value: String) -> String {
-        let body = value.replacingOccurrences(of: "\u{0}", with: "").replacingOccurrences(of: "'", with: "''")
+        let body = value.replacing("\u{0}", with: "").replacing("'", with: "''")
         if body.contains("\\") {
-            return "E'" + body.replacingOccurrences(of: "\\", with: "\\\\") + "'"
+            return "E'" + body.replacing("\\", with: "\\\\") + "'"
         }
         return "'" + body + "'"
     }

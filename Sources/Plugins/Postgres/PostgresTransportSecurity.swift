@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TLS
 
 /// Whether and how a PostgreSQL connection uses TLS, read from libpq's parameters and Vault's

@@ -1,6 +1,10 @@
 import Basics
 import CryptoPrimitives
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The client side of SCRAM-SHA-256 (RFC 5802, RFC 7677), and of SCRAM-SHA-256-PLUS with the
 /// `tls-server-end-point` channel binding (RFC 5929) over TLS, as PostgreSQL speaks them.
@@ -132,7 +136,7 @@ struct SCRAMAuthenticator {
 
 
     private static func saslName(_ name: String) -> String {
-        name.replacingOccurrences(of: "=", with: "=3D").replacingOccurrences(of: ",", with: "=2C")
+        name.replacing("=", with: "=3D").replacing(",", with: "=2C")
     }
 
     private static func attributes(_ message: String) -> [String: String] {

@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Creation statements of a Redis role: each one a JSON list of ACL rules, `["~*", "+@read"]`.
 ///
@@ -10,7 +15,7 @@ enum RedisACLRules {
     static let defaultRules = ["~*", "+@read"]
 
     static func parse(_ statements: [String]) throws(PluginError) -> [String] {
-        let nonEmpty = statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        let nonEmpty = statements.map { $0.trimmingWhitespaceAndNewlines() }.filter { !$0.isEmpty }
         guard !nonEmpty.isEmpty else { return defaultRules }
         var rules: [String] = []
         for (index, statement) in nonEmpty.enumerated() {

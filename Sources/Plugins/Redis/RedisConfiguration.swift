@@ -1,5 +1,10 @@
+import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TLS
 import UsernameTemplate
 
@@ -40,7 +45,7 @@ struct ServerURL {
         for key in ["host", "port"] where !(config.string(key) ?? "").isEmpty { throw conflict }
         if try config.bool("tls", default: false) { throw conflict }
         let schemes = ["valkey": false, "valkeys": true, "redis": false, "rediss": true]
-        guard let colon = text.range(of: "://"), let tls = schemes[text[..<colon.lowerBound].lowercased()] else {
+        guard let colon = text.firstRange(of: "://"), let tls = schemes[text[..<colon.lowerBound].lowercased()] else {
             throw PluginError(.invalidConfiguration, "error parsing connection_url: it must start with valkey:// or valkeys://")
         }
         isTLS = tls
@@ -53,7 +58,7 @@ struct ServerURL {
             let parts = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             func value(_ raw: String, template: String, stored: String) throws -> String? {
                 if raw == template { return stored.isEmpty ? nil : stored }
-                guard let decoded = raw.removingPercentEncoding else {
+                guard let decoded = PercentEncoding.decoded(raw) else {
                     throw PluginError(.invalidConfiguration, "error parsing connection_url: invalid escape in the user information")
                 }
                 return decoded.isEmpty ? nil : decoded
@@ -132,7 +137,7 @@ struct RedisConfiguration: Sendable {
 
             tls = try Self.tls(config, host: host, forced: fromURL?.isTLS == true)
 
-            let mode = config.string("persistence_mode", default: "").trimmingCharacters(in: .whitespaces)
+            let mode = config.string("persistence_mode", default: "").trimmingWhitespace()
             switch mode.uppercased() {
             case "", "NONE": persistence = .none
             case "ACLSAVE": persistence = .aclSave

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TLS
 
 /// One RESP2 connection to a stand-alone Redis server, spoken as the Go plugin does it:

@@ -1,5 +1,9 @@
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Why a Redis call failed, with a sentence that names the server and never a password.
 public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,6 +1,10 @@
 import CryptoPrimitives
 @_exported import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 public enum RedisPluginInfo {
     public static let name = "redis-database-plugin"
@@ -159,7 +163,7 @@ public final class RedisPlugin: DatabasePlugin {
     static func has(_ user: RESPValue, password: String) -> Bool {
         guard let fields = user.arrayValue, let index = fields.firstIndex(where: { $0.text == "passwords" }),
               index + 1 < fields.count, let hashes = fields[index + 1].arrayValue else { return false }
-        let hash = SHA256.hash(Array(password.utf8)).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256.hash(Array(password.utf8)).hexString
         return hashes.contains { $0.text == hash }
     }
 

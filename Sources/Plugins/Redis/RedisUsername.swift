@@ -1,6 +1,10 @@
 import Basics
 import DBPlugin
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Vault's Redis usernames, which predate username templates: `credsutil.GenerateUsername` with
 /// display and role names cut to 64 bytes, parts joined by `_` skipping empty ones, the whole cut

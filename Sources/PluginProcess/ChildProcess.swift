@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,30 +10,35 @@ import Glibc
 /// A program dbsecrets starts, `exec`'s command or a rotation hook: run without a shell (the
 /// first word is looked up in PATH, the rest are its arguments as they are), with an environment
 /// of the caller's making, and waited for by polling, so the caller can renew a lease or notice a
-/// stop meanwhile. Nothing of dbsecrets' own leaks into it: every descriptor but the three standard
+/// stop meanwhile. Also the external plugins, over two pipes. Nothing of dbsecrets' own leaks into it: every descriptor but the three standard
 /// ones is closed, and every signal disposition and the signal mask start as the defaults.
-final class ChildProcess {
-    let pid: pid_t
+public final class ChildProcess {
+    public let pid: pid_t
     private var status: Int32?
 
-    struct SpawnError: Error {
-        var message: String
+    public struct SpawnError: Error {
+        public var message: String
         /// What a shell exits with for it: 127 for a program not found, 126 for one that cannot run.
-        var exitStatus: Int32
+        public var exitStatus: Int32
     }
 
     private init(pid: pid_t) { self.pid = pid }
 
     /// Starts `arguments[0]` with `arguments[1...]`. `stdoutToStderr`: the program's standard output
     /// goes where dbsecrets' errors go (a hook must not mix its output into `tidy -format=json`).
-    static func spawn(_ arguments: [String], environment: [String: String], stdinFromNull: Bool = false,
-                      stdoutToStderr: Bool = false) throws -> ChildProcess {
+    /// `standardInput`/`standardOutput`: descriptors (a pipe's ends, opened close-on-exec) that
+    /// become the program's standard input and output.
+    public static func spawn(_ arguments: [String], environment: [String: String], stdinFromNull: Bool = false,
+                             stdoutToStderr: Bool = false, standardInput: Int32? = nil,
+                             standardOutput: Int32? = nil) throws -> ChildProcess {
         precondition(!arguments.isEmpty)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         if stdinFromNull { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
         if stdoutToStderr { posix_spawn_file_actions_adddup2(&actions, 2, 1) }
+        if let standardInput { posix_spawn_file_actions_adddup2(&actions, standardInput, 0) }
+        if let standardOutput { posix_spawn_file_actions_adddup2(&actions, standardOutput, 1) }
         // Descriptors opened close-on-exec (the state folder's, sockets) close by themselves; any
         // other one is closed here.
         let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
@@ -67,24 +76,22 @@ final class ChildProcess {
 
     /// The exit status once the program has ended (as a shell reports it: its code, or 128 plus
     /// the signal that ended it), nil while it runs.
-    func poll() -> Int32? {
+    public func poll() -> Int32? {
         if let status { return status }
         var raw: Int32 = 0
         let answer = waitpid(pid, &raw, WNOHANG)
         guard answer == pid else { return nil }
-        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
-        let signal = raw & 0x7f
-        status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        status = Self.shellStatus(raw)
         return status
     }
 
-    func send(_ signal: Int32) {
+    public func send(_ signal: Int32) {
         if status == nil { kill(pid, signal) }
     }
 
     /// Waits until the program ends, `seconds` pass (nil then) or `stop` says so (nil too),
     /// checking every 50 ms.
-    func wait(atMost seconds: TimeInterval, stop: () -> Bool = { false }) -> Int32? {
+    public func wait(atMost seconds: TimeInterval, stop: () -> Bool = { false }) -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline && !stop() {
             if let status = poll() { return status }
@@ -93,8 +100,25 @@ final class ChildProcess {
         return poll()
     }
 
+    /// Blocks until the program ends; its exit status.
+    @discardableResult
+    public func waitUntilExit() -> Int32 {
+        if let status { return status }
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        let status = Self.shellStatus(raw)
+        self.status = status
+        return status
+    }
+
+    /// WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
+    private static func shellStatus(_ raw: Int32) -> Int32 {
+        let signal = raw & 0x7f
+        return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+    }
+
     /// Asks the program to end (SIGTERM), and kills it if it has not within `grace` seconds.
-    func terminate(grace: TimeInterval) {
+    public func terminate(grace: TimeInterval) {
         send(SIGTERM)
         if wait(atMost: grace) == nil {
             send(SIGKILL)

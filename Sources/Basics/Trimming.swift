@@ -1,0 +1,47 @@
+/// Foundation's `trimmingCharacters(in:)` for the character sets we trim, written out so that
+/// the binary needs only FoundationEssentials (CharacterSet lives in the ICU-backed part).
+extension StringProtocol {
+    /// `trimmingCharacters(in: .whitespaces)`: tab, Unicode's space separators (Zs) and, as
+    /// Foundation's set has it, ZERO WIDTH SPACE (U+200B).
+    public func trimmingWhitespace() -> String {
+        trimmingScalars(where: isWhitespace)
+    }
+
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)`: the whitespace above and the newlines below.
+    public func trimmingWhitespaceAndNewlines() -> String {
+        trimmingScalars { isWhitespace($0) || isNewline($0) }
+    }
+
+    /// `trimmingCharacters(in: .newlines)`: U+000A through U+000D, U+0085, U+2028 and U+2029.
+    public func trimmingNewlines() -> String {
+        trimmingScalars(where: isNewline)
+    }
+
+    /// `trimmingCharacters(in: CharacterSet(charactersIn: scalars))`.
+    public func trimming(scalarsIn scalars: String) -> String {
+        let set = Set(scalars.unicodeScalars)
+        return trimmingScalars { set.contains($0) }
+    }
+
+    /// Trims by Unicode scalar, as CharacterSet does, not by Character: a combining mark after a
+    /// trimmed space stays.
+    private func trimmingScalars(where trimmed: (Unicode.Scalar) -> Bool) -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !trimmed($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !trimmed($0) })!
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: scalars[first...last])
+        return String(kept)
+    }
+}
+
+private func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+    scalar == "\t" || scalar == "\u{200B}" || scalar.properties.generalCategory == .spaceSeparator
+}
+
+private func isNewline(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x0a...0x0d, 0x85, 0x2028, 0x2029: return true
+    default: return false
+    }
+}
