@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Engine
 
@@ -28,7 +29,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 
     /// `Error writing data to PATH: ` + the engine's sentence, kept on one line.
     static func engine(_ prefix: String, _ error: EngineError) -> CommandFailure {
-        CommandFailure(kind: .engine, message: prefix + error.message.replacing("\n", with: " "))
+        CommandFailure(kind: .engine, message: prefix + error.message.replacingEvery("\n", with: " "))
     }
 
     static func noValue(_ message: String) -> CommandFailure {
@@ -41,7 +42,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ error: Error) {
         switch error {
         case let failure as CommandFailure: self = failure
-        case let error as EngineError: self.init(kind: .engine, message: error.message.replacing("\n", with: " "))
+        case let error as EngineError: self.init(kind: .engine, message: error.message.replacingEvery("\n", with: " "))
         default: self.init(kind: .engine, message: ErrorText.of(error))
         }
     }

@@ -1,3 +1,4 @@
+import Basics
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -181,18 +182,18 @@ public struct SQLTemplate {
             written = value
         case .string(let escapes, let quote):
             var body = value
-            if escapes { body = body.replacing("\\", with: "\\\\") }
-            written = body.replacing(String(quote), with: String([quote, quote]))
+            if escapes { body = body.replacingEvery("\\", with: "\\\\") }
+            written = body.replacingEvery(String(quote), with: String([quote, quote]))
         case .identifier(let quote):
-            written = value.replacing(String(quote), with: String([quote, quote]))
+            written = value.replacingEvery(String(quote), with: String([quote, quote]))
         case .lineComment:
             guard !value.contains(where: { $0 == "\n" || $0 == "\r" }) else { throw refusal(key, value, "it is in a comment that a line break would end") }
             written = value
         case .blockComment:
-            guard !value.contains("*/") && !value.contains("/*") else { throw refusal(key, value, "it is in a comment that it would end") }
+            guard !value.containsLiterally("*/") && !value.containsLiterally("/*") else { throw refusal(key, value, "it is in a comment that it would end") }
             written = value
         }
-        for delimiter in forbidden where written.contains(delimiter) {
+        for delimiter in forbidden where written.containsLiterally(delimiter) {
             throw refusal(key, value, "it holds \(delimiter), which would end the \(delimiter)-quoted body it is in")
         }
         return written

@@ -1,3 +1,4 @@
+import Basics
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -20,7 +21,7 @@ extension String {
     /// sanitizer does. Longer secrets go first, so a password that contains another is hidden whole.
     public func redacting(_ secrets: [String], as placeholder: String = "[password]") -> String {
         secrets.filter(SecretRedaction.isRedactable).sorted { $0.count > $1.count }.reduce(self) {
-            $0.replacing($1, with: placeholder)
+            $0.replacingEvery($1, with: placeholder)
         }
     }
 }

@@ -11,7 +11,7 @@ public enum StatementTemplate {
     public static func render(_ statement: String, _ values: [String: String]) -> String {
         var out = statement
         for (key, value) in values {
-            out = out.replacing("{{\(key)}}", with: value)
+            out = out.replacingEvery("{{\(key)}}", with: value)
         }
         return out
     }

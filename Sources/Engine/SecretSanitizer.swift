@@ -42,7 +42,7 @@ struct SecretSanitizer {
     func clean(_ text: String) -> String {
         var out = text
         for (value, placeholder) in secrets.sorted(by: { $0.value.count > $1.value.count }) {
-            out = out.replacing(value, with: placeholder)
+            out = out.replacingEvery(value, with: placeholder)
         }
         return out
     }

@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Engine
 #if canImport(FoundationEssentials)
@@ -141,7 +142,7 @@ enum ExportCommands {
         if !text.isEmpty && text.unicodeScalars.allSatisfy({ PercentEncoding.isASCIIAlphanumeric($0) || "-_./=:@,".unicodeScalars.contains($0) }) {
             return text
         }
-        return "'" + text.replacing("'", with: "'\\''") + "'"
+        return "'" + text.replacingEvery("'", with: "'\\''") + "'"
     }
 
     // MARK: JSON

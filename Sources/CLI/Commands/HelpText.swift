@@ -8,7 +8,7 @@ enum HelpText {
         }
         for (title, example) in command.examples {
             if !title.isEmpty { text += TextWrap.wrapWithPadding(title, pad: 2) + "\n\n" }
-            text += "      $ \(example.replacing("\n", with: "\n      $ "))\n\n"
+            text += "      $ \(example.replacingEvery("\n", with: "\n      $ "))\n\n"
         }
         if !subcommands.isEmpty {
             text += "Subcommands:\n"

@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 import Engine
 #if canImport(FoundationEssentials)
@@ -57,7 +58,7 @@ struct VaultAPIRequest {
             let redacted = Self.redacted(body, secretKeys: secretKeys, hidden: &hidden)
             text += "-d \(Self.singleQuoted(redacted)) "
         }
-        return (text + GoJSON.quote(url(environment: environment)).replacing("\\u0026", with: "&"), hidden)
+        return (text + GoJSON.quote(url(environment: environment)).replacingEvery("\\u0026", with: "&"), hidden)
     }
 
     static let secretPlaceholder = "(secret not shown)"
@@ -91,12 +92,12 @@ struct VaultAPIRequest {
     /// Go's `url.QueryEscape`: space as `+`, everything but unreserved characters escaped.
     private static func queryEscaped(_ text: String) -> String {
         PercentEncoding.encoded(text) { PercentEncoding.isASCIIAlphanumeric($0) || "-._~ ".unicodeScalars.contains($0) }
-            .replacing(" ", with: "+")
+            .replacingEvery(" ", with: "+")
     }
 
     /// Shell single quotes, a `'` inside written as `'"'"'`, as Vault writes the body.
     private static func singleQuoted(_ text: String) -> String {
-        "'" + text.replacing("'", with: "'\"'\"'") + "'"
+        "'" + text.replacingEvery("'", with: "'\"'\"'") + "'"
     }
 
     // MARK: -output-policy

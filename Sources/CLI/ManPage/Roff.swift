@@ -10,7 +10,7 @@ enum Roff {
     /// A paragraph of running text: backslashes escaped, one sentence per line (roff's rule, so
     /// that sentence spacing is right), and no line that roff would read as a request.
     static func text(_ paragraph: String) -> String {
-        let escaped = paragraph.replacing("\\", with: "\\e")
+        let escaped = paragraph.replacingEvery("\\", with: "\\e")
         var lines: [String] = []
         var line = ""
         let characters = Array(escaped)
@@ -49,7 +49,7 @@ enum Roff {
 
     /// A line of a literal display: escaped, and protected when it starts like a request.
     static func literal(_ line: String) -> String {
-        safeLine(line.replacing("\\", with: "\\e").replacing("-", with: "\\-"))
+        safeLine(line.replacingEvery("\\", with: "\\e").replacingEvery("-", with: "\\-"))
     }
 
     /// Dashes of flags written in text are minus signs (`\-`), so they copy as typed and
@@ -58,7 +58,7 @@ enum Roff {
         line.split(separator: " ", omittingEmptySubsequences: false).map { word -> String in
             let start = word.firstIndex { $0 != "(" && $0 != "\"" && $0 != "'" } ?? word.startIndex
             guard word[start...].hasPrefix("-"), word[start...].count > 1 else { return String(word) }
-            return String(word[..<start]) + word[start...].replacing("-", with: "\\-")
+            return String(word[..<start]) + word[start...].replacingEvery("-", with: "\\-")
         }.joined(separator: " ")
     }
 
@@ -68,7 +68,7 @@ enum Roff {
 
     /// A macro argument, quoted when it holds spaces.
     static func argument(_ text: String) -> String {
-        let escaped = text.replacing("\\", with: "\\e")
+        let escaped = text.replacingEvery("\\", with: "\\e")
         return escaped.contains(" ") ? "\"\(escaped)\"" : escaped
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import TLS
 #if os(Linux)
 import COpenSSL
@@ -101,7 +102,7 @@ struct MySQLRSAPublicKey: Sendable, Equatable {
             do throws(TLSError) {
                 library = try OpenSSLLibrary.shared()
             } catch {
-                throw MySQLError(.unsupported, "the RSA key exchange " + error.message.replacing("TLS ", with: ""))
+                throw MySQLError(.unsupported, "the RSA key exchange " + error.message.replacingEvery("TLS ", with: ""))
             }
             openSSL = library
             func find<T>(_ name: String, _ type: T.Type) throws(MySQLError) -> T {

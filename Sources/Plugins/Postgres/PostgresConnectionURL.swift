@@ -44,8 +44,8 @@ public struct PostgresConnectionURL: Sendable, Equatable {
                                   disableEscaping: Bool) -> String {
         let user = disableEscaping ? username : pathEscape(username)
         let pass = disableEscaping ? password : pathEscape(password)
-        return template.replacing("{{username}}", with: user)
-            .replacing("{{password}}", with: pass)
+        return template.replacingEvery("{{username}}", with: user)
+            .replacingEvery("{{password}}", with: pass)
     }
 
     /// Go's url.PathEscape: everything but unreserved characters and `$&+:=@` becomes %XX.

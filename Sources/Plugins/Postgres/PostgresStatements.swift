@@ -32,7 +32,7 @@ enum PostgresStatements {
         var text = statement
         // Vault removes "…" then '…' phrases (non-greedy, within one line) before looking for END.
         for quote in ["\"", "'"] as [Unicode.Scalar] {
-            for phrase in quotedPhrases(statement, quote) { text = text.replacing(phrase, with: "") }
+            for phrase in quotedPhrases(statement, quote) { text = text.replacingEvery(phrase, with: "") }
         }
         return containsWordEND(text)
     }
@@ -124,15 +124,15 @@ enum PostgresStatements {
 
     /// `"name"` with inner quotes doubled, like pq.QuoteIdentifier.
     static func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacing("\u{0}", with: "").replacing("\"", with: "\"\"") + "\""
+        "\"" + name.replacingEvery("\u{0}", with: "").replacingEvery("\"", with: "\"\"") + "\""
     }
 
     /// A string literal that means the same whatever standard_conforming_strings says: an E'' literal
     /// when there are backslashes to escape.
     static func quoteLiteral(_ value: String) -> String {
-        let body = value.replacing("\u{0}", with: "").replacing("'", with: "''")
+        let body = value.replacingEvery("\u{0}", with: "").replacingEvery("'", with: "''")
         if body.contains("\\") {
-            return "E'" + body.replacing("\\", with: "\\\\") + "'"
+            return "E'" + body.replacingEvery("\\", with: "\\\\") + "'"
         }
         return "'" + body + "'"
     }

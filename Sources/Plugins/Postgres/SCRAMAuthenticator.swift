@@ -136,7 +136,7 @@ struct SCRAMAuthenticator {
 
 
     private static func saslName(_ name: String) -> String {
-        name.replacing("=", with: "=3D").replacing(",", with: "=2C")
+        name.replacingEvery("=", with: "=3D").replacingEvery(",", with: "=2C")
     }
 
     private static func attributes(_ message: String) -> [String: String] {
