@@ -29,4 +29,7 @@ public struct TLSError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+
+    /// What every TLS entry point says in a build without the system's OpenSSL.
+    static let unavailableHere = TLSError(.unavailable, "TLS is only available in the Linux build of dbsecrets (it uses the system's OpenSSL 3)")
 }

@@ -37,7 +37,7 @@ public final class TLSServerContext: @unchecked Sendable {
         self.library = library
         self.context = context
         #else
-        throw TLSError(.unavailable, "TLS is only available in the Linux build of dbsecrets (it uses the system's OpenSSL 3)")
+        throw TLSError.unavailableHere
         #endif
     }
 

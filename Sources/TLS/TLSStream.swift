@@ -41,18 +41,13 @@ public final class TLSStream: ByteStream {
     public static func handshake(over transport: ByteStream, _ configuration: TLSConfiguration,
                                  deadline: Date) throws(TLSError) -> TLSStream {
         #if os(Linux)
-        do throws(TLSError) {
+        try established(over: transport, deadline: deadline) { () throws(TLSError) in
             let library = try OpenSSLLibrary.shared()
-            let session = try Session(library, configuration, address: transport.address)
-            try session.handshake(over: transport, deadline: deadline)
-            return TLSStream(transport: transport, library: library, session: session)
-        } catch {
-            transport.close()
-            throw error
+            return (library, try Session(library, configuration, address: transport.address))
         }
         #else
         transport.close()
-        throw TLSError(.unavailable, "TLS is only available in the Linux build of dbsecrets (it uses the system's OpenSSL 3)")
+        throw TLSError.unavailableHere
         #endif
     }
 
@@ -61,19 +56,29 @@ public final class TLSStream: ByteStream {
     public static func accept(over transport: ByteStream, _ server: TLSServerContext,
                               deadline: Date) throws(TLSError) -> TLSStream {
         #if os(Linux)
+        try established(over: transport, deadline: deadline) { () throws(TLSError) in
+            (server.library, try Session(server.library, server: server, address: transport.address))
+        }
+        #else
+        transport.close()
+        throw TLSError.unavailableHere
+        #endif
+    }
+
+    #if os(Linux)
+    /// Either side's handshake on the session `open` makes; the transport is closed on any failure.
+    private static func established(over transport: ByteStream, deadline: Date,
+                                    _ open: () throws(TLSError) -> (OpenSSLLibrary, Session)) throws(TLSError) -> TLSStream {
         do throws(TLSError) {
-            let session = try Session(server.library, server: server, address: transport.address)
+            let (library, session) = try open()
             try session.handshake(over: transport, deadline: deadline)
-            return TLSStream(transport: transport, library: server.library, session: session)
+            return TLSStream(transport: transport, library: library, session: session)
         } catch {
             transport.close()
             throw error
         }
-        #else
-        transport.close()
-        throw TLSError(.unavailable, "TLS is only available in the Linux build of dbsecrets (it uses the system's OpenSSL 3)")
-        #endif
     }
+    #endif
 
     /// Loads OpenSSL and parses the configuration's CA, certificate and key, without connecting:
     /// what a plugin calls when a connection is written, so a bad PEM is reported then.
@@ -81,7 +86,7 @@ public final class TLSStream: ByteStream {
         #if os(Linux)
         _ = try Session(try OpenSSLLibrary.shared(), configuration, address: configuration.serverName)
         #else
-        throw TLSError(.unavailable, "TLS is only available in the Linux build of dbsecrets (it uses the system's OpenSSL 3)")
+        throw TLSError.unavailableHere
         #endif
     }
 
