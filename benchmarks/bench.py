@@ -539,13 +539,13 @@ class Bench:
         statefiles.populate(big, "pg", [PG_STATEMENTS], roles, leases, time.time())
         print("generated %d leases and %d roles in %.1f s" % (leases, roles, time.perf_counter() - t0), flush=True)
 
-        self.startup(small)
-        self.scale(small, big)
-        self.tidy(big, small_due)
-        self.tidy_against_psql(revoking)
-        self.tidy_static_roles(static_big, static_small)
-        self.end_to_end(small)
-        self.throughput(busy)
+        groups = [("startup", lambda: self.startup(small)), ("scale", lambda: self.scale(small, big)),
+                  ("tidy", lambda: self.tidy(big, small_due)), ("tidy-psql", lambda: self.tidy_against_psql(revoking)),
+                  ("tidy-static", lambda: self.tidy_static_roles(static_big, static_small)),
+                  ("end-to-end", lambda: self.end_to_end(small)), ("throughput", lambda: self.throughput(busy))]
+        for name, measure in groups:
+            if not self.args.only or name in self.args.only:
+                measure()
         self.memory()
         self.report.print_table()
         print("\nbinaries: %s; baselines: %s, %s, %s; %d cores, load average %.1f; total %.0f s" % (
@@ -560,6 +560,8 @@ def main():
     parser.add_argument("--static-bin", help="the same, linked with --static-swift-stdlib (optional)")
     parser.add_argument("--work", required=True, help="a scratch folder (state directories go here)")
     parser.add_argument("--quick", action="store_true", help="10k leases and few runs: checks the harness, not the claims")
+    parser.add_argument("--only", action="append", choices=["startup", "scale", "tidy", "tidy-psql", "tidy-static", "end-to-end", "throughput"],
+                        help="measure only this group of rows (repeatable); for working on one row, not for the README")
     args = parser.parse_args()
     try:
         return Bench(args).run()
