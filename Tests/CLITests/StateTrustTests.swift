@@ -222,6 +222,64 @@ final class StateTrustTests: XCTestCase {
         XCTAssertLessThan(r.seconds, 5, "lease list waited", file: file, line: line)
         XCTAssertFalse((r.stdout + r.stderr).contains(Self.rootSecret), file: file, line: line)
         XCTAssertFalse((r.stdout + r.stderr).contains("outside file"), "the link's target was read", file: file, line: line)
+        // The same through the JSON writer, which reads the files its own way.
+        let json = try tool.run("lease", "list", "-format=json")
+        XCTAssertEqual(json.status, 0, json.stderr, file: file, line: line)
+        let items = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]], json.stdout, file: file, line: line)
+        let item = items.first { ($0["last_error"] as? String)?.contains("\(path) \(reason)") == true }
+        XCTAssertEqual(item?["unreadable"] as? Bool, true, json.stdout, file: file, line: line)
+        XCTAssertLessThan(json.seconds, 5, "lease list -format=json waited", file: file, line: line)
+        XCTAssertFalse((json.stdout + json.stderr).contains("outside file"), "the link's target was read", file: file, line: line)
+    }
+
+    /// A lease file that someone else owns, or that others may write, may hold their revocation
+    /// statements: it is not read, by a listing or by any command, and the listing goes on.
+    func testALeaseFileOthersControlIsNotRead() throws {
+        try requireRoot()
+        try storeSecrets()
+        let leases = state + "/leases"
+        try FileManager.default.createDirectory(atPath: leases, withIntermediateDirectories: true)
+        let text = #"{"db_name":"pg","expire_time":"2999-01-01T00:00:00.000Z","format_version":1,"id":"database/creds/ro/ID","#
+            + #""irrevocable":false,"issue_time":"2026-01-01T00:00:00.000Z","revoke_attempts":0,"role":"ro","username":"planted-user","#
+            + #""revocation_statements":["ALTER ROLE attacker SUPERUSER"]}"#
+        for (suffix, owner, mode) in [("Foreign", Self.nobody, mode_t(0o600)), ("Writable", 0, mode_t(0o666)), ("Group", 0, mode_t(0o620))] {
+            let path = leases + "/ro.\(suffix).json"
+            try Data(text.replacingOccurrences(of: "/ID", with: "/" + suffix).utf8).write(to: URL(fileURLWithPath: path))
+            chown(path, owner)
+            chmod(path, mode)
+        }
+        try assertListedAsUnreadable(leases + "/ro.Foreign.json", "belongs to nobody (uid 65534), not to you (root)")
+        try assertListedAsUnreadable(leases + "/ro.Writable.json", "is writable by group and others")
+        try assertListedAsUnreadable(leases + "/ro.Group.json", "is writable by its group")
+        let listed = try tool.run("lease", "list", "-format=json")
+        XCTAssertFalse(listed.stdout.contains("planted-user"), listed.stdout)
+        let lookup = try tool.run("lease", "lookup", "database/creds/ro/Foreign")
+        XCTAssertEqual(lookup.status, 2)
+        XCTAssertTrue(lookup.stderr.contains("state file \(leases)/ro.Foreign.json belongs to nobody (uid 65534)"), lookup.stderr)
+        let revoke = try tool.run("lease", "revoke", "database/creds/ro/Writable")
+        XCTAssertEqual(revoke.status, 2, "never revoked with the planted statements: \(revoke.stdout)")
+        XCTAssertTrue(revoke.stderr.contains("state file \(leases)/ro.Writable.json is writable by group and others: check it and run chmod 600"),
+                      revoke.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: leases + "/ro.Foreign.json"), "left for its owner to see")
+    }
+
+    /// An empty or absent leases folder lists nothing, in every format, and is not an error.
+    func testAnEmptyLeasesFolderListsNothing() throws {
+        try storeSecrets()
+        for created in [false, true] {
+            if created { try FileManager.default.createDirectory(atPath: state + "/leases", withIntermediateDirectories: true) }
+            var r = try tool.run("lease", "list", "-format=json")
+            XCTAssertEqual([r.status], [0], r.stderr)
+            XCTAssertEqual(r.stdout, "[]\n")
+            r = try tool.run("lease", "list", "-format=yaml")
+            XCTAssertEqual(r.stdout, "[]\n")
+            r = try tool.run("lease", "list")
+            XCTAssertEqual([r.status], [0], r.stderr)
+            XCTAssertEqual(r.stdout, "")
+            XCTAssertEqual(r.stderr, "No leases found\n")
+            r = try tool.run("list", "sys/leases/lookup/database/creds/ro")
+            XCTAssertEqual(r.status, 2, "Vault's answer to an empty list: \(r.stdout)")
+        }
     }
 
     func testPlantedLinksAreRefusedAndNothingOutsideIsTouched() throws {

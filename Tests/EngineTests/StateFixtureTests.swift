@@ -125,6 +125,29 @@ final class StateFixtureTests: XCTestCase {
         XCTAssertEqual(packed, ["A", "_", "a-b.Y", "a.Z", "a.b.W", "b.X"])
     }
 
+    /// A listing holds a bounded number of names: past its budget it keeps the smaller half and
+    /// lists the folder again for the rest. Whatever the budget, the same names in the same order.
+    func testAListingOverItsBudgetListsTheFolderAgainAndGivesTheSameNames() throws {
+        let folder = TemporaryFolder("dbsecrets-listing")
+        defer { folder.remove() }
+        let state = StateDirectory(root: folder.url.appendingPathComponent("state"))
+        let leases = try XCTUnwrap(try state.openFolder(.lease, create: true))
+        var rng = SystemRandomNumberGenerator()
+        let names = (0..<300).map { i in "r\(i % 7).\(String(UInt64.random(in: 0...UInt64.max, using: &rng), radix: 36))" }
+        for name in names + ["z.tmp", ".hidden.json"] {
+            try Data().write(to: state.folder(.lease).appendingPathComponent(name.hasSuffix(".tmp") || name.hasPrefix(".") ? name : name + ".json"))
+        }
+        XCTAssertEqual(try leases.sortedNames(endingIn: ".json"), names.sorted())
+        for budget in [1, 40, 100, 1000, 5000] {
+            var listed: [String] = []
+            try leases.forEachSortedName(endingIn: ".json", budget: budget) { entry in
+                listed.append(entry.name)
+                XCTAssertEqual(Int32(entry.type), Int32(DT_REG), entry.name)
+            }
+            XCTAssertEqual(listed, names.sorted(), "budget \(budget)")
+        }
+    }
+
     func testFormat1ReadsThroughThePaths() throws {
         let (engine, _, folder) = try engine(on: "format-1")
         defer { folder.remove() }

@@ -125,18 +125,29 @@ enum LeaseCommands {
             let engine = inv.makeEngine()
             do {
                 switch inv.format {
-                case .json, .yaml:
+                case .json:
                     // Streamed: memory stays flat however many leases there are. Written in chunks
                     // of about 64 KiB, not one write per lease.
                     var count = 0
+                    var chunk: [UInt8] = []
+                    chunk.reserveCapacity(65536 + 4096)
+                    try engine.forEachLease(prefix: prefix) { lease in
+                        chunk += (count == 0 ? "[\n  " : ",\n  ").utf8
+                        LeaseListJSON.append(lease, to: &chunk)
+                        count += 1
+                        if chunk.count >= 65536 {
+                            inv.terminal.out(String(decoding: chunk, as: UTF8.self))
+                            chunk.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    if !chunk.isEmpty { inv.terminal.out(String(decoding: chunk, as: UTF8.self)) }
+                    inv.terminal.out(count == 0 ? "[]\n" : "\n]\n")
+                    return 0
+                case .yaml:
+                    var count = 0
                     var chunk = ""
                     try engine.forEachLease(prefix: prefix) { lease in
-                        if inv.format == .json {
-                            chunk += count == 0 ? "[\n  " : ",\n  "
-                            GoJSON.write(jsonItem(lease), indent: "  ", into: &chunk)
-                        } else {
-                            chunk += YAMLText.encode(.array([jsonItem(lease)]))
-                        }
+                        chunk += YAMLText.encode(.array([jsonItem(lease)]))
                         count += 1
                         if chunk.utf8.count >= 65536 {
                             inv.terminal.out(chunk)
@@ -144,8 +155,7 @@ enum LeaseCommands {
                         }
                     }
                     if !chunk.isEmpty { inv.terminal.out(chunk) }
-                    if inv.format == .json { inv.terminal.out(count == 0 ? "[]\n" : "\n]\n") }
-                    if inv.format == .yaml && count == 0 { inv.terminal.out("[]\n") }
+                    if count == 0 { inv.terminal.out("[]\n") }
                     return 0
                 case .table, .raw:
                     break
@@ -168,6 +178,41 @@ enum LeaseCommands {
             }
             return 0
         })
+
+    /// One lease as `GoJSON` writes `jsonItem(lease)` as an element of the listing's array
+    /// (`MarshalIndent`, keys sorted), written straight into bytes: no dictionary, no sort.
+    enum LeaseListJSON {
+        static func append(_ lease: LeaseSummary, to out: inout [UInt8]) {
+            if lease.unreadable {
+                field("{\n    \"id\": ", lease.id, &out)
+                field(",\n    \"last_error\": ", lease.lastError ?? "", &out)
+                field(",\n    \"role\": ", lease.role, &out)
+                out += ",\n    \"unreadable\": true\n  }".utf8
+                return
+            }
+            out += "{\n    \"expire_time\": \"".utf8
+            Timestamp.append(lease.expireTime, to: &out)
+            out += "\",\n    \"expired\": ".utf8
+            out += (lease.expired ? "true" : "false").utf8
+            field(",\n    \"id\": ", lease.id, &out)
+            out += ",\n    \"irrevocable\": ".utf8
+            out += (lease.irrevocable ? "true" : "false").utf8
+            out += ",\n    \"issue_time\": \"".utf8
+            Timestamp.append(lease.issueTime, to: &out)
+            out += "\",\n    \"last_error\": ".utf8
+            if let error = lease.lastError { GoJSON.appendQuoted(error, to: &out) } else { out += "null".utf8 }
+            out += ",\n    \"revoke_attempts\": ".utf8
+            out += String(lease.revokeAttempts).utf8
+            field(",\n    \"role\": ", lease.role, &out)
+            field(",\n    \"username\": ", lease.username, &out)
+            out += "\n  }".utf8
+        }
+
+        private static func field(_ key: StaticString, _ value: String, _ out: inout [UInt8]) {
+            out += UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+            GoJSON.appendQuoted(value, to: &out)
+        }
+    }
 
     static func jsonItem(_ lease: LeaseSummary) -> JSONValue {
         if lease.unreadable {

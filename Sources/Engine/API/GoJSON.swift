@@ -111,10 +111,28 @@ public enum GoJSON {
         out += "\n" + indent + "}"
     }
 
+    /// `quote(s)`'s bytes, appended to `out`.
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        let plain = s.withUTF8 { bytes in
+            guard bytes.allSatisfy(isPlain) else { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if !plain { out += quote(s).utf8 }
+    }
+
+    /// A byte that stands for itself inside a quoted string.
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+            && byte != UInt8(ascii: "<") && byte != UInt8(ascii: ">") && byte != UInt8(ascii: "&")
+    }
+
     public static func quote(_ s: String) -> String {
         // Most strings (ids, names, times) need no escape: one pass over the bytes, one copy.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
-                                && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") && $0 != UInt8(ascii: "&") }) {
+        if s.utf8.allSatisfy(isPlain) {
             return "\"" + s + "\""
         }
         var out = "\""

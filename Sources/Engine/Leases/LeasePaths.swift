@@ -221,24 +221,7 @@ extension Engine {
     /// instead of ending the listing.
     public func forEachLease(prefix: String, _ body: (LeaseSummary) throws -> Void) throws {
         for mount in try databaseMounts() where mount.path.hasPrefix(prefix) || prefix.hasPrefix(mount.path) {
-            let engine = engine(for: mount)
-            let current = now
-            try engine.leases.forEachFile(prefix: prefix) { id, file in
-                let lease: Lease?
-                do {
-                    lease = try engine.leases.read(listed: (id, file))
-                } catch let error as EngineError {
-                    try body(LeaseSummary(id: id, role: Lease.role(inID: id), username: "", issueTime: Date(timeIntervalSince1970: 0),
-                                          expireTime: Date(timeIntervalSince1970: 0), revokeAttempts: 0,
-                                          lastError: error.message, irrevocable: false, unreadable: true))
-                    return
-                }
-                guard let lease else { return }
-                try body(LeaseSummary(id: lease.id, role: lease.role, username: lease.username, issueTime: lease.issueTime,
-                                      expireTime: lease.expireTime, revokeAttempts: lease.revokeAttempts,
-                                      lastError: lease.lastError, irrevocable: lease.irrevocable,
-                                      expired: lease.expireTime <= current, mountAccessor: mount.accessor))
-            }
+            try engine(for: mount).leases.forEachSummary(prefix: prefix, now: now, mountAccessor: mount.accessor, body)
         }
     }
 
@@ -306,4 +289,19 @@ public struct LeaseSummary: Sendable, Equatable {
     public var expired = false
     /// The accessor of the lease's mount (Vault's `mount_id`).
     public var mountAccessor = ""
+}
+
+extension LeaseSummary {
+    init(_ lease: Lease, now: Date, mountAccessor: String) {
+        self.init(id: lease.id, role: lease.role, username: lease.username, issueTime: lease.issueTime,
+                  expireTime: lease.expireTime, revokeAttempts: lease.revokeAttempts, lastError: lease.lastError,
+                  irrevocable: lease.irrevocable, expired: lease.expireTime <= now, mountAccessor: mountAccessor)
+    }
+
+    /// A lease file that cannot be read: its id (from its name) and why.
+    init(unreadable id: String, _ error: EngineError) {
+        self.init(id: id, role: Lease.role(inID: id), username: "", issueTime: Date(timeIntervalSince1970: 0),
+                  expireTime: Date(timeIntervalSince1970: 0), revokeAttempts: 0, lastError: error.message,
+                  irrevocable: false, unreadable: true)
+    }
 }

@@ -67,14 +67,33 @@ struct LeaseStore: Sendable {
         try records.delete(file)
     }
 
-    /// Every lease whose id starts with `prefix`, in file-name order, with its id and file name,
-    /// for `read(listed:)`. The names are held packed (`StateFolder.sortedNames`) and each id is
-    /// made when its turn comes: a listing of 100,000 leases holds their names' bytes, no more.
-    func forEachFile(prefix: String, _ body: (_ id: String, _ file: String) throws -> Void) throws {
+    /// Every lease whose id starts with `prefix`, in file-name order, as `lease list` shows it
+    /// (a file that cannot be read is listed as such, with why). The names are held packed
+    /// and bounded (`StateFolder.forEachSortedName`), each id is made when its turn comes, every
+    /// file is read into one buffer, and a plain file is read by `LeaseFileScan` without building
+    /// a `Lease`: memory does not grow with the number of leases.
+    func forEachSummary(prefix: String, now: Date, mountAccessor: String, _ body: (LeaseSummary) throws -> Void) throws {
         guard let folder = try state.openFolder(.lease, create: false) else { return }
-        for file in try folder.sortedNames(endingIn: ".json") {
-            guard let id = listedID(of: file), id.hasPrefix(prefix) else { continue }
-            try body(id, file)
+        var buffer: [UInt8] = []
+        try folder.forEachSortedName(endingIn: ".json") { entry in
+            guard let id = listedID(of: entry.name), id.hasPrefix(prefix) else { return }
+            let summary: LeaseSummary?
+            do {
+                guard let count = try folder.read(entry.name + ".json", listedType: entry.type, into: &buffer) else { return }
+                summary = try buffer.withUnsafeBufferPointer { all throws -> LeaseSummary? in
+                    let bytes = UnsafeBufferPointer(rebasing: all[..<count])
+                    switch LeaseFileScan.summary(bytes, listedID: id, now: now, mountAccessor: mountAccessor) {
+                    case .lease(let summary): return summary
+                    case .otherLease: return nil
+                    case .notQuick:
+                        let lease = try RecordStore<Lease>.decode(Data(bytes), file: { records.url(entry.name) })
+                        return lease.id == id ? LeaseSummary(lease, now: now, mountAccessor: mountAccessor) : nil
+                    }
+                }
+            } catch let error as EngineError {
+                summary = LeaseSummary(unreadable: id, error)
+            }
+            if let summary { try body(summary) }
         }
     }
 
@@ -86,15 +105,12 @@ struct LeaseStore: Sendable {
         return Lease.id(forFileName: file, mountPath: mountPath)
     }
 
-    /// `read(id:)` of an entry of `files`, whose id and file name are already known to match.
-    func read(listed entry: (id: String, file: String)) throws -> Lease? {
-        guard let lease = try records.read(entry.file), lease.id == entry.id else { return nil }
-        return lease
-    }
-
-    /// Lease ids starting with `prefix`, from file names alone.
+    /// Lease ids starting with `prefix`, from file names alone (the packed listing: no string
+    /// per file until its id is made).
     func ids(prefix: String) throws -> [String] {
-        try records.list().compactMap { Lease.id(forFileName: $0, mountPath: mountPath) }.filter { $0.hasPrefix(prefix) }
+        guard let folder = try state.openFolder(.lease, create: false) else { return [] }
+        return try folder.sortedNames(endingIn: ".json").compactMap { Lease.id(forFileName: $0, mountPath: mountPath) }
+            .filter { $0.hasPrefix(prefix) }
     }
 
     /// Markers in buckets up to `now`'s: the leases that may be due. Only a hint; each is checked

@@ -105,14 +105,15 @@ final class StateFolder: @unchecked Sendable {
     /// The names in this folder, `.` and `..` excepted, in no particular order.
     func names() throws -> [String] {
         var names: [String] = []
-        try forEachEntry { name in
+        try forEachEntry { name, _ in
             if !name.elementsEqual(".".utf8) && !name.elementsEqual("..".utf8) { names.append(String(decoding: name, as: UTF8.self)) }
         }
         return names
     }
 
-    /// Every entry's name as its bytes, `.` and `..` included, in no particular order.
-    private func forEachEntry(_ body: (UnsafeRawBufferPointer.SubSequence) -> Void) throws {
+    /// Every entry's name as its bytes and its type as the listing gives it (`DT_REG`, `DT_LNK`,
+    /// … or `DT_UNKNOWN`), `.` and `..` included, in no particular order.
+    private func forEachEntry(_ body: (UnsafeRawBufferPointer.SubSequence, UInt8) -> Void) throws {
         // A descriptor of its own, so the listing's read position is not shared with `fd`.
         let listing = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard listing >= 0, let dir = fdopendir(listing) else {
@@ -122,22 +123,46 @@ final class StateFolder: @unchecked Sendable {
         }
         defer { closedir(dir) }
         while let entry = readdir(dir) {
-            withUnsafeBytes(of: entry.pointee.d_name) { raw in body(raw.prefix { $0 != 0 }) }
+            let type = entry.pointee.d_type
+            withUnsafeBytes(of: entry.pointee.d_name) { raw in body(raw.prefix { $0 != 0 }, type) }
         }
     }
 
     /// The names in this folder that end in `suffix` (and do not start with a dot), without it,
-    /// in byte order, held in one buffer: a listing of 100,000 files costs their bytes, not
-    /// 100,000 strings (for ASCII names, byte order is `String` order).
-    func sortedNames(endingIn suffix: String) throws -> NameList {
+    /// in byte order (for ASCII names, `String` order), given to `body` one at a time with their
+    /// type from the listing. Memory is bounded whatever the folder holds: at most about `budget`
+    /// bytes of names are held at once, packed (`NameList`); past that, only the smaller half is
+    /// kept, the rest waits for another listing of the folder, after the last name given. One
+    /// listing for 100,000 leases at the default budget would hold ~4 MiB; it takes a few
+    /// listings of ~35 ms each instead.
+    func forEachSortedName(endingIn suffix: String, budget: Int = NameList.defaultBudget,
+                           _ body: (NameList.Entry) throws -> Void) throws {
         let ending = Array(suffix.utf8)
-        var list = NameList()
-        try forEachEntry { name in
-            guard name.count > ending.count, name.first != UInt8(ascii: "."), name.suffix(ending.count).elementsEqual(ending) else { return }
-            list.append(name.dropLast(ending.count))
+        var after: [UInt8]?
+        while true {
+            let list = NameList()
+            // Names from here on are for a later listing.
+            var cutoff: [UInt8]?
+            try forEachEntry { name, type in
+                guard name.count > ending.count, name.first != UInt8(ascii: "."), name.suffix(ending.count).elementsEqual(ending) else { return }
+                let stem = name.dropLast(ending.count)
+                if let after, !NameList.precedes(after, stem) { return }
+                if let cutoff, !NameList.precedes(stem, cutoff) { return }
+                list.append(stem, type: type)
+                if list.bytesHeld > budget && list.count > 1 { cutoff = list.keepSmallerHalf() }
+            }
+            list.sort()
+            for entry in list.entries { try body(entry) }
+            guard cutoff != nil, let last = list.lastName else { return }
+            after = last
         }
-        list.sort()
-        return list
+    }
+
+    /// `forEachSortedName`'s names, all of them.
+    func sortedNames(endingIn suffix: String) throws -> [String] {
+        var names: [String] = []
+        try forEachSortedName(endingIn: suffix) { names.append($0.name) }
+        return names
     }
 
     // MARK: Files
@@ -159,24 +184,42 @@ final class StateFolder: @unchecked Sendable {
     /// The contents of the regular file `name`, nil when absent. A FIFO is refused at once, never
     /// waited on; a link is refused, never followed.
     func read(_ name: String) throws -> Data? {
+        var buffer: [UInt8] = []
+        guard let count = try read(name, listedType: nil, into: &buffer) else { return nil }
+        return Data(buffer[..<count])
+    }
+
+    /// As `read(_:)`, into `buffer` (grown as needed, reused from file to file): the number of
+    /// bytes read, nil when absent. `listedType` is the entry's type from a listing of this
+    /// folder: a regular file is then opened without another lookup of its name first, since
+    /// the descriptor's own type and owner are checked before anything is read (a listing of
+    /// 100,000 leases makes 100,000 fewer `fstatat`s); anything else is looked at as it is now.
+    func read(_ name: String, listedType: UInt8?, into buffer: inout [UInt8]) throws -> Int? {
         var status = stat()
         // Left non-blocking: reads of a regular file never block.
-        guard let fileFD = try openRegularFile(name, flags: O_RDONLY, status: &status) else { return nil }
+        guard let fileFD = try openRegularFile(name, flags: O_RDONLY, status: &status, checkedType: listedType == UInt8(DT_REG))
+        else { return nil }
         defer { close(fileFD) }
-        var data = Data()
-        // Sized for the file as it is (a byte more, to see its end), not 64 KiB zeroed per read.
-        var buffer = [UInt8](repeating: 0, count: min(max(Int(status.st_size) + 1, 512), 64 << 10))
+        try StateFolderTrust.checkStateFile(status, path: pathOf(name))
+        // Room for the file as it is and a byte more: a read that stops short of it, at the size
+        // `fstat` gave, is the end (no second read to see it), and one that fills it is read on.
+        let expected = Int(status.st_size)
+        if buffer.count < expected + 1 { buffer = [UInt8](repeating: 0, count: min(max(expected + 1, 4096), Self.maximumFileSize + 1)) }
+        var count = 0
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fileFD, $0.baseAddress, $0.count) }
-            if count < 0 {
+            if count == buffer.count {
+                guard count <= Self.maximumFileSize else {
+                    throw EngineError.failed("state file \(pathOf(name)) is larger than \(Self.maximumFileSize >> 20) MiB, which dbsecrets never writes")
+                }
+                buffer += [UInt8](repeating: 0, count: min(buffer.count, Self.maximumFileSize + 1 - buffer.count))
+            }
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(fileFD, $0.baseAddress! + count, $0.count - count) }
+            if got < 0 {
                 if errno == EINTR { continue }
                 throw StateError.io("cannot read \(pathOf(name))", errno)
             }
-            if count == 0 { return data }
-            data.append(contentsOf: buffer[..<count])
-            if data.count > Self.maximumFileSize {
-                throw EngineError.failed("state file \(pathOf(name)) is larger than \(Self.maximumFileSize >> 20) MiB, which dbsecrets never writes")
-            }
+            count += got
+            if got == 0 || (count == expected && count < buffer.count) { return count }
         }
     }
 
@@ -192,10 +235,13 @@ final class StateFolder: @unchecked Sendable {
     }
 
     /// As `openRegularFile(_:flags:)`, with the descriptor's status, and still non-blocking.
-    private func openRegularFile(_ name: String, flags: Int32, status: inout stat) throws -> Int32? {
-        let type = try entryType(name)
-        if let type, type != S_IFREG { throw StateError.unexpected(pathOf(name), type, expected: "a regular file") }
-        if type == nil && flags & O_CREAT == 0 { return nil }
+    /// `checkedType`: a listing just said the entry is a regular file, so it is not looked up first.
+    private func openRegularFile(_ name: String, flags: Int32, status: inout stat, checkedType: Bool = false) throws -> Int32? {
+        if !checkedType {
+            let type = try entryType(name)
+            if let type, type != S_IFREG { throw StateError.unexpected(pathOf(name), type, expected: "a regular file") }
+            if type == nil && flags & O_CREAT == 0 { return nil }
+        }
         let fileFD = openat(fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0o600)
         guard fileFD >= 0 else {
             if errno == ENOENT { return nil }
@@ -272,36 +318,134 @@ enum StateError {
     }
 }
 
-/// Names packed in one byte buffer, each a span of it (see `StateFolder.sortedNames`).
-struct NameList: Sequence {
-    private var bytes: [UInt8] = []
-    private var spans: [(start: Int32, count: Int32)] = []
+/// Names packed in one byte buffer, each with its type from the listing, and sorted by an array
+/// of their offsets (see `StateFolder.sortedNames`): 100,000 lease names cost ~40 bytes each.
+struct NameList {
+    private let storage = Storage()
 
-    var count: Int { spans.count }
+    var count: Int { storage.count }
 
-    fileprivate mutating func append<Bytes: Collection>(_ name: Bytes) where Bytes.Element == UInt8 {
-        spans.append((Int32(bytes.count), Int32(name.count)))
-        bytes.append(contentsOf: name)
+    fileprivate func append<Bytes: Collection>(_ name: Bytes, type: UInt8) where Bytes.Element == UInt8 {
+        storage.append(name, type: type)
     }
 
-    fileprivate mutating func sort() {
-        guard !bytes.isEmpty else { return }
-        bytes.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress!)
-            spans.sort { a, b in
-                let order = memcmp(base + Int(a.start), base + Int(b.start), Int(Swift.min(a.count, b.count)))
-                return order != 0 ? order < 0 : a.count < b.count
-            }
+    fileprivate func sort() {
+        storage.sort()
+    }
+
+    /// The bytes of names a listing holds at most (about), for `StateFolder.forEachSortedName`.
+    static let defaultBudget = 1 << 20
+
+    /// What the names take: their bytes and their offsets.
+    var bytesHeld: Int { storage.used + storage.count * MemoryLayout<UInt32>.stride }
+
+    /// Sorts, keeps the smaller half, and returns the smallest name dropped: the names from it
+    /// on are left for a later listing.
+    fileprivate func keepSmallerHalf() -> [UInt8] {
+        storage.sort()
+        return storage.keepFirst(Swift.max(1, storage.count / 2))
+    }
+
+    /// The last name, once sorted.
+    fileprivate var lastName: [UInt8]? {
+        storage.count == 0 ? nil : Array(storage.bytes(storage.count - 1))
+    }
+
+    /// Byte order, the order of the listing.
+    fileprivate static func precedes<A: Collection, B: Collection>(_ a: A, _ b: B) -> Bool where A.Element == UInt8, B.Element == UInt8 {
+        a.lexicographicallyPrecedes(b)
+    }
+
+    struct Entry {
+        let name: String
+        /// `d_type`: `DT_REG` for a regular file, `DT_UNKNOWN` when the file system does not say.
+        let type: UInt8
+    }
+
+    var entries: AnyIterator<Entry> {
+        var index = 0
+        return AnyIterator { [storage] in
+            guard index < storage.count else { return nil }
+            defer { index += 1 }
+            return storage.entry(index)
         }
     }
 
-    func makeIterator() -> AnyIterator<String> {
-        var index = 0
-        return AnyIterator {
-            guard index < spans.count else { return nil }
-            let span = spans[index]
-            index += 1
-            return String(decoding: bytes[Int(span.start)..<Int(span.start + span.count)], as: UTF8.self)
+    /// Each name as its length, its type and its bytes, in one block grown with `realloc`: a
+    /// block this large is moved by remapping its pages, so growing it never holds the names
+    /// twice, as growing an `Array` (a new block, a copy, then the old one freed) would.
+    private final class Storage {
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var used = 0, capacity = 0
+        var offsets: UnsafeMutablePointer<UInt32>?
+        var count = 0, offsetCapacity = 0
+
+        deinit {
+            free(bytes)
+            free(offsets)
+        }
+
+        func append<Bytes: Collection>(_ name: Bytes, type: UInt8) where Bytes.Element == UInt8 {
+            // A file name is at most NAME_MAX (255) bytes.
+            precondition(name.count <= 255)
+            if used + 2 + name.count > capacity {
+                capacity = Swift.max(used + 2 + name.count, capacity * 2, 4096)
+                guard let grown = realloc(bytes, capacity) else { fatalError("out of memory listing a folder") }
+                bytes = grown.assumingMemoryBound(to: UInt8.self)
+            }
+            if count == offsetCapacity {
+                offsetCapacity = Swift.max(offsetCapacity * 2, 1024)
+                guard let grown = realloc(offsets, offsetCapacity * MemoryLayout<UInt32>.stride) else {
+                    fatalError("out of memory listing a folder")
+                }
+                offsets = grown.assumingMemoryBound(to: UInt32.self)
+            }
+            offsets![count] = UInt32(used)
+            count += 1
+            bytes![used] = UInt8(name.count)
+            bytes![used + 1] = type
+            _ = UnsafeMutableBufferPointer(start: bytes! + used + 2, count: name.count).initialize(from: name)
+            used += 2 + name.count
+        }
+
+        func sort() {
+            guard let bytes, let offsets else { return }
+            var sorted = UnsafeMutableBufferPointer(start: offsets, count: count)
+            sorted.sort { a, b in
+                let countA = Int(bytes[Int(a)]), countB = Int(bytes[Int(b)])
+                let order = memcmp(bytes + Int(a) + 2, bytes + Int(b) + 2, Swift.min(countA, countB))
+                return order != 0 ? order < 0 : countA < countB
+            }
+        }
+
+        func bytes(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+            let at = Int(offsets![index])
+            return UnsafeBufferPointer(start: bytes! + at + 2, count: Int(bytes![at]))
+        }
+
+        /// Keeps the first `kept` names (in their order now) and returns the next one's bytes.
+        func keepFirst(_ kept: Int) -> [UInt8] {
+            let next = Array(bytes(kept))
+            let old = bytes!, oldOffsets = offsets!
+            bytes = nil
+            offsets = nil
+            used = 0
+            capacity = 0
+            count = 0
+            offsetCapacity = 0
+            for index in 0..<kept {
+                let at = Int(oldOffsets[index])
+                append(UnsafeBufferPointer(start: old + at + 2, count: Int(old[at])), type: old[at + 1])
+            }
+            free(old)
+            free(oldOffsets)
+            return next
+        }
+
+        func entry(_ index: Int) -> Entry {
+            let at = Int(offsets![index])
+            let name = UnsafeBufferPointer(start: bytes! + at + 2, count: Int(bytes![at]))
+            return Entry(name: String(decoding: name, as: UTF8.self), type: bytes![at + 1])
         }
     }
 }

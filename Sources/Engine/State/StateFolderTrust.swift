@@ -112,6 +112,19 @@ enum StateFolderTrust {
         }
     }
 
+    /// A state file is read only if nobody else could have written it: owned by the user or
+    /// root, and writable by neither group nor others. The folders already keep others out; this
+    /// is for a file that came with a copied state folder, or was made writable since, whose
+    /// revocation statements would otherwise run with the root password.
+    static func checkStateFile(_ status: stat, path: String) throws {
+        guard isTrustedOwner(status.st_uid) else {
+            throw EngineError.failed("state file \(path) belongs to \(describeOwner(status.st_uid)), not to you (\(userName(geteuid()))): dbsecrets did not write it; check it and run chown \(userName(geteuid())) \(path), or remove it")
+        }
+        guard status.st_mode & 0o022 == 0 else {
+            throw EngineError.failed("state file \(path) is writable by \(writers(status.st_mode)): check it and run chmod 600 \(path), or remove it")
+        }
+    }
+
     static func checkParent(_ folder: StateFolder, displayPath: String, statePath: String) throws {
         let status = try status(of: folder)
         let relax = "or set \(allowInsecureParentsVariable)=1 if you trust them"
@@ -142,8 +155,11 @@ enum StateFolderTrust {
     }
 
     private static func isTrustedOwner(_ uid: uid_t) -> Bool {
-        uid == geteuid() || uid == 0
+        uid == 0 || uid == effectiveUser
     }
+
+    /// Asked once: a listing checks the owner of every file it reads.
+    private static let effectiveUser = geteuid()
 
     private static func writers(_ mode: mode_t) -> String {
         switch (mode & 0o020 != 0, mode & 0o002 != 0) {

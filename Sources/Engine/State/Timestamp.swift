@@ -18,6 +18,14 @@ public enum Timestamp {
 
     /// A later date is written as `latest`: every time written is one that reads back.
     public static func format(_ date: Date) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        append(date, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `format(date)`'s bytes, appended to `out` (a listing writes two times per lease).
+    public static func append(_ date: Date, to out: inout [UInt8]) {
         let exact = min(date.timeIntervalSince1970, latest.timeIntervalSince1970) * 1000
         var millis = Int64(exact.rounded())
         // Rounded to the nearest millisecond like Foundation, except that a time in the last half
@@ -27,17 +35,30 @@ public enum Timestamp {
         let (days, millisOfDay) = floorDivide(millis, 86_400_000)
         let (year, month, day) = CivilDate.date(days: days)
         let seconds = millisOfDay / 1000
-        var text = ""
-        text.reserveCapacity(24)
-        text += pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
-        text += pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2)
-        text += "." + pad(millisOfDay % 1000, 3) + "Z"
-        return text
+        pad(year, 4, &out)
+        out.append(UInt8(ascii: "-"))
+        pad(month, 2, &out)
+        out.append(UInt8(ascii: "-"))
+        pad(day, 2, &out)
+        out.append(UInt8(ascii: "T"))
+        pad(seconds / 3600, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        pad(seconds / 60 % 60, 2, &out)
+        out.append(UInt8(ascii: ":"))
+        pad(seconds % 60, 2, &out)
+        out.append(UInt8(ascii: "."))
+        pad(millisOfDay % 1000, 3, &out)
+        out.append(UInt8(ascii: "Z"))
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for anything else.
     public static func parse(_ text: String) -> Date? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// `parse` of the time's UTF-8 bytes, straight from the file they were read from.
+    static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Date? {
         func digits(_ at: Int, _ count: Int) -> Int64? {
             guard at + count <= b.count else { return nil }
             var value: Int64 = 0
@@ -93,8 +114,20 @@ public enum Timestamp {
         return Date(timeIntervalSince1970: (Double(totalMillis) + belowMillis) / 1000)
     }
 
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        CivilDate.pad(value, width)
+    /// `CivilDate.pad`'s bytes.
+    private static func pad(_ value: Int64, _ width: Int, _ out: inout [UInt8]) {
+        guard value >= 0 else { out += Array(CivilDate.pad(value, width).utf8); return }
+        var digits = 1, rest = value / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        for _ in digits..<max(width, digits) { out.append(UInt8(ascii: "0")) }
+        var divisor: Int64 = 1
+        for _ in 1..<digits { divisor *= 10 }
+        rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
