@@ -40,9 +40,12 @@ EXPLANATIONS = [
                  "(swift_getTypeByMangledName, conformance scans) and JSONDecoder's generic metadata."),
     ("scale: read role", "scale, read: both sides are ~10 ms of process start-up; a difference of a "
                          "millisecond is noise on a shared machine, the command opens the same one file."),
-    ("scale: lease list", "lease list: per lease ~20 us of CPU, flat: fstatat+openat+fstat+read+close of its "
-                          "file (a third, more in a 100,000-entry folder), parsing it (a fifth) and the JSON "
-                          "output through JSONValue dictionaries (a quarter); no single hot spot is left."),
+    ("scale: lease list", "lease list: per lease four system calls on its file (openat, fstat for its type, owner and "
+                          "mode, read, close; the listing's d_type spares the fstatat before the open), about half "
+                          "of the time in the kernel, the open's name lookup in a 100,000-entry folder the largest; "
+                          "the file is scanned without JSONValue and the JSON written straight into bytes. "
+                          "A listing of more than 1 MiB of names lists the folder again (~35 ms each) to stay "
+                          "bounded. Two cores shared with builds move the wall clock by tens of percent: rerun."),
     ("scale: tidy, 100k", "scale, tidy: both sides revoke 100 leases on one login; the big side also lists "
                           "~1,400 minute folders of the expiry index and opens only the past ones. "
                           "A round is ~0.1 s, so load from other processes moves it by tens of percent: rerun."),
@@ -68,7 +71,7 @@ EXPLANATIONS = [
     ("peak memory", "memory: the resident set is almost all shared library pages (libswiftCore 5 MiB, "
                     "FoundationEssentials 3.8, libstdc++ 1.5, libc 1.5; no Foundation or ICU since the binary "
                     "imports FoundationEssentials only); the heap is under 1 MiB; the [static] build shares "
-                    "fewer pages. lease list holds its file names packed (~4 MiB for 100k)."),
+                    "fewer pages. lease list holds at most ~1 MiB of file names, whatever the number of leases."),
 ]
 
 
@@ -307,8 +310,8 @@ class Bench:
         self.report.peak(label, kib)
         return t
 
-    def lease_list(self, state, memory=False):
-        t, kib, out = self.ours(state, "lease", "list", "-format=json", capture=True, memory=memory)
+    def lease_list(self, state, memory=False, binary=None):
+        t, kib, out = self.ours(state, "lease", "list", "-format=json", capture=True, memory=memory, binary=binary)
         return t, kib, json.loads(out)
 
     # -- measurements -----------------------------------------------------------------------------
@@ -345,17 +348,19 @@ class Bench:
         a, b = side_by_side(creds(big), creds(small), self.n(15, 5))
         r.row("scale: creds (PostgreSQL), 100k leases vs empty", ms(a), ms(b), "%.2fx" % (a / b), "<= 1.2x", a / b <= 1.2)
 
+        # The shipped build (the [static] one when given): issue 20's memory target is for it.
+        suffix, shipped = self.builds[-1]
         expected = len(os.listdir(os.path.join(big, "leases")))
         times = []
-        for i in range(1 + self.n(2, 1)):
-            t, kib, listed = self.lease_list(big, memory=(i == 0))
-            r.peak("lease list -format=json (%dk leases)" % (expected // 1000), kib)
+        for i in range(1 + self.n(4, 1)):
+            t, kib, listed = self.lease_list(big, memory=(i == 0), binary=shipped)
+            r.peak("lease list -format=json (%dk leases)%s" % (expected // 1000, suffix), kib)
             if len(listed) != expected:
                 raise Failure("lease list printed %d leases, the state holds %d" % (len(listed), expected))
             if i > 0:
                 times.append(t)
         t = median(times)
-        r.row("scale: lease list -format=json, %d leases" % expected, "%.2f s" % t, "-",
+        r.row("scale: lease list -format=json, %d leases%s" % (expected, suffix), "%.2f s" % t, "-",
               "%.1f us/lease" % (t / expected * 1e6), "<= 10 us", t / expected * 1e6 <= 10)
 
     def tidy(self, big, small_due):
