@@ -233,7 +233,9 @@ final class StateFolder: @unchecked Sendable {
     }
 
     /// As `openRegularFile(_:flags:)`, with the descriptor's status, and still non-blocking.
-    /// `checkedType`: a listing just said the entry is a regular file, so it is not looked up first.
+    /// `checkedType`: a listing of the folder just said the entry is a regular file, and that is
+    /// the check before the open; an entry swapped since (only its owner or root can: the folder
+    /// is private) is still refused on the descriptor, before anything is read.
     private func openRegularFile(_ name: String, flags: Int32, status: inout stat, checkedType: Bool = false) throws -> Int32? {
         if !checkedType {
             let type = try entryType(name)
