@@ -168,7 +168,12 @@ final class LeaseIndexTests: XCTestCase {
 /// The due-time index of static roles: a pass reads the roles it names and those whose file it
 /// does not describe, and nothing else.
 final class StaticRoleIndexTests: XCTestCase {
+    /// The markers (not the `.unchanged-STAMP` record of the roles folder).
     private func markers(_ f: EngineFixture) -> [String] {
+        indexEntries(f).filter { !$0.hasPrefix(".") }
+    }
+
+    private func indexEntries(_ f: EngineFixture) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: f.stateURL.appendingPathComponent("static-role-due").path)) ?? []).sorted()
     }
 
@@ -233,6 +238,47 @@ final class StaticRoleIndexTests: XCTestCase {
         var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
         try JSONSerialization.data(withJSONObject: object).write(to: url)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
+    }
+
+    /// After a pass that found the index whole, the next passes look at the markers alone while
+    /// the roles folder keeps its times (dbsecrets' own writes carry the record along). A file
+    /// renamed in by anything else changes the folder: the next pass compares every file again.
+    func testARoleFileRenamedInBehindTheIndexsBackIsFoundByTheNextPass() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        XCTAssertEqual(indexEntries(f).filter { $0.hasPrefix(".unchanged-") }.count, 1, "\(indexEntries(f))")
+        try makeRole(f, "b")
+        XCTAssertEqual(indexEntries(f).filter { $0.hasPrefix(".unchanged-") }.count, 1, "carried by the write: \(indexEntries(f))")
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roleFile(f, "app")))) as? [String: Any])
+        object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
+        let staged = f.stateURL.appendingPathComponent("tmp/restored")
+        try JSONSerialization.data(withJSONObject: object).write(to: staged)
+        XCTAssertEqual(rename(staged.path, roleFile(f, "other")), 0)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.subject), ["other"])
+        XCTAssertEqual(markers(f).count, 3)
+    }
+
+    /// What the folder's times cannot show: a role file rewritten in place. It is found once the
+    /// last full comparison is `fullCheckInterval` old (here: the record's time put back).
+    func testARoleFileEditedInPlaceIsFoundByTheFullCheckEveryTenMinutes() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roleFile(f, "app")))) as? [String: Any])
+        object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: roleFile(f, "app")))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: try JSONSerialization.data(withJSONObject: object))
+        try handle.close()
+        XCTAssertEqual(try f.engine.runDueWork(), [], "not seen while the folder is unchanged")
+        let record = try XCTUnwrap(indexEntries(f).first { $0.hasPrefix(".unchanged-") })
+        let old = timespec(tv_sec: time(nil) - 601, tv_nsec: 0)
+        var times = [old, old]
+        XCTAssertEqual(utimensat(AT_FDCWD, f.stateURL.appendingPathComponent("static-role-due/\(record)").path, &times, AT_SYMLINK_NOFOLLOW), 0)
         XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
     }
 
