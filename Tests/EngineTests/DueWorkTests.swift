@@ -282,6 +282,22 @@ final class StaticRoleIndexTests: XCTestCase {
         XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
     }
 
+    /// The sweep for temp files of versions before tmp/ skips static-roles/ while the record
+    /// holds; a leftover put there changes the folder, so it is still found and removed.
+    func testALeftoverOfAnOlderVersionIsRemovedAfterTheRecordWasMade() throws {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        let leftover = f.stateURL.appendingPathComponent("static-roles/.app.json.tmp-1-2").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: leftover, contents: Data("{}".utf8)))
+        let old = timespec(tv_sec: time(nil) - 120, tv_nsec: 0)
+        var times = [old, old]
+        XCTAssertEqual(utimensat(AT_FDCWD, leftover, &times, AT_SYMLINK_NOFOLLOW), 0)
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover))
+    }
+
     func testAMarkerWithoutItsRoleIsRemoved() throws {
         let f = EngineFixture()
         try f.configureConnectionAndRole()

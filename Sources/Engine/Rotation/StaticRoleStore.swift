@@ -130,8 +130,13 @@ struct StaticRoleStore: Sendable {
             }
             return due
         }
-        var whole = true
-        for name in try self.records.list() {
+        // A leftover of a version before tmp/ existed (`.NAME.json.tmp-…`, see
+        // `removeLeftoverTemporaries`) also keeps the record from being made: while it holds,
+        // the folder holds none, and the sweep for them can skip it (`isUnchanged`).
+        let names = try roles?.names() ?? []
+        var whole = !names.contains { $0.hasPrefix(".") && $0.contains(".tmp-") }
+        let roleNames = names.compactMap { $0.hasSuffix(".json") && !$0.hasPrefix(".") ? String($0.dropLast(5)) : nil }.sorted()
+        for name in roleNames {
             let entries = markers.removeValue(forKey: name) ?? []
             let stamp = try roles?.entryStatus(name + ".json").map(Self.stamp) ?? ""
             let indexed = entries.contains(where: { $0.stamp == stamp })
@@ -146,6 +151,14 @@ struct StaticRoleStore: Sendable {
         }
         if whole, let index, let roles, let before { try? recordUnchanged(before, in: index, roles: roles, replacing: records) }
         return due
+    }
+
+    /// Whether `.unchanged-STAMP` holds for `static-roles/` as it is now (two `fstat`s, no listing).
+    static func isUnchanged(in state: StateDirectory) -> Bool {
+        guard let roles = try? state.openFolder(.staticRole, create: false), let record = unchangedRecord(roles),
+              let index = try? state.openFolder(.staticRoleDue, create: false),
+              (try? index.entryType(record)) == S_IFREG else { return false }
+        return !index.isOlder(record, than: fullCheckInterval)
     }
 
     /// `.unchanged-STAMP` made anew (its modification time: now), if the folder still has the

@@ -206,7 +206,11 @@ public struct StateDirectory: Sendable {
     func removeLeftoverTemporaries() throws {
         guard try rootFolder(create: false) != nil else { return }
         // Leases hold no secret, and listing 100,000 of them on every pass is not free.
-        let legacy = try RecordKind.allCases.filter { ![.lease, .staticRoleDue, .roleName, .mount].contains($0) }.compactMap { try openFolder($0, create: false) }
+        // Nor static-roles/ while its `.unchanged-STAMP` holds: the comparison that made it found
+        // no such leftover there, and none was created there since.
+        let unchanged = StaticRoleStore.isUnchanged(in: self)
+        let legacy = try RecordKind.allCases.filter { ![.lease, .staticRoleDue, .roleName, .mount].contains($0) && !(unchanged && $0 == .staticRole) }
+            .compactMap { try openFolder($0, create: false) }
         try temporaries().removeLeftovers(olderThan: StateFolder.leftoverAge, legacyFolders: legacy)
     }
 }
