@@ -43,17 +43,16 @@ EXPLANATIONS = [
     ("scale: lease list", "lease list: per lease ~20 us of CPU, flat: fstatat+openat+fstat+read+close of its "
                           "file (a third, more in a 100,000-entry folder), parsing it (a fifth) and the JSON "
                           "output through JSONValue dictionaries (a quarter); no single hot spot is left."),
-    ("scale: tidy, 100k", "scale, tidy: both sides revoke 100 leases on one login; the big side also lists "
-                          "~1,400 minute folders of the expiry index and opens only the past ones. "
+    ("scale: tidy, 100k", "scale, tidy: both sides revoke 100 leases on one login with one fsync of leases/; the big "
+                          "side also lists ~1,400 minute folders of the expiry index and opens only the past ones. "
                           "A round is ~0.1 s, so load from other processes moves it by tens of percent: rerun."),
-    ("tidy: 100 due", "tidy vs psql: one login for the pass, but per lease we still create its lock file "
-                      "(~0.2 ms on ext4), read the lease, role and connection files, make four round trips "
-                      "(existence check, BEGIN, the statement, COMMIT; psql makes one) and fsync the leases "
-                      "folder after deleting the lease (README's State promises) - psql keeps no state."),
-    ("scale: tidy, 10k static", "scale, tidy over static roles: the index spares decoding the 9,990 roles that "
-                                "are not due (main read them all: ~0.4 s a pass), but a pass still lists the "
-                                "roles and the index and fstatats every role file (~5 us a role), which is what "
-                                "lets it notice a file written without its marker (older state, a hand edit)."),
+    ("tidy: 100 due", "tidy vs psql: one round trip per lease as psql (BEGIN, the regrole existence check, the "
+                      "statement and COMMIT in one write) and one fsync for the pass, but per lease we still read "
+                      "the lease, role and connection files, lock the lease (a shared slot file) twice and unlink "
+                      "the lease and its marker; and we start a process (~5 ms) - psql keeps no state."),
+    ("scale: tidy, 10k static", "scale, tidy over static roles: while static-roles/ keeps the times recorded when the "
+                                "index was last found whole, a pass lists only the index (10,000 markers) and reads "
+                                "the roles it names as due; listing and parsing those names is what is left."),
     ("end-to-end: creds (PostgreSQL)", "creds vs psql: per creds we spend 4-9 ms starting (see start-up; "
                                        "psql ~6 ms), ~2 ms of SCRAM PBKDF2 in Swift, "
                                        "and six fsyncs of the state files (intent, expiry marker, lease, folders) "

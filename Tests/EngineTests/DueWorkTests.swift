@@ -181,6 +181,30 @@ final class StaticRoleIndexTests: XCTestCase {
         f.stateURL.appendingPathComponent("static-roles/\(name).json").path
     }
 
+    /// The role file of `name` as JSON, its next rotation moved into the past.
+    private func dueCopy(_ f: EngineFixture, of name: String) throws -> Data {
+        let url = URL(fileURLWithPath: roleFile(f, name))
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
+        return try JSONSerialization.data(withJSONObject: object)
+    }
+
+    /// Sets a file's modification time `seconds` into the past.
+    private func backdate(_ path: String, by seconds: Int) {
+        let old = timespec(tv_sec: time(nil) - seconds, tv_nsec: 0)
+        var times = [old, old]
+        XCTAssertEqual(utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW), 0, path)
+    }
+
+    /// A static role `app` not due, and one pass over it, which found the index whole.
+    private func afterAWholePass() throws -> EngineFixture {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        return f
+    }
+
     private func makeRole(_ f: EngineFixture, _ name: String, period: String = "1h") throws {
         f.database.addUser(name, password: "initial")
         try f.write("database/static-roles/\(name)", ["db_name": "db", "username": .string(name), "rotation_period": .string(period)])
@@ -245,17 +269,12 @@ final class StaticRoleIndexTests: XCTestCase {
     /// the roles folder keeps its times (dbsecrets' own writes carry the record along). A file
     /// renamed in by anything else changes the folder: the next pass compares every file again.
     func testARoleFileRenamedInBehindTheIndexsBackIsFoundByTheNextPass() throws {
-        let f = EngineFixture()
-        try f.configureConnectionAndRole()
-        try makeRole(f, "app")
-        XCTAssertEqual(try f.engine.runDueWork(), [])
+        let f = try afterAWholePass()
         XCTAssertEqual(indexEntries(f).filter { $0.hasPrefix(".unchanged-") }.count, 1, "\(indexEntries(f))")
         try makeRole(f, "b")
         XCTAssertEqual(indexEntries(f).filter { $0.hasPrefix(".unchanged-") }.count, 1, "carried by the write: \(indexEntries(f))")
-        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roleFile(f, "app")))) as? [String: Any])
-        object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
         let staged = f.stateURL.appendingPathComponent("tmp/restored")
-        try JSONSerialization.data(withJSONObject: object).write(to: staged)
+        try dueCopy(f, of: "app").write(to: staged)
         XCTAssertEqual(rename(staged.path, roleFile(f, "other")), 0)
         XCTAssertEqual(try f.engine.runDueWork().map(\.subject), ["other"])
         XCTAssertEqual(markers(f).count, 3)
@@ -264,36 +283,25 @@ final class StaticRoleIndexTests: XCTestCase {
     /// What the folder's times cannot show: a role file rewritten in place. It is found once the
     /// last full comparison is `fullCheckInterval` old (here: the record's time put back).
     func testARoleFileEditedInPlaceIsFoundByTheFullCheckEveryTenMinutes() throws {
-        let f = EngineFixture()
-        try f.configureConnectionAndRole()
-        try makeRole(f, "app")
-        XCTAssertEqual(try f.engine.runDueWork(), [])
-        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: roleFile(f, "app")))) as? [String: Any])
-        object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
+        let f = try afterAWholePass()
+        let due = try dueCopy(f, of: "app")
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: roleFile(f, "app")))
         try handle.truncate(atOffset: 0)
-        try handle.write(contentsOf: try JSONSerialization.data(withJSONObject: object))
+        try handle.write(contentsOf: due)
         try handle.close()
         XCTAssertEqual(try f.engine.runDueWork(), [], "not seen while the folder is unchanged")
         let record = try XCTUnwrap(indexEntries(f).first { $0.hasPrefix(".unchanged-") })
-        let old = timespec(tv_sec: time(nil) - 601, tv_nsec: 0)
-        var times = [old, old]
-        XCTAssertEqual(utimensat(AT_FDCWD, f.stateURL.appendingPathComponent("static-role-due/\(record)").path, &times, AT_SYMLINK_NOFOLLOW), 0)
+        backdate(f.stateURL.appendingPathComponent("static-role-due/\(record)").path, by: 601)
         XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
     }
 
     /// The sweep for temp files of versions before tmp/ skips static-roles/ while the record
     /// holds; a leftover put there changes the folder, so it is still found and removed.
     func testALeftoverOfAnOlderVersionIsRemovedAfterTheRecordWasMade() throws {
-        let f = EngineFixture()
-        try f.configureConnectionAndRole()
-        try makeRole(f, "app")
-        XCTAssertEqual(try f.engine.runDueWork(), [])
+        let f = try afterAWholePass()
         let leftover = f.stateURL.appendingPathComponent("static-roles/.app.json.tmp-1-2").path
         XCTAssertTrue(FileManager.default.createFile(atPath: leftover, contents: Data("{}".utf8)))
-        let old = timespec(tv_sec: time(nil) - 120, tv_nsec: 0)
-        var times = [old, old]
-        XCTAssertEqual(utimensat(AT_FDCWD, leftover, &times, AT_SYMLINK_NOFOLLOW), 0)
+        backdate(leftover, by: 120)
         XCTAssertEqual(try f.engine.runDueWork(), [])
         XCTAssertFalse(FileManager.default.fileExists(atPath: leftover))
     }
