@@ -408,11 +408,14 @@ final class CrashRun: @unchecked Sendable {
         try expectSuccess(tool.run("write", "-f", "database/rotate-role/st"))
     }
 
-    /// Changes a state file as the clock or an operator would (e.g. a due time moved to the past).
+    /// Changes a state file as the clock or an operator would (e.g. a due time moved to the past),
+    /// through a rename, as an editor saves: a static role file rewritten in place after a pass
+    /// found the index whole is seen only by the full comparison every 10 minutes
+    /// (`StaticRoleIndexTests`), and a due time moved by hand should be seen by the next pass.
     func rewrite(_ relativePath: String, _ change: (inout [String: Any]) -> Void) throws {
         var object = try tool.stateObject(relativePath)
         change(&object)
-        try JSONSerialization.data(withJSONObject: object).write(to: tool.state.appendingPathComponent(relativePath))
+        try JSONSerialization.data(withJSONObject: object).write(to: tool.state.appendingPathComponent(relativePath), options: .atomic)
     }
 
     /// A lease past its expiry and a static role past its rotation time, as the clock would make them.
