@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["DBPlugin", "ElastiCachePlugin", "PluginProcess"]),
 
         // The engine: paths, state directory, leases, rotation. No terminal in it.
-        .target(name: "Engine", dependencies: ["Basics", "DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
+        .target(name: "Engine", dependencies: ["Basics", "CryptoPrimitives", "DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
         // Vault's HTTP API over the engine (`dbsecrets server`): HTTP/1.1 on our sockets and TLS layer.
         .target(name: "Server", dependencies: ["Basics", "CryptoPrimitives", "DBPlugin", "Engine", "TLS"]),
         // Argument parsing and output formatting over the engine.
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "TestSupport"], exclude: ["StateFixtures"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "DBPlugin", "TLS", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["CLI", "PluginProcess", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "PostgresTests", dependencies: ["PostgresPlugin", "UsernameTemplate", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Basics", "DBPlugin", "PostgresPlugin", "UsernameTemplate", "TestSupport"]),
         .testTarget(name: "RedisTests", dependencies: ["Basics", "RedisPlugin", "TLS", "TestSupport"]),
         .testTarget(name: "MySQLTests", dependencies: ["MySQLPlugin", "TestSupport"]),
         .testTarget(name: "ElastiCacheTests", dependencies: ["ElastiCachePlugin", "RedisPlugin", "TestSupport"]),

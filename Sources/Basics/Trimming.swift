@@ -20,18 +20,28 @@ extension StringProtocol {
     /// `trimmingCharacters(in: CharacterSet(charactersIn: scalars))`.
     public func trimming(scalarsIn scalars: String) -> String {
         let set = Set(scalars.unicodeScalars)
-        return trimmingScalars { set.contains($0) }
+        return walkingScalars { set.contains($0) }
     }
 
     /// Trims by Unicode scalar, as CharacterSet does, not by Character: a combining mark after a
     /// trimmed space stays.
+    /// `trimmed` never holds visible ASCII (whitespace, newlines), so text with visible ASCII at
+    /// both ends, the common case, is kept as it is without a walk over its scalars.
     private func trimmingScalars(where trimmed: (Unicode.Scalar) -> Bool) -> String {
-        let scalars = unicodeScalars
+        if let first = unicodeScalars.first, let last = unicodeScalars.last,
+           (0x21...0x7e).contains(first.value), (0x21...0x7e).contains(last.value) {
+            return String(self)
+        }
+        return walkingScalars(where: trimmed)
+    }
+
+    /// On a String's own scalars, so the slice is concrete: appending a generic one would look up
+    /// its witnesses at the first use, which costs more than the walk.
+    private func walkingScalars(where trimmed: (Unicode.Scalar) -> Bool) -> String {
+        let scalars = String(self).unicodeScalars
         guard let first = scalars.firstIndex(where: { !trimmed($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !trimmed($0) })!
-        var kept = String.UnicodeScalarView()
-        kept.append(contentsOf: scalars[first...last])
-        return String(kept)
+        return String(scalars[first...last])
     }
 }
 

@@ -89,14 +89,15 @@ public enum CommandLineTool {
 
     /// The one way out for every failure: one message on stderr, with every secret this process
     /// has seen redacted and control characters made visible, and its exit code.
-    static func report(_ error: Error, help: String?, terminal: Terminal, secrets: SecretRegistry) -> Int32 {
+    /// `help` is built only when shown: its text costs more than a short command's own work.
+    static func report(_ error: Error, help: @autoclosure () -> String?, terminal: Terminal, secrets: SecretRegistry) -> Int32 {
         let failure = CommandFailure(error)
         if failure.kind == .printedInstead { return failure.exitCode }
         if !failure.message.isEmpty {
             let text = secrets.clean(Self.visible(failure.message, keepingNewlines: failure.kind == .usage)) + "\n"
             terminal.err(failure.kind == .engine ? terminal.coloredForStderr(text, code: "31") : text)
         }
-        if failure.showHelp, let help { terminal.err("\n" + help) }
+        if failure.showHelp, let help = help() { terminal.err("\n" + help) }
         return failure.exitCode
     }
 
@@ -111,9 +112,14 @@ public enum CommandLineTool {
         return message.unicodeScalars.map { hidden($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
     }
 
+    /// The command with the longest path the arguments start with (the first of equals). A plain
+    /// loop: slices compared as arrays build generic metadata that cost a tenth of `read`'s start-up.
     static func longestMatch(_ arguments: [String]) -> Command? {
-        commands.filter { $0.path.count <= arguments.count && Array(arguments.prefix($0.path.count)) == $0.path }
-            .max { $0.path.count < $1.path.count }
+        var best: Command?
+        for command in commands where command.path.count <= arguments.count && command.path.count > (best?.path.count ?? 0) {
+            if command.path.indices.allSatisfy({ command.path[$0] == arguments[$0] }) { best = command }
+        }
+        return best
     }
 
     /// Vault warns about flags after the path and treats them as data. The global flags found by

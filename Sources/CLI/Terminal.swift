@@ -31,7 +31,7 @@ public final class Terminal: @unchecked Sendable {
     /// The process's own streams. stdout is flushed after every write, so piped output is
     /// line-buffered and never lost on exit.
     public static func process() -> Terminal {
-        Terminal(environment: ProcessInfo.processInfo.environment,
+        Terminal(environment: processEnvironment(),
                  stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
                  stderrIsTerminal: isatty(STDERR_FILENO) == 1,
                  out: { text in FileDescriptorIO.write(text.utf8, to: STDOUT_FILENO) },

@@ -13,7 +13,6 @@ func merkleDamgardPad<D: Collection>(_ data: D, bigEndianLength: Bool) -> [UInt8
 }
 
 @inline(__always) func rotateLeft(_ x: UInt32, _ n: UInt32) -> UInt32 { (x << n) | (x >> (32 - n)) }
-@inline(__always) func rotateRight(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
 extension Array where Element == UInt8 {
     /// Lower-case hex.

@@ -29,7 +29,7 @@ public enum CrashPoint {
     private nonisolated(unsafe) static var passed = 0
     private static let counting = Lock()
     private static let plan: Plan? = {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = processEnvironment()
         let crashAt = environment["DBSECRETS_TEST_CRASH_AT"].flatMap { Int($0) } ?? 0
         let failAt = environment["DBSECRETS_TEST_FAIL_AT"].flatMap { Int($0) } ?? 0
         let trace = environment["DBSECRETS_TEST_TRACE_STEPS"] == "1"

@@ -86,6 +86,8 @@ public struct EngineEnvironment: Sendable {
         self.displayName = displayName
         self.maximumRevokeAttempts = max(1, maximumRevokeAttempts)
         self.mounts = mounts
+        // SCRAM logins of this process reuse the salted passwords kept in this state folder.
+        DerivedKeys.store = DerivedKeyFile(state: state)
     }
 }
 

@@ -80,8 +80,7 @@ public final class SecretRegistry: @unchecked Sendable {
         }
     }
 
-    func learn(from record: Any) {
-        guard let record = record as? SecretBearing else { return }
+    func learn(from record: some StoredRecord) {
         for value in record.secretValues { add(value) }
     }
 
@@ -90,27 +89,22 @@ public final class SecretRegistry: @unchecked Sendable {
     }
 }
 
-/// A stored record that holds secrets, which the registry learns whenever it is read or written.
-protocol SecretBearing {
-    var secretValues: [String] { get }
-}
-
-extension DatabaseConfig: SecretBearing {
+extension DatabaseConfig {
     var secretValues: [String] {
         let url = connectionDetails["connection_url"]?.textValue ?? ""
         return DatabaseConfigSecrets.keys.compactMap { connectionDetails[$0]?.textValue } + ConnectionURL.literalPasswords(in: url)
     }
 }
 
-extension StaticRole: SecretBearing {
+extension StaticRole {
     var secretValues: [String] { [password, previousPassword ?? ""] }
 }
 
-extension RootRotationIntent: SecretBearing {
+extension RootRotationIntent {
     var secretValues: [String] { [oldPassword, newPassword] + (earlierPasswords ?? []) }
 }
 
-extension StaticRotationIntent: SecretBearing {
+extension StaticRotationIntent {
     var secretValues: [String] { passwords + (creation?.secretValues ?? []) + [retainedPassword ?? ""] }
 }
 

@@ -35,7 +35,7 @@ public final class ExternalPlugin: DatabasePlugin {
         PluginRegistration(names: names) { _ in ExternalPlugin(executableName: executableName, type: type) }
     }
 
-    public static func searchFolders(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
+    public static func searchFolders(environment: [String: String] = processEnvironment()) -> [URL] {
         var folders: [URL] = []
         if let dir = environment["DBSECRETS_PLUGIN_DIR"], !dir.isEmpty { folders.append(URL(fileURLWithPath: dir)) }
         let own = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -108,7 +108,7 @@ public final class ExternalPlugin: DatabasePlugin {
         // The plugin's own diagnostics go where ours go: it inherits stderr.
         let process: ChildProcess
         do {
-            process = try ChildProcess.spawn([path], environment: ProcessInfo.processInfo.environment,
+            process = try ChildProcess.spawn([path], environment: processEnvironment(),
                                              standardInput: toPlugin[0], standardOutput: fromPlugin[1])
         } catch {
             (toPlugin + fromPlugin).forEach { Glibc.close($0) }

@@ -6,7 +6,8 @@ import XCTest
 /// Foundation does, which this test process has.
 final class FoundationReplacementTests: XCTestCase {
     private let awkward = ["", " ", "\t a b \t", "\n\r x \u{85}", "\u{00a0}\u{2003}x\u{3000}", "\u{2028}y\u{2029}",
-                           " \u{301}x", "x\u{200b}", "\u{feff}z", "\u{0b}\u{0c}w\u{1c}", "é ", "👩‍👩‍👧 \n"]
+                           " \u{301}x", "x\u{200b}", "\u{feff}z", "\u{0b}\u{0c}w\u{1c}", "é ", "👩‍👩‍👧 \n",
+                           "plain", "a b", "!~", "x\u{301}", "a\u{2003}"]
 
     func testTrimmingMatchesCharacterSetTrimming() {
         for text in awkward {
@@ -14,6 +15,7 @@ final class FoundationReplacementTests: XCTestCase {
             XCTAssertEqual(text.trimmingWhitespaceAndNewlines(), text.trimmingCharacters(in: .whitespacesAndNewlines), text.debugDescription)
             XCTAssertEqual(text.trimmingNewlines(), text.trimmingCharacters(in: .newlines), text.debugDescription)
             XCTAssertEqual(text.trimming(scalarsIn: " \t"), text.trimmingCharacters(in: CharacterSet(charactersIn: " \t")), text.debugDescription)
+            XCTAssertEqual(text.trimming(scalarsIn: "a!~"), text.trimmingCharacters(in: CharacterSet(charactersIn: "a!~")), text.debugDescription)
             XCTAssertEqual(Substring(text).trimmingWhitespace(), Substring(text).trimmingCharacters(in: .whitespaces))
         }
     }
@@ -26,6 +28,26 @@ final class FoundationReplacementTests: XCTestCase {
             XCTAssertEqual(text.trimmingWhitespaceAndNewlines().isEmpty, CharacterSet.whitespacesAndNewlines.contains(scalar), "U+\(String(value, radix: 16))")
             XCTAssertEqual(text.trimmingNewlines().isEmpty, CharacterSet.newlines.contains(scalar), "U+\(String(value, radix: 16))")
         }
+    }
+
+    func testJoiningStringsIsTheStandardLibrarysJoin() {
+        func standard<S: Sequence>(_ parts: S, _ separator: String) -> String where S.Element == String {
+            parts.joined(separator: separator)
+        }
+        for parts in [[], [""], ["a"], ["", ""], ["a", "b", "c"], ["é", "👩‍👩‍👧", "\u{301}"]] as [[String]] {
+            for separator in ["", ", ", "\n"] {
+                XCTAssertEqual(parts.joined(separator: separator), standard(parts, separator))
+            }
+            XCTAssertEqual(parts.joined(), standard(parts, ""))
+        }
+    }
+
+    func testProcessEnvironmentIsProcessInfosEnvironment() {
+        setenv("DBSECRETS_TEST_ODD_VALUE", "a=b=c é", 1)
+        setenv("DBSECRETS_TEST_EMPTY_VALUE", "", 1)
+        XCTAssertEqual(processEnvironment(), ProcessInfo.processInfo.environment)
+        XCTAssertEqual(processEnvironment()["DBSECRETS_TEST_ODD_VALUE"], "a=b=c é")
+        XCTAssertEqual(processEnvironment()["DBSECRETS_TEST_EMPTY_VALUE"], "")
     }
 
     func testCFormatMatchesStringFormat() {

@@ -110,6 +110,58 @@ final class StateFixtureTests: XCTestCase {
         }
     }
 
+    /// Connections, roles and static roles skip JSONDecoder too (QuickRecord.swift, for start-up).
+    /// For every key of every fixture: the file as written, the key null, absent, or of another
+    /// type, the quick reader takes what JSONDecoder takes and reads the same record, and leaves
+    /// the rest to JSONDecoder.
+    func testTheQuickRecordReadersReadWhatJSONDecoderReads() throws {
+        try assertQuickReaderAgrees(folder: "config", DatabaseConfig.decodeQuickly)
+        try assertQuickReaderAgrees(folder: "roles", DynamicRole.decodeQuickly)
+        try assertQuickReaderAgrees(folder: "static-roles", StaticRole.decodeQuickly)
+        try assertQuickReaderAgrees(folder: "leases", Lease.decodeQuickly)
+    }
+
+    /// A whole number written as `1.0` is `.int` to JSONValue's decoder and `.double` to the
+    /// parser: the quick reader leaves such a file to the decoder.
+    func testAWholeNumberWithAFractionTakesTheDecodersPath() throws {
+        let text = #"{"format_version": 1, "db_name": "db", "creation_statements": [], "revocation_statements": [],"#
+            + #" "rollback_statements": [], "renew_statements": [], "default_ttl": 0, "max_ttl": 0,"#
+            + #" "credential_type": "password", "credential_config": {"bits": 2048.0, "list": [1.5]}}"#
+        let data = Data(text.utf8)
+        XCTAssertNil(DynamicRole.decodeQuickly(data))
+        XCTAssertEqual(try RecordStore<DynamicRole>.decode(data, file: URL(fileURLWithPath: "/r.json")).credentialConfig,
+                       ["bits": .int(2048), "list": .array([.double(1.5)])])
+    }
+
+    private func assertQuickReaderAgrees<R: Codable & Equatable>(folder: String, _ quick: (Data) -> R?,
+                                                                 file: StaticString = #filePath, line: UInt = #line) throws {
+        let directory = Self.fixtures.appendingPathComponent("format-1/" + folder)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }
+        XCTAssertFalse(names.isEmpty, folder, file: file, line: line)
+        for name in names {
+            let data = try Data(contentsOf: directory.appendingPathComponent(name))
+            XCTAssertEqual(try XCTUnwrap(quick(data), name, file: file, line: line),
+                           try StateCoding.decoder.decode(R.self, from: data), name, file: file, line: line)
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            for key in object.keys where key != "format_version" {
+                let wrong: Any = object[key] is String ? 7 : "a string"
+                for (change, value) in [("null", NSNull() as Any?), ("absent", nil), ("of another type", wrong)] {
+                    var changed = object
+                    changed[key] = value
+                    let variant = try JSONSerialization.data(withJSONObject: changed)
+                    let expected = try? StateCoding.decoder.decode(R.self, from: variant)
+                    let context = "\(folder)/\(name): \(key) \(change)"
+                    if let expected {
+                        // Taken, or left to the decoder: never read differently.
+                        if let read = quick(variant) { XCTAssertEqual(read, expected, context, file: file, line: line) }
+                    } else {
+                        XCTAssertNil(quick(variant), context, file: file, line: line)
+                    }
+                }
+            }
+        }
+    }
+
     /// `lease list` walks the lease folder through a packed listing (`StateFolder.sortedNames`):
     /// the same names, in the same order, as the record listing every other command uses.
     func testThePackedListingListsWhatTheRecordListingLists() throws {
@@ -147,12 +199,12 @@ final class StateFixtureTests: XCTestCase {
     func testAFieldAddedLaterReadsOldFiles() throws {
         struct Before: Codable { var dbName: String }
         enum NotSkipped: DecodingDefault { static let value = false }
-        struct After: Codable, Equatable {
+        struct After: StoredRecord, Equatable {
             var dbName: String
             var addedOptional: Int?
             @DefaultOnDecode<NotSkipped> var addedWithDefault: Bool
         }
-        struct Careless: Codable { var dbName: String; var added: Bool = false }
+        struct Careless: StoredRecord { var dbName: String; var added: Bool = false }
 
         let old = try StateCoding.encode(Before(dbName: "db"))
         let file = URL(fileURLWithPath: "/state/roles/old.json")

@@ -26,7 +26,13 @@ struct Command: Sendable {
     var positional: PositionalCompletion = .none
     var run: @Sendable (Invocation) throws -> Int32
 
-    var name: String { path.joined(separator: " ") }
+    /// Joined by hand: `joined(separator:)` looks up its generic witnesses at its first use, a
+    /// scan of every conformance in the binary that every command's start would pay.
+    var name: String {
+        var name = ""
+        for word in path { name += name.isEmpty ? word : " " + word }
+        return name
+    }
 
     enum PositionalCompletion: Sendable {
         case none

@@ -64,44 +64,6 @@ struct Lease: Codable, Equatable {
     }
 }
 
-extension Lease {
-    /// Decoding without `JSONDecoder`'s generic machinery, for the record read often enough to
-    /// matter (a listing reads 100,000 leases). nil for anything but a well-formed file of the
-    /// current format, which then takes `JSONDecoder`'s path, with its errors (`RecordStore.decode`).
-    /// What the synthesized decoder reads, for the shapes this dbsecrets writes: required keys
-    /// present with their JSON types, optional ones absent, null or of their type, times as
-    /// `Timestamp` writes them.
-    static func decodeQuickly(_ data: Data) -> Lease? {
-        guard case .object(let o)? = try? JSONParser.parse(data), o["format_version"] == .int(StateCoding.formatVersion),
-              case .string(let id)? = o["id"], case .string(let role)? = o["role"], case .string(let dbName)? = o["db_name"],
-              case .string(let username)? = o["username"],
-              case .string(let issued)? = o["issue_time"], let issueTime = Timestamp.parse(issued),
-              case .string(let expires)? = o["expire_time"], let expireTime = Timestamp.parse(expires),
-              case .int(let revokeAttempts)? = o["revoke_attempts"], case .bool(let irrevocable)? = o["irrevocable"],
-              let statements = optional(o["revocation_statements"], { value -> [String]? in
-                  guard case .array(let items) = value else { return nil }
-                  let strings = items.compactMap(\.stringValue)
-                  return strings.count == items.count ? strings : nil
-              }),
-              let lastRenewal = optional(o["last_renewal"], time), let lastError = optional(o["last_error"], \.stringValue),
-              let nextAttempt = optional(o["next_revoke_attempt"], time) else { return nil }
-        return Lease(id: id, role: role, dbName: dbName, username: username, revocationStatements: statements,
-                     issueTime: issueTime, expireTime: expireTime, lastRenewal: lastRenewal, revokeAttempts: revokeAttempts,
-                     lastError: lastError, nextRevokeAttempt: nextAttempt, irrevocable: irrevocable)
-    }
-
-    /// An optional field: `.some(nil)` when absent or null, `.some(value)` when `read` reads it,
-    /// nil when it is of another type.
-    private static func optional<T>(_ value: JSONValue?, _ read: (JSONValue) -> T?) -> T?? {
-        guard let value, value != .null else { return .some(nil) }
-        return read(value).map { .some($0) }
-    }
-
-    private static func time(_ value: JSONValue) -> Date? {
-        value.stringValue.flatMap(Timestamp.parse)
-    }
-}
-
 /// A named password policy, kept as the HCL text the user wrote.
 struct StoredPasswordPolicy: Codable, Equatable {
     var policy: String

@@ -63,7 +63,7 @@ enum IntentKind: String, CaseIterable, Sendable {
 }
 
 /// An intent's payload: what its kind's settle function needs.
-protocol Intent: Codable, Equatable {
+protocol Intent: StoredRecord, Equatable {
     static var kind: IntentKind { get }
     /// The name of the object whose lock guards the intent.
     var object: String { get }
@@ -82,7 +82,7 @@ struct IntentStore: Sendable {
 
     /// The folder's files, for what needs no payload (listing, removing, naming).
     private var files: RecordStore<Unread> { RecordStore(state: state, kind: .intent) }
-    private struct Unread: Codable {}
+    private struct Unread: StoredRecord {}
 
     func read<I: Intent>(_ type: I.Type, _ object: String) throws -> I? {
         try RecordStore<I>(state: state, kind: .intent).read(I.kind.fileName(object))

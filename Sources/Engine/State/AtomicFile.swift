@@ -21,7 +21,9 @@ extension StateFolder {
     /// The folder's own name, which prefixes its temp files.
     var tag: String { URL(fileURLWithPath: path).lastPathComponent }
 
-    func replace(_ name: String, with data: Data, temporaries: StateFolder) throws {
+    /// `isStep`: a step of an operation, where the crash tests stop it (`stepBoundary`); a cache
+    /// file, whose loss changes nothing, is not one.
+    func replace(_ name: String, with data: Data, temporaries: StateFolder, isStep: Bool = true) throws {
         if try entryType(name) == S_IFDIR { throw StateError.unexpected(pathOf(name), S_IFDIR, expected: "a regular file") }
         removeLeftovers(of: name, in: temporaries)
         let temp = "\(tag)~\(name)~\(getpid())~\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
@@ -50,7 +52,7 @@ extension StateFolder {
         let code = errno
         close(tempFD)
         guard synced else { throw StateError.io("cannot write \(pathOf(name))", code) }
-        try stepBoundary("replace \(name)")
+        if isStep { try stepBoundary("replace \(name)") }
         guard renameat(temporaries.fd, temp, fd, name) == 0 else { throw StateError.io("cannot replace \(pathOf(name))", errno) }
         renamed = true
         sync()

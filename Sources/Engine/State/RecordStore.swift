@@ -11,7 +11,7 @@ import Glibc
 /// Reads and writes one kind of record as `FOLDER/NAME.json`. Every file carries
 /// `format_version`; a file this version does not understand, or cannot parse, is an error that
 /// names the file, never a crash and never silently overwritten.
-struct RecordStore<Record: Codable>: Sendable {
+struct RecordStore<Record: StoredRecord>: Sendable {
     let state: StateDirectory
     let kind: RecordKind
 
@@ -34,9 +34,7 @@ struct RecordStore<Record: Codable>: Sendable {
 
     /// `file` only for the error: building its URL costs more than decoding a small record.
     static func decode(_ data: Data, file: () -> URL) throws -> Record {
-        // A metatype comparison, not a cast to the protocol: that would scan every conformance in
-        // the binary at the first read of each record kind, at every command's start.
-        if Record.self == Lease.self, let lease = Lease.decodeQuickly(data) { return lease as! Record }
+        if let record = Record.decodeQuickly(data) { return record }
         do {
             return try StateCoding.decoder.decode(VersionedRecord<Record>.self, from: data).value
         } catch let problem as VersionProblem {
@@ -86,6 +84,29 @@ struct RecordStore<Record: Codable>: Sendable {
     }
 }
 
+/// What a `RecordStore` keeps. Requirements with defaults, not casts: a cast to a protocol
+/// (`record as? SecretBearing`) scans every conformance in the binary at its first use, a
+/// tenth of a short command's start-up.
+protocol StoredRecord: Codable {
+    /// The secrets the record holds: the sanitizer learns them whenever it is read or written.
+    var secretValues: [String] { get }
+    /// The record read without `JSONDecoder` (QuickRecord.swift), for the records a short command
+    /// reads; nil leaves the file to `JSONDecoder`.
+    static func decodeQuickly(_ data: Data) -> Self?
+}
+
+extension StoredRecord {
+    var secretValues: [String] { [] }
+    static func decodeQuickly(_ data: Data) -> Self? { nil }
+}
+
+extension DatabaseConfig: StoredRecord {}
+extension DynamicRole: StoredRecord {}
+extension StaticRole: StoredRecord {}
+extension Lease: StoredRecord {}
+extension StoredPasswordPolicy: StoredRecord {}
+extension MountTable: StoredRecord {}
+
 private enum VersionProblem: Error {
     case missing
     case unknown(Int)
@@ -123,11 +144,11 @@ enum StateCoding {
 
     /// The file's bytes. An encoding failure names the file only: Foundation's error describes
     /// the value, which may be a whole record with its passwords.
-    static func encode<T: Encodable>(_ value: T, file: URL) throws -> Data {
+    static func encode<T: Encodable>(_ value: T, file: @autoclosure () -> URL) throws -> Data {
         do {
             return try encode(value)
         } catch {
-            throw EngineError.failed("cannot write state file \(file.path): the record cannot be stored as JSON (nested too deeply, or a number JSON cannot hold)")
+            throw EngineError.failed("cannot write state file \(file().path): the record cannot be stored as JSON (nested too deeply, or a number JSON cannot hold)")
         }
     }
 

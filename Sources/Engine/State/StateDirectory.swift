@@ -28,7 +28,11 @@ import Glibc
 /// A mount's storage is a `StateDirectory` too (`scoped(to:)`): the same record kinds, locks and
 /// temp files, in a folder reached from the state folder's descriptor, never by path.
 public struct StateDirectory: Sendable {
-    public let root: URL
+    /// The state folder's absolute path, standardized. Kept as text: FoundationEssentials' `URL`
+    /// costs a tenth of a short command's start-up at its first `path`.
+    public let rootPath: String
+    /// The same, for messages and callers that build paths.
+    public var root: URL { URL(fileURLWithPath: rootPath, isDirectory: true) }
     /// Skips the ownership check of the folders above the state folder (never of the state folder).
     public let allowInsecureParents: Bool
     /// The secrets read from or written to this folder by this process, for redaction.
@@ -47,14 +51,27 @@ public struct StateDirectory: Sendable {
     }
 
     public init(root: URL, allowInsecureParents: Bool = false, secrets: SecretRegistry = SecretRegistry()) {
-        self.root = root.standardizedFileURL
+        self.init(path: root.path, allowInsecureParents: allowInsecureParents, secrets: secrets)
+    }
+
+    public init(path: String, allowInsecureParents: Bool = false, secrets: SecretRegistry = SecretRegistry()) {
+        rootPath = Self.isStandard(path) ? path : URL(fileURLWithPath: path).standardizedFileURL.path
         self.allowInsecureParents = allowInsecureParents
         self.secrets = secrets
         self.container = nil
     }
 
+    /// An absolute path without empty, `.` or `..` components, which `standardizedFileURL` would
+    /// keep as it is.
+    static func isStandard(_ path: String) -> Bool {
+        guard path.hasPrefix("/") else { return false }
+        return path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst().allSatisfy { part in
+            !part.isEmpty && !part.elementsEqual(".".utf8) && !part.elementsEqual("..".utf8)
+        }
+    }
+
     private init(inside state: StateDirectory, path: [String]) {
-        root = path.reduce(state.root) { $0.appendingPathComponent($1, isDirectory: true) }
+        rootPath = path.reduce(state.rootPath) { $0 + "/" + $1 }
         allowInsecureParents = state.allowInsecureParents
         secrets = state.secrets
         container = Container(state: state, path: path)
@@ -74,18 +91,18 @@ public struct StateDirectory: Sendable {
     public static func resolve(flag: String?, environment: [String: String],
                                secrets: SecretRegistry = SecretRegistry()) -> StateDirectory {
         let relax = ["1", "true", "yes"].contains(environment[StateFolderTrust.allowInsecureParentsVariable]?.lowercased() ?? "")
-        let root: URL
+        let path: String
         if let flag, !flag.isEmpty {
-            root = URL(fileURLWithPath: flag)
+            path = flag
         } else if let dir = environment["DBSECRETS_STATE_DIR"], !dir.isEmpty {
-            root = URL(fileURLWithPath: dir)
+            path = dir
         } else if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty {
-            root = URL(fileURLWithPath: xdg).appendingPathComponent("dbsecrets")
+            path = xdg + "/dbsecrets"
         } else {
             let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? passwordDatabaseHome()
-            root = URL(fileURLWithPath: home).appendingPathComponent(".local/state/dbsecrets")
+            path = home + "/.local/state/dbsecrets"
         }
-        return StateDirectory(root: root, allowInsecureParents: relax, secrets: secrets)
+        return StateDirectory(path: path, allowInsecureParents: relax, secrets: secrets)
     }
 
     /// Where a kind's files are, for messages.
@@ -107,7 +124,7 @@ public struct StateDirectory: Sendable {
         }
         return try handles.withLock { open in
             if let root = open.root { return root }
-            guard let root = try StateFolderTrust.open(self.root.path, create: create,
+            guard let root = try StateFolderTrust.open(rootPath, create: create,
                                                        allowInsecureParents: allowInsecureParents) else { return nil }
             open.root = root
             return root
@@ -128,7 +145,7 @@ public struct StateDirectory: Sendable {
         if let cached = handles.withLock({ $0.temporaries }) { return cached }
         guard let root = try rootFolder(create: true),
               let folder = try root.folder(Self.temporariesFolder, create: true) else {
-            throw StateError.io("cannot open \(self.root.path)/\(Self.temporariesFolder)", ENOENT)
+            throw StateError.io("cannot open \(rootPath)/\(Self.temporariesFolder)", ENOENT)
         }
         handles.withLock { $0.temporaries = folder }
         return folder

@@ -256,6 +256,7 @@ public final class PostgresConnection {
                 keep(notice)
             case .errorResponse(let error):
                 let kind: PostgresClientError.Kind = error.sqlState.hasPrefix("28") ? .authentication : .connect
+                if kind == .authentication { scram?.refused() }
                 throw PostgresClientError(kind, "failed to connect to \(address) as user \"\(configuration.user)\": \(error)",
                                           serverError: error)
             case .readyForQuery(let status):

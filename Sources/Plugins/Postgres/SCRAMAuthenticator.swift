@@ -1,5 +1,6 @@
 import Basics
 import CryptoPrimitives
+import DBPlugin
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -34,6 +35,9 @@ struct SCRAMAuthenticator {
     private var expectedServerSignature: [UInt8]?
     /// True once the server's final message carried the signature only the password's owner can make.
     private(set) var isVerified = false
+    /// The salted password of this login and its digest in `DerivedKeys`: remembered once the
+    /// server's signature proves it right, forgotten if it came from the store and was refused.
+    private var salted: (digest: [UInt8], key: [UInt8], fromStore: Bool)?
 
     init(username: String = "", password: String, binding: Binding = .notSupported,
          clientNonce: String = SCRAMAuthenticator.randomNonce()) {
@@ -83,7 +87,11 @@ struct SCRAMAuthenticator {
         guard nonce.hasPrefix(clientNonce), nonce.count > clientNonce.count else {
             throw PostgresClientError.authentication("SCRAM-SHA-256: server nonce does not extend the client nonce")
         }
-        let keys = Self.keys(password: password, salt: Array(salt), iterations: iterations)
+        let digest = Self.saltedPasswordDigest(password: password, salt: Array(salt), iterations: iterations)
+        let stored = DerivedKeys.store?.key(for: digest).flatMap { $0.count == 32 ? $0 : nil }
+        let key = stored ?? Self.saltedPassword(password: password, salt: Array(salt), iterations: iterations)
+        salted = (digest, key, stored != nil)
+        let keys = Self.keys(salted: key)
         let channelBinding = Data(channelBindingInput).base64EncodedString()
         let withoutProof = "c=\(channelBinding),r=\(nonce)"
         let authMessage = Array("\(clientFirstBare),\(serverFirst),\(withoutProof)".utf8)
@@ -97,13 +105,30 @@ struct SCRAMAuthenticator {
     mutating func verify(serverFinal: String) throws {
         let attributes = Self.attributes(serverFinal)
         if let error = attributes["e"] {
+            refused()
             throw PostgresClientError.authentication("SCRAM-SHA-256: server rejected the proof: \(error)")
         }
         guard let expected = expectedServerSignature, let text = attributes["v"],
               let signature = Data(base64Encoded: text), Array(signature) == expected else {
+            refused()
             throw PostgresClientError.authentication("SCRAM-SHA-256: server signature does not match")
         }
         isVerified = true
+        if let salted, !salted.fromStore { DerivedKeys.store?.remember(salted.key, for: salted.digest) }
+    }
+
+    /// The server refused the login: a salted password from the store is forgotten, so a damaged
+    /// store costs one failed login, never more.
+    func refused() {
+        if let salted, salted.fromStore { DerivedKeys.store?.forget(salted.digest) }
+    }
+
+    /// What the salted password is derived from, unambiguously: the salt's length, the salt, the
+    /// count, the password.
+    static func saltedPasswordDigest(password: String, salt: [UInt8], iterations: Int) -> [UInt8] {
+        func bigEndian(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+        return SHA256.hash(Array("dbsecrets SCRAM-SHA-256 salted password\u{0}".utf8) + bigEndian(salt.count) + salt
+                           + bigEndian(iterations) + Array(password.utf8))
     }
 
     struct Keys {
@@ -113,9 +138,16 @@ struct SCRAMAuthenticator {
     }
 
     static func keys(password: String, salt: [UInt8], iterations: Int) -> Keys {
+        keys(salted: saltedPassword(password: password, salt: salt, iterations: iterations))
+    }
+
+    static func saltedPassword(password: String, salt: [UInt8], iterations: Int) -> [UInt8] {
         // SASLprep is the identity for the ASCII passwords Vault generates; like libpq when
         // normalization does not apply, the raw UTF-8 bytes are used otherwise.
-        let salted = PBKDF2.sha256(password: Array(password.utf8), salt: salt, iterations: iterations, keyLength: 32)
+        PBKDF2.sha256(password: Array(password.utf8), salt: salt, iterations: iterations, keyLength: 32)
+    }
+
+    static func keys(salted: [UInt8]) -> Keys {
         let clientKey = HMAC.sha256(key: salted, message: Array("Client Key".utf8))
         return Keys(clientKey: clientKey,
                     storedKey: SHA256.hash(clientKey),
