@@ -58,8 +58,8 @@ final class SecuritySecretTests: XCTestCase {
             kinds.insert(String(relative.prefix { $0 != "/" }))
             checked += 1
         }
-        XCTAssertEqual(kinds, ["config", "roles", "static-roles", "static-role-due", "password-policies", "leases", "lease-expiry", "intents", "locks", "tmp"],
-                       "every kind of file was written and checked")
+        XCTAssertEqual(kinds, ["config", "roles", "static-roles", "static-role-due", "password-policies", "leases", "lease-expiry", "intents", "locks", "tmp", "sys"],
+                       "every kind of file was written and checked (sys/: the derived SCRAM keys)")
         XCTAssertGreaterThan(checked, 15)
     }
 
