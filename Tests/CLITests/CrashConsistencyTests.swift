@@ -74,6 +74,14 @@ final class CrashConsistencyTests: XCTestCase {
         operation: { _ in (["tidy"], nil) },
         next: { _ in ["tidy"] })
 
+    /// A pass revoking several leases, whose removals share one fsync (`revokeExpiredLeases`):
+    /// killed between a removal and that fsync, or between the fsync and the markers' removal.
+    static let tidyOfSeveralLeases = Scenario(
+        name: "tidy of three due leases",
+        prepare: { run in for _ in 0..<3 { try run.makeLease(); try run.makeLeaseDue() } },
+        operation: { _ in (["tidy"], nil) },
+        next: { _ in ["tidy"] })
+
     static let agent = Scenario(
         name: "agent",
         prepare: { try $0.makeDueWork() },
@@ -127,7 +135,7 @@ final class CrashConsistencyTests: XCTestCase {
         operation: { _ in (["tidy"], nil) },
         next: { ["read", "database/creds/\($0.role)"] })
 
-    static let everyOperation = [creds, renew, revoke, staticCreate, staticUpdate, rotateRole, rotateRoot, configWrite, tidy, agent,
+    static let everyOperation = [creds, renew, revoke, staticCreate, staticUpdate, rotateRole, rotateRoot, configWrite, tidy, tidyOfSeveralLeases, agent,
                                  staticImport, selfManagedRotation, automatedRootRotation]
     /// What changes a database, where each plugin has its own way of changing it. Renewal,
     /// configuration writes and the agent's loop do not depend on the plugin: PostgreSQL covers them.
@@ -400,28 +408,39 @@ final class CrashRun: @unchecked Sendable {
         try expectSuccess(tool.run("write", "-f", "database/rotate-role/st"))
     }
 
-    /// Changes a state file as the clock or an operator would (e.g. a due time moved to the past).
+    /// Changes a state file as the clock or an operator would (e.g. a due time moved to the past),
+    /// through a rename, as an editor saves: a static role file rewritten in place after a pass
+    /// found the index whole is seen only by the full comparison every 10 minutes
+    /// (`StaticRoleIndexTests`), and a due time moved by hand should be seen by the next pass.
     func rewrite(_ relativePath: String, _ change: (inout [String: Any]) -> Void) throws {
         var object = try tool.stateObject(relativePath)
         change(&object)
-        try JSONSerialization.data(withJSONObject: object).write(to: tool.state.appendingPathComponent(relativePath))
+        try JSONSerialization.data(withJSONObject: object).write(to: tool.state.appendingPathComponent(relativePath), options: .atomic)
     }
 
     /// A lease past its expiry and a static role past its rotation time, as the clock would make them.
     func makeDueWork() throws {
         try makeLease()
         try makeStaticRole()
+        try makeLeaseDue()
+        let past = Timestamp.format(Date().addingTimeInterval(-120))
+        var role = try tool.stateObject("static-roles/st.json")
+        role["next_vault_rotation"] = past
+        try JSONSerialization.data(withJSONObject: role).write(to: tool.state.appendingPathComponent("static-roles/st.json"))
+    }
+
+    /// The lease `leaseID` past its expiry, its marker moved to the bucket of that time.
+    func makeLeaseDue() throws {
         let past = Timestamp.format(Date().addingTimeInterval(-120))
         let file = leaseID.split(separator: "/").suffix(2).joined(separator: ".")
         var lease = try tool.stateObject("leases/\(file).json")
         let oldBucket = bucket(of: lease["expire_time"] as? String ?? "")
         lease["expire_time"] = past
         try JSONSerialization.data(withJSONObject: lease).write(to: tool.state.appendingPathComponent("leases/\(file).json"))
-        try FileManager.default.moveItem(at: tool.state.appendingPathComponent("lease-expiry/\(oldBucket)"),
-                                         to: tool.state.appendingPathComponent("lease-expiry/\(bucket(of: past))"))
-        var role = try tool.stateObject("static-roles/st.json")
-        role["next_vault_rotation"] = past
-        try JSONSerialization.data(withJSONObject: role).write(to: tool.state.appendingPathComponent("static-roles/st.json"))
+        let pastBucket = tool.state.appendingPathComponent("lease-expiry/\(bucket(of: past))")
+        try FileManager.default.createDirectory(at: pastBucket, withIntermediateDirectories: true)
+        try FileManager.default.moveItem(at: tool.state.appendingPathComponent("lease-expiry/\(oldBucket)/\(file)"),
+                                         to: pastBucket.appendingPathComponent(file))
     }
 
     private func bucket(of time: String) -> String {

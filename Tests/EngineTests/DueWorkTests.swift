@@ -168,12 +168,41 @@ final class LeaseIndexTests: XCTestCase {
 /// The due-time index of static roles: a pass reads the roles it names and those whose file it
 /// does not describe, and nothing else.
 final class StaticRoleIndexTests: XCTestCase {
+    /// The markers (not the `.unchanged-STAMP` record of the roles folder).
     private func markers(_ f: EngineFixture) -> [String] {
+        indexEntries(f).filter { !$0.hasPrefix(".") }
+    }
+
+    private func indexEntries(_ f: EngineFixture) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: f.stateURL.appendingPathComponent("static-role-due").path)) ?? []).sorted()
     }
 
     private func roleFile(_ f: EngineFixture, _ name: String) -> String {
         f.stateURL.appendingPathComponent("static-roles/\(name).json").path
+    }
+
+    /// The role file of `name` as JSON, its next rotation moved into the past.
+    private func dueCopy(_ f: EngineFixture, of name: String) throws -> Data {
+        let url = URL(fileURLWithPath: roleFile(f, name))
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
+        return try JSONSerialization.data(withJSONObject: object)
+    }
+
+    /// Sets a file's modification time `seconds` into the past.
+    private func backdate(_ path: String, by seconds: Int) {
+        let old = timespec(tv_sec: time(nil) - seconds, tv_nsec: 0)
+        var times = [old, old]
+        XCTAssertEqual(utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW), 0, path)
+    }
+
+    /// A static role `app` not due, and one pass over it, which found the index whole.
+    private func afterAWholePass() throws -> EngineFixture {
+        let f = EngineFixture()
+        try f.configureConnectionAndRole()
+        try makeRole(f, "app")
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        return f
     }
 
     private func makeRole(_ f: EngineFixture, _ name: String, period: String = "1h") throws {
@@ -234,6 +263,47 @@ final class StaticRoleIndexTests: XCTestCase {
         object["next_vault_rotation"] = Timestamp.format(f.clock.now.addingTimeInterval(-1))
         try JSONSerialization.data(withJSONObject: object).write(to: url)
         XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
+    }
+
+    /// After a pass that found the index whole, the next passes look at the markers alone while
+    /// the roles folder keeps its times (dbsecrets' own writes carry the record along). A file
+    /// renamed in by anything else changes the folder: the next pass compares every file again.
+    func testARoleFileRenamedInBehindTheIndexsBackIsFoundByTheNextPass() throws {
+        let f = try afterAWholePass()
+        XCTAssertEqual(indexEntries(f).filter { $0.hasPrefix(".unchanged-") }.count, 1, "\(indexEntries(f))")
+        try makeRole(f, "b")
+        XCTAssertEqual(indexEntries(f).filter { $0.hasPrefix(".unchanged-") }.count, 1, "carried by the write: \(indexEntries(f))")
+        let staged = f.stateURL.appendingPathComponent("tmp/restored")
+        try dueCopy(f, of: "app").write(to: staged)
+        XCTAssertEqual(rename(staged.path, roleFile(f, "other")), 0)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.subject), ["other"])
+        XCTAssertEqual(markers(f).count, 3)
+    }
+
+    /// What the folder's times cannot show: a role file rewritten in place. It is found once the
+    /// last full comparison is `fullCheckInterval` old (here: the record's time put back).
+    func testARoleFileEditedInPlaceIsFoundByTheFullCheckEveryTenMinutes() throws {
+        let f = try afterAWholePass()
+        let due = try dueCopy(f, of: "app")
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: roleFile(f, "app")))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: due)
+        try handle.close()
+        XCTAssertEqual(try f.engine.runDueWork(), [], "not seen while the folder is unchanged")
+        let record = try XCTUnwrap(indexEntries(f).first { $0.hasPrefix(".unchanged-") })
+        backdate(f.stateURL.appendingPathComponent("static-role-due/\(record)").path, by: 601)
+        XCTAssertEqual(try f.engine.runDueWork().map(\.action), [.roleRotated])
+    }
+
+    /// The sweep for temp files of versions before tmp/ skips static-roles/ while the record
+    /// holds; a leftover put there changes the folder, so it is still found and removed.
+    func testALeftoverOfAnOlderVersionIsRemovedAfterTheRecordWasMade() throws {
+        let f = try afterAWholePass()
+        let leftover = f.stateURL.appendingPathComponent("static-roles/.app.json.tmp-1-2").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: leftover, contents: Data("{}".utf8)))
+        backdate(leftover, by: 120)
+        XCTAssertEqual(try f.engine.runDueWork(), [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover))
     }
 
     func testAMarkerWithoutItsRoleIsRemoved() throws {

@@ -327,6 +327,59 @@ final class PostgresPluginTests: XCTestCase {
         XCTAssertFalse(try canLogIn(user, password))
     }
 
+    /// The revocation statements go to the server in one write with BEGIN and COMMIT. When one
+    /// fails, PostgreSQL refuses the statements after it and answers the COMMIT with ROLLBACK:
+    /// what ran before the failure is undone, what comes after never runs, and the connection
+    /// is ready for the next lease.
+    func testAFailingRevocationStatementInTheOneWriteTransactionAppliesNothing() throws {
+        let plugin = try makePlugin(["username_template": .string(uniqueName())])
+        let (user, password) = try newUser(plugin)
+        let marker = "dbs_pipeline_\(UUID().uuidString.prefix(8).lowercased())"
+        defer { _ = try? admin.simpleQuery("DROP TABLE IF EXISTS public.\(marker)") }
+        assertPluginError(try plugin.deleteUser(DeleteUserRequest(username: user, statements: [
+            #"ALTER ROLE "{{name}}" NOLOGIN;"#,
+            "CREATE TABLE public.\(marker) (id int);",
+            "SELECT 1/0;",
+            #"DROP ROLE "{{name}}";"#,
+        ])), kind: .database, contains: "division by zero")
+        XCTAssertTrue(try roleExists(user), "the DROP after the failure never ran")
+        XCTAssertTrue(try canLogIn(user, password), "the ALTER before it was rolled back")
+        XCTAssertEqual(try admin.simpleQuery("SELECT to_regclass('public.\(marker)') IS NULL").rows, [["t"]])
+        _ = try plugin.deleteUser(DeleteUserRequest(username: user, statements: [#"DROP ROLE "{{name}}";"#]))
+        XCTAssertFalse(try roleExists(user), "the same session revokes the next time")
+    }
+
+    /// The existence check travels in the same write (a cast to regrole, inside the block): for a
+    /// user that is gone, none of the statements runs and the revocation succeeds, whatever the
+    /// name looks like (digits alone are an OID to regrole, unless quoted; a quote is doubled).
+    func testRevokingAUserThatIsGoneRunsNoneOfTheStatements() throws {
+        let plugin = try makePlugin(["username_template": .string(uniqueName())])
+        let marker = "dbs_absent_\(UUID().uuidString.prefix(8).lowercased())"
+        defer { _ = try? admin.simpleQuery("DROP TABLE IF EXISTS public.\(marker)") }
+        for name in [uniqueName(), "10", "dbs-\"quoted", "-", "public"] {
+            XCTAssertNoThrow(try plugin.deleteUser(DeleteUserRequest(username: name, statements: [
+                "CREATE TABLE public.\(marker) (id int);", #"DROP ROLE "{{name}}";"#])), name)
+            XCTAssertEqual(try admin.simpleQuery("SELECT to_regclass('public.\(marker)') IS NULL").rows, [["t"]], name)
+        }
+    }
+
+    /// Statements that end or open a transaction block themselves run one at a time, as before:
+    /// in one write, a ROLLBACK among them would end the aborted block after a failure and let the
+    /// statements after it run.
+    func testRevocationStatementsWithTransactionControlStopAtTheFirstFailure() throws {
+        XCTAssertTrue(PostgresStatements.canPipeline([#"REVOKE ALL ON SCHEMA public FROM "x""#, #"DROP ROLE "x""#]))
+        for control in ["COMMIT", "rollback", " End", "ABORT", "SAVEPOINT s", "RELEASE s", "BEGIN", "START TRANSACTION",
+                        "PREPARE TRANSACTION 'x'", "-- a comment\nDROP ROLE x", "/* c */ DROP ROLE x"] {
+            XCTAssertFalse(PostgresStatements.canPipeline([#"DROP ROLE "x""#, control]), control)
+        }
+        let plugin = try makePlugin(["username_template": .string(uniqueName())])
+        let (user, _) = try newUser(plugin)
+        assertPluginError(try plugin.deleteUser(DeleteUserRequest(username: user, statements: [
+            "SELECT 1/0;", "ROLLBACK;", #"DROP ROLE "{{name}}";"#,
+        ])), kind: .database, contains: "division by zero")
+        XCTAssertTrue(try roleExists(user))
+    }
+
     func testDeletingAUserDroppedOutOfBandSucceeds() throws {
         let plugin = try makePlugin(["username_template": .string(uniqueName())])
         let (user, _) = try newUser(plugin)

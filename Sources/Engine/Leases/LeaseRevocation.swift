@@ -108,7 +108,10 @@ extension Engine {
     /// Only attempts at or after the scheduled retry count towards giving up: revoking by hand
     /// again and again against a database that is down reports the error each time without
     /// running the counter (or the retry time) away.
-    func revokeLocked(_ lease: Lease, force: Bool) throws {
+    ///
+    /// `batched`: the lease is removed with `LeaseStore.deleteKeepingMarker`, and the caller
+    /// makes the removal durable and removes the marker (`revokeExpiredLeases`).
+    func revokeLocked(_ lease: Lease, force: Bool, batched: Bool = false) throws {
         do {
             try deleteDatabaseUser(of: lease)
         } catch let error as EngineError {
@@ -133,7 +136,11 @@ extension Engine {
             try leases.write(failed, previous: lease)
             throw error
         }
-        try leases.delete(lease)
+        if batched {
+            try leases.deleteKeepingMarker(lease)
+        } else {
+            try leases.delete(lease)
+        }
     }
 
     /// Uses the role's current `db_name` and revocation statements if the role still exists,

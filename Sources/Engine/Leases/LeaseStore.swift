@@ -1,3 +1,4 @@
+import Basics
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -59,6 +60,23 @@ struct LeaseStore: Sendable {
         guard let file = Lease.fileName(forID: lease.id) else { return }
         try records.delete(file)
         try removeMarker(file, bucket: Self.bucket(Self.dueAt(lease)))
+    }
+
+    /// `delete` for a pass that revokes many leases (`Engine.revokeExpiredLeases`): the removal
+    /// is not made durable here, and the marker stays. The caller makes the removals of many
+    /// leases durable with one `syncDeletions`, and only then removes their markers (`claim`
+    /// under each lease's lock, as for any marker whose lease is gone). So a lease whose removal
+    /// a power loss undoes still has its marker: the next pass revokes it again, which finds
+    /// its user gone and succeeds.
+    func deleteKeepingMarker(_ lease: Lease) throws {
+        guard let file = Lease.fileName(forID: lease.id) else { return }
+        try records.delete(file, batched: true)
+    }
+
+    /// Makes the removals of `deleteKeepingMarker` survive a crash: one fsync of `leases/`.
+    func syncDeletions() throws {
+        try stepBoundary("sync removed leases")
+        try state.openFolder(.lease, create: false)?.sync()
     }
 
     /// Removes a lease file that cannot be read (for `revoke -force`); its marker, wherever it is,
@@ -179,6 +197,26 @@ struct LeaseStore: Sendable {
 
     private func removeMarker(_ file: String, bucket: String) throws {
         try stepBoundary("remove expiry marker")
-        try? state.openFolder(.leaseExpiry, create: false)?.folder(bucket, create: false)?.remove(file, durably: false)
+        try? recentBucket.folder(bucket) { try state.openFolder(.leaseExpiry, create: false)?.folder(bucket, create: false) }?
+            .remove(file, durably: false)
+    }
+
+    /// The bucket folder a marker was last removed from, kept open: a pass removes the markers
+    /// of one bucket after another. Removing through the descriptor of a bucket that another pass
+    /// removed meanwhile (it was empty) finds nothing to remove, which is right.
+    private let recentBucket = RecentFolder()
+}
+
+/// One sub-folder kept open by name, for a caller that uses the same one many times in a row.
+final class RecentFolder: @unchecked Sendable {
+    private let lock = Lock()
+    private var recent: (name: String, folder: StateFolder)?
+
+    /// The folder `name`, opened by `open` unless it is the one opened last time.
+    func folder(_ name: String, open: () throws -> StateFolder?) throws -> StateFolder? {
+        if let recent = lock.withLock({ recent }), recent.name == name { return recent.folder }
+        guard let folder = try open() else { return nil }
+        lock.withLock { recent = (name, folder) }
+        return folder
     }
 }

@@ -145,33 +145,66 @@ extension Engine {
     func rotatedCredential(staticRole name: String) -> RotatedCredential { RotatedCredential(kind: .staticRole, path: scope.path + "static-roles/" + name) }
     func rotatedCredential(root connection: String) -> RotatedCredential { RotatedCredential(kind: .root, path: scope.path + "config/" + connection) }
 
+    /// How many revoked leases share one fsync of `leases/` (`revokeExpiredLeases`).
+    static let revocationsPerSync = 128
+
+    /// Each due lease revoked under its lock. The removals of up to `revocationsPerSync` leases
+    /// are made durable by one fsync of `leases/` (instead of one each), and only after it are
+    /// their markers removed and the batch's items reported: a lease whose removal a power loss
+    /// undoes keeps its marker and is revoked again by the next pass, which finds its user
+    /// gone (a success), and nothing is reported as revoked before its removal is durable.
     func revokeExpiredLeases(report: (DueWorkItem) -> Void, shouldStop: () -> Bool) throws {
         let (markers, problems) = try leases.dueMarkers(at: now)
         for problem in problems {
             report(DueWorkItem(.unreadableFile, state.folder(.leaseExpiry).path, problem.message))
         }
-        for (bucket, file) in markers {
-            if shouldStop() { return }
-            do {
-                let item = try withLockIfFree(.lease, file) { () -> DueWorkItem? in
-                    guard let lease = try leases.claim(file: file, bucket: bucket, at: now) else { return nil }
-                    do {
-                        try revokeLocked(lease, force: false)
-                        return DueWorkItem(.leaseRevoked, lease.id, "user \(lease.username)")
-                    } catch let error as EngineError {
-                        let after = try leases.read(id: lease.id)
-                        if after?.irrevocable == true {
-                            return DueWorkItem(.leaseIrrevocable, lease.id, "gave up after \(environment.maximumRevokeAttempts) attempts: \(error.message)")
-                        }
-                        let retry = after?.nextRevokeAttempt.map { " (retry at \(Timestamp.format($0)))" } ?? ""
-                        return DueWorkItem(.leaseRevokeFailed, lease.id, error.message + retry)
-                    }
-                }
-                if let item = item ?? nil { report(item) }
-            } catch let error as EngineError {
-                report(DueWorkItem(.unreadableFile, leases.records.url(file).path, error.message))
+        // The batch: every item in order, with the marker of each lease removed in it.
+        var pending: [(item: DueWorkItem, removed: (bucket: String, file: String)?)] = []
+        func finishBatch() throws {
+            if pending.contains(where: { $0.removed != nil }) {
+                try leases.syncDeletions()
             }
+            for (item, removed) in pending {
+                if let (bucket, file) = removed {
+                    // The marker of a lease that is gone, removed as `claim` removes any; a slot
+                    // taken meanwhile leaves it to the next pass.
+                    _ = try? withLockIfFree(.lease, file) { try leases.claim(file: file, bucket: bucket, at: now) }
+                }
+                report(item)
+            }
+            pending.removeAll()
         }
+        do {
+            for (bucket, file) in markers {
+                if shouldStop() { break }
+                do {
+                    let done = try withLockIfFree(.lease, file) { () -> (DueWorkItem, removed: Bool)? in
+                        guard let lease = try leases.claim(file: file, bucket: bucket, at: now) else { return nil }
+                        do {
+                            try revokeLocked(lease, force: false, batched: true)
+                            return (DueWorkItem(.leaseRevoked, lease.id, "user \(lease.username)"), true)
+                        } catch let error as EngineError {
+                            let after = try leases.read(id: lease.id)
+                            if after?.irrevocable == true {
+                                return (DueWorkItem(.leaseIrrevocable, lease.id, "gave up after \(environment.maximumRevokeAttempts) attempts: \(error.message)"), false)
+                            }
+                            let retry = after?.nextRevokeAttempt.map { " (retry at \(Timestamp.format($0)))" } ?? ""
+                            return (DueWorkItem(.leaseRevokeFailed, lease.id, error.message + retry), false)
+                        }
+                    }
+                    if let (item, removed) = done ?? nil {
+                        pending.append((item, removed ? (bucket, file) : nil))
+                    }
+                } catch let error as EngineError {
+                    pending.append((DueWorkItem(.unreadableFile, leases.records.url(file).path, error.message), nil))
+                }
+                if pending.count >= Self.revocationsPerSync { try finishBatch() }
+            }
+        } catch {
+            try? finishBatch()
+            throw error
+        }
+        try finishBatch()
     }
 
     func rotateDueStaticRoles(report: (DueWorkItem) -> Void, shouldStop: () -> Bool) throws {

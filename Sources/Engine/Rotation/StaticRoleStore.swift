@@ -19,6 +19,21 @@ import Glibc
 /// missing or names another version of the file (state written before the index existed, a
 /// crash between a role write and its marker, a file edited by hand) is a candidate, read once
 /// and re-indexed. That is why markers need no fsync and no ordering against the role file.
+///
+/// Comparing every file costs a listing and an `fstatat` per role, so a pass skips it while
+/// `static-roles/` is provably unchanged by anything but dbsecrets since the last comparison that
+/// found the index whole: `static-role-due/.unchanged-STAMP` records the folder's inode,
+/// modification and change times (nanoseconds) as they were then. Every create, rename or
+/// removal of an entry (every state write is a temp file renamed in) moves both times, and the
+/// change time cannot be set back. A dbsecrets write of a role carries the record forward
+/// (renames it to the folder's new times) under one lock (`indexLock`), and only if the record
+/// matched the folder just before its own rename: so a change by anything else, or a write
+/// killed between its rename and its marker, leaves a record that no longer matches, and the
+/// next pass compares every file again. What this cannot notice: a role file changed in place
+/// (written without a rename: the folder's times stay), and a change by another program in the
+/// instant between a dbsecrets write's two looks at the folder. The record's own modification
+/// time is when the last full comparison ran, and a pass compares every file again once that is
+/// `fullCheckInterval` old, which catches both within ten minutes.
 struct StaticRoleStore: Sendable {
     let records: RecordStore<StaticRole>
     let state: StateDirectory
@@ -38,42 +53,123 @@ struct StaticRoleStore: Sendable {
     /// The caller holds the role's lock.
     func write(_ name: String, _ role: StaticRole) throws {
         let previous = try? marker(name)
-        try records.write(name, role)
-        let current = try? marker(name, role)
-        if let current { try? folder(create: true)?.createEmptyFile(current, durably: false) }
-        if let previous, previous != current { removeMarker(previous) }
+        try carryingUnchangedRecord {
+            try records.write(name, role)
+            let current = try? marker(name, role)
+            if let current { try? folder(create: true)?.createEmptyFile(current, durably: false) }
+            if let previous, previous != current { removeMarker(previous) }
+        }
     }
 
     /// The caller holds the role's lock.
     func delete(_ name: String) throws {
         let previous = try? marker(name)
-        try records.delete(name)
-        if let previous { removeMarker(previous) }
+        try carryingUnchangedRecord {
+            try records.delete(name)
+            if let previous { removeMarker(previous) }
+        }
     }
+
+    /// How long a pass may go without comparing every role file with its marker.
+    static let fullCheckInterval: TimeInterval = 600
+
+    /// Runs `change` (a write or removal of a role file and its markers) under `indexLock`, and
+    /// moves `.unchanged-STAMP` to the folder's new stamp if it matched the folder before.
+    private func carryingUnchangedRecord(_ change: () throws -> Void) throws {
+        guard let index = try folder(create: false), let roles = try state.openFolder(.staticRole, create: false) else {
+            return try change()
+        }
+        let lock = try state.lock(.staticRoleDue, Self.indexLock)
+        try withExtendedLifetime(lock) {
+            let before = Self.unchangedRecord(roles)
+            try change()
+            if let before, let after = Self.unchangedRecord(roles), after != before {
+                // ENOENT: there was no record of this stamp, so nothing to carry.
+                renameat(index.fd, before, index.fd, after)
+            }
+        }
+    }
+
+    /// Serializes the carrying of `.unchanged-STAMP` by writers with its making by a pass.
+    private static let indexLock = "unchanged"
+
+    /// `.unchanged-INODE-MTIME-CTIME` of the folder as it is now.
+    private static func unchangedRecord(_ folder: StateFolder) -> String? {
+        var status = stat()
+        guard fstat(folder.fd, &status) == 0 else { return nil }
+        return unchangedPrefix + "\(status.st_ino)-\(stamp(status))-\(status.st_ctim.tv_sec).\(status.st_ctim.tv_nsec)"
+    }
+
+    private static let unchangedPrefix = ".unchanged-"
 
     /// The roles a pass must look at, each with the markers it had when listed (for
     /// `repairIndex`): those with a marker at or before `now`'s minute, those whose file has no
     /// marker for its current version, and markers whose role file is gone.
+    ///
+    /// While `.unchanged-STAMP` matches the folder (and is younger than `fullCheckInterval`),
+    /// only the markers are looked at: the candidates are the roles with a marker at or before
+    /// `now`'s minute. Otherwise every role file is compared with its marker, and when all of
+    /// them match (nothing to repair), the record is made anew for the folder as it was before
+    /// the comparison.
     func candidates(at now: Date) throws -> [(name: String, markers: [String])] {
         var markers: [String: [(minute: Substring, stamp: Substring, entry: String)]] = [:]
-        for entry in try folder(create: false)?.names() ?? [] {
+        var records: [String] = []
+        let index = try folder(create: false)
+        for entry in try index?.names() ?? [] {
+            if entry.hasPrefix(Self.unchangedPrefix) { records.append(entry); continue }
             guard let (minute, stamp, name) = Self.parse(entry) else { continue }
             markers[name, default: []].append((minute, stamp, entry))
         }
         let nowMinute = LeaseStore.bucket(now)
         var due: [(name: String, markers: [String])] = []
         let roles = try state.openFolder(.staticRole, create: false)
-        for name in try records.list() {
+        let before = roles.flatMap(Self.unchangedRecord)
+        if let index, let before, records == [before], !index.isOlder(before, than: Self.fullCheckInterval) {
+            for (name, entries) in markers.sorted(by: { $0.key < $1.key }) where entries.contains(where: { $0.minute <= nowMinute }) {
+                due.append((name: name, markers: entries.map(\.entry)))
+            }
+            return due
+        }
+        // A leftover of a version before tmp/ existed (`.NAME.json.tmp-…`, see
+        // `removeLeftoverTemporaries`) also keeps the record from being made: while it holds,
+        // the folder holds none, and the sweep for them can skip it (`isUnchanged`).
+        let names = try roles?.names() ?? []
+        var whole = !names.contains { $0.hasPrefix(".") && $0.contains(".tmp-") }
+        let roleNames = names.compactMap { $0.hasSuffix(".json") && !$0.hasPrefix(".") ? String($0.dropLast(5)) : nil }.sorted()
+        for name in roleNames {
             let entries = markers.removeValue(forKey: name) ?? []
             let stamp = try roles?.entryStatus(name + ".json").map(Self.stamp) ?? ""
-            if entries.contains(where: { $0.minute <= nowMinute }) || !entries.contains(where: { $0.stamp == stamp }) {
+            let indexed = entries.contains(where: { $0.stamp == stamp })
+            if !indexed { whole = false }
+            if entries.contains(where: { $0.minute <= nowMinute }) || !indexed {
                 due.append((name: name, markers: entries.map(\.entry)))
             }
         }
+        if !markers.isEmpty { whole = false }
         for (name, entries) in markers.sorted(by: { $0.key < $1.key }) {
             due.append((name: name, markers: entries.map(\.entry)))
         }
+        if whole, let index, let roles, let before { try? recordUnchanged(before, in: index, roles: roles, replacing: records) }
         return due
+    }
+
+    /// Whether `.unchanged-STAMP` holds for `static-roles/` as it is now (two `fstat`s, no listing).
+    static func isUnchanged(in state: StateDirectory) -> Bool {
+        guard let roles = try? state.openFolder(.staticRole, create: false), let record = unchangedRecord(roles),
+              let index = try? state.openFolder(.staticRoleDue, create: false),
+              (try? index.entryType(record)) == S_IFREG else { return false }
+        return !index.isOlder(record, than: fullCheckInterval)
+    }
+
+    /// `.unchanged-STAMP` made anew (its modification time: now), if the folder still has the
+    /// stamp it had before the comparison; the older records go.
+    private func recordUnchanged(_ record: String, in index: StateFolder, roles: StateFolder, replacing old: [String]) throws {
+        let lock = try state.lock(.staticRoleDue, Self.indexLock)
+        try withExtendedLifetime(lock) {
+            guard Self.unchangedRecord(roles) == record else { return }
+            for entry in old { try index.remove(entry, durably: false) }
+            try index.createEmptyFile(record, durably: false)
+        }
     }
 
     /// Makes the index say what the role file says now; the caller holds the role's lock, has

@@ -18,7 +18,7 @@ import Glibc
 ///     leases/ROLE.ID.json         one per lease (ID = the lease id's last segment)
 ///     lease-expiry/MINUTE/ROLE.ID empty markers: the due-work index, by expiry minute
 ///     intents/KIND-NAME.json      records written before a change to a database
-///     locks/KIND-NAME.lock        flock files, one per object
+///     locks/KIND-NAME.lock        flock files, one per object (leases share 256: `lockFile`)
 ///     tmp/FOLDER~FILE~PID~RANDOM  temp files of writes in progress (see AtomicFile)
 ///     sys/mounts.json             the mount table (MountTable.swift)
 ///     mounts/UUID/…               the same layout for each mount enabled at another path
@@ -155,18 +155,56 @@ public struct StateDirectory: Sendable {
 
     /// The per-object lock for a read-modify-write of `name` of `kind`.
     func lock(_ kind: RecordKind, _ name: String) throws -> FileLock {
-        try FileLock(in: try openFolder(.lock, create: true)!, "\(kind.folder)-\(name).lock", wait: true)!
+        try FileLock(in: try lockFolder(for: kind), Self.lockFile(kind, name), wait: true)!
     }
 
     func tryLock(_ kind: RecordKind, _ name: String) throws -> FileLock? {
-        try FileLock(in: try openFolder(.lock, create: true)!, "\(kind.folder)-\(name).lock", wait: false)
+        try FileLock(in: try lockFolder(for: kind), Self.lockFile(kind, name), wait: false)
     }
 
     /// A lock others may hold at the same time, but not with one who holds it exclusively (a
     /// mount's, held by every request on the mount and exclusively by `secrets disable`).
     func sharedLock(_ kind: RecordKind, _ name: String, wait: Bool) throws -> FileLock? {
-        try FileLock(in: try openFolder(.lock, create: true)!, "\(kind.folder)-\(name).lock", wait: wait, shared: true)
+        try FileLock(in: try lockFolder(for: kind), Self.lockFile(kind, name), wait: wait, shared: true)
     }
+
+    /// `locks/`; for a lease's lock, with every lease slot in it: they are made all at once the
+    /// first time one is missing (checked once per process), since creating a file is what a
+    /// lock costs (~0.2-1 ms on ext4, a journal entry) and an existing one costs nothing more.
+    private func lockFolder(for kind: RecordKind) throws -> StateFolder {
+        let folder = try openFolder(.lock, create: true)!
+        if kind == .lease && !handles.withLock({ $0.leaseSlotsChecked }) {
+            if try folder.entryType(Self.leaseSlotFile(Self.leaseLockSlots - 1)) == nil {
+                for slot in 0..<Self.leaseLockSlots { try folder.createEmptyFile(Self.leaseSlotFile(slot), durably: false) }
+            }
+            handles.withLock { $0.leaseSlotsChecked = true }
+        }
+        return folder
+    }
+
+    /// `locks/KIND-NAME.lock`, one per object, except for leases: they come and go by the
+    /// thousand, and a file each filled `locks/` for ever and cost a file creation (a journal
+    /// entry) per lease. Leases share `leaseLockSlots` files instead, `lease-slot-NNN.lock`,
+    /// chosen by a hash of the lease's file name that every process computes the same (FNV-1a;
+    /// Swift's `Hasher` is seeded per process). Two leases on one slot exclude each other, which
+    /// is only more exclusion: no code holds two lease locks at once, so a shared slot cannot
+    /// deadlock, and a free slot still proves that no writer of any of its leases is running.
+    /// A pass that finds a slot taken leaves the lease to the next pass, as when a lease is
+    /// being renewed. The lock files of the older scheme (`leases-ROLE.ID.lock`) are no longer
+    /// opened by anyone and are left where they are: empty files, harmless.
+    static func lockFile(_ kind: RecordKind, _ name: String) -> String {
+        guard kind == .lease else { return "\(kind.folder)-\(name).lock" }
+        var hash: UInt32 = 2_166_136_261
+        for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return leaseSlotFile(hash % leaseLockSlots)
+    }
+
+    private static func leaseSlotFile(_ slot: UInt32) -> String {
+        let number = String(slot)
+        return "lease-slot-" + String(repeating: "0", count: 3 - number.count) + number + ".lock"
+    }
+
+    static let leaseLockSlots: UInt32 = 256
 
     /// The sub-folder `name` of this folder and all it holds, removed (a disabled mount's
     /// storage); links inside are removed, never followed. The descriptors this process keeps
@@ -177,6 +215,7 @@ public struct StateDirectory: Sendable {
         handles.withLock { open in
             open.kinds = [:]
             open.temporaries = nil
+            open.leaseSlotsChecked = false
         }
     }
 
@@ -184,7 +223,11 @@ public struct StateDirectory: Sendable {
     func removeLeftoverTemporaries() throws {
         guard try rootFolder(create: false) != nil else { return }
         // Leases hold no secret, and listing 100,000 of them on every pass is not free.
-        let legacy = try RecordKind.allCases.filter { ![.lease, .staticRoleDue, .roleName, .mount].contains($0) }.compactMap { try openFolder($0, create: false) }
+        // Nor static-roles/ while its `.unchanged-STAMP` holds: the comparison that made it found
+        // no such leftover there, and none was created there since.
+        let unchanged = StaticRoleStore.isUnchanged(in: self)
+        let legacy = try RecordKind.allCases.filter { ![.lease, .staticRoleDue, .roleName, .mount].contains($0) && !(unchanged && $0 == .staticRole) }
+            .compactMap { try openFolder($0, create: false) }
         try temporaries().removeLeftovers(olderThan: StateFolder.leftoverAge, legacyFolders: legacy)
     }
 }
@@ -196,6 +239,8 @@ private final class OpenFolders: @unchecked Sendable {
         var root: StateFolder?
         var kinds: [RecordKind: StateFolder] = [:]
         var temporaries: StateFolder?
+        /// Whether `locks/` was seen to hold every lease slot (`lockFolder(for:)`).
+        var leaseSlotsChecked = false
     }
 
     private let lock = Lock()

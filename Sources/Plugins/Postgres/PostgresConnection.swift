@@ -298,41 +298,73 @@ public final class PostgresConnection {
         let deadline = Date().addingTimeInterval(configuration.queryTimeout)
         do {
             try send(PostgresFrontendMessage.query(sql), deadline: deadline, exchange: .query)
-            var result = QueryResult()
-            var resultBytes = 0
-            var failure: PostgresServerError?
-            while true {
-                switch try receive(deadline: deadline, exchange: .query) {
-                case .rowDescription(let columns):
-                    result = QueryResult(columns: columns)
-                case .dataRow(let values):
-                    resultBytes += values.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 4 }
-                    guard resultBytes <= Self.maximumResultBytes else {
-                        throw PostgresClientError.protocolViolation(
-                            "server at \(address) sent a result larger than \(Self.maximumResultBytes >> 20) MiB; the connection is dropped")
-                    }
-                    result.rows.append(values)
-                case .commandComplete(let tag):
-                    result.commandTag = tag
-                case .errorResponse(let error):
-                    failure = error
-                case .noticeResponse(let notice):
-                    keep(notice)
-                case .parameterStatus(let name, let value):
-                    keepParameter(name, value)
-                case .readyForQuery(let status):
-                    transactionStatus = status
-                    if let failure {
-                        throw PostgresClientError(.server, failure.description, serverError: failure)
-                    }
-                    return result
-                case .emptyQueryResponse, .backendKeyData, .negotiateProtocolVersion, .other, .authentication:
-                    continue
+            return try receiveResult(deadline: deadline)
+        } catch let error as PostgresClientError where error.kind != .server {
+            dropSocket()
+            throw error
+        }
+    }
+
+    /// Several statements, each its own Query message, sent in one write and answered in order:
+    /// one round trip instead of one each. Returns each statement's server error, nil for one
+    /// that succeeded; every answer is read, so the connection stays usable. The server runs
+    /// every message whatever became of the one before (after a failure in a transaction block
+    /// it refuses the statements that follow, "current transaction is aborted", but a COMMIT or
+    /// ROLLBACK ends the block and what comes after it runs), so a caller pipelines only what is
+    /// safe to run after a failure. Each answer is bounded by `queryTimeout`, as a `simpleQuery`.
+    public func pipelinedQueries(_ statements: [String]) throws -> [PostgresClientError?] {
+        guard stream != nil else { throw PostgresClientError.io("connection to \(address) is closed") }
+        do {
+            try send(statements.flatMap(PostgresFrontendMessage.query), deadline: Date().addingTimeInterval(configuration.queryTimeout),
+                     exchange: .query)
+            return try statements.map { _ in
+                do {
+                    _ = try receiveResult(deadline: Date().addingTimeInterval(configuration.queryTimeout))
+                    return nil
+                } catch let error as PostgresClientError where error.kind == .server {
+                    return error
                 }
             }
         } catch let error as PostgresClientError where error.kind != .server {
             dropSocket()
             throw error
+        }
+    }
+
+    /// The answer to one Query message, up to its ReadyForQuery: its last result set, or the
+    /// server's error.
+    private func receiveResult(deadline: Date) throws -> QueryResult {
+        var result = QueryResult()
+        var resultBytes = 0
+        var failure: PostgresServerError?
+        while true {
+            switch try receive(deadline: deadline, exchange: .query) {
+            case .rowDescription(let columns):
+                result = QueryResult(columns: columns)
+            case .dataRow(let values):
+                resultBytes += values.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 4 }
+                guard resultBytes <= Self.maximumResultBytes else {
+                    throw PostgresClientError.protocolViolation(
+                        "server at \(address) sent a result larger than \(Self.maximumResultBytes >> 20) MiB; the connection is dropped")
+                }
+                result.rows.append(values)
+            case .commandComplete(let tag):
+                result.commandTag = tag
+            case .errorResponse(let error):
+                failure = error
+            case .noticeResponse(let notice):
+                keep(notice)
+            case .parameterStatus(let name, let value):
+                keepParameter(name, value)
+            case .readyForQuery(let status):
+                transactionStatus = status
+                if let failure {
+                    throw PostgresClientError(.server, failure.description, serverError: failure)
+                }
+                return result
+            case .emptyQueryResponse, .backendKeyData, .negotiateProtocolVersion, .other, .authentication:
+                continue
+            }
         }
     }
 

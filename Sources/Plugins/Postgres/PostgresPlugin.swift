@@ -305,19 +305,46 @@ public final class PostgresPlugin: DatabasePlugin {
 
     public func deleteUser(_ request: DeleteUserRequest) throws -> DeleteUserResponse {
         let connection = try session()
+        let values = ["name": request.username, "username": request.username]
+        let queries = try request.statements.flatMap(PostgresStatements.queries).map { try Self.sql(connection).render($0, values) }
+        if !queries.isEmpty && connection.transactionStatus == .idle && PostgresStatements.canPipeline(queries) {
+            try deleteUserInOneRoundTrip(request.username, queries, on: connection)
+            return DeleteUserResponse()
+        }
         // Revoking a user that is already gone is a success: the lease's job is done.
         guard try roleExists(request.username, on: connection) else { return DeleteUserResponse() }
-        if request.statements.isEmpty {
+        if queries.isEmpty {
             try defaultDeleteUser(request.username, on: connection)
         } else {
-            let values = ["name": request.username, "username": request.username]
             try inTransaction(connection, secrets: []) {
-                for query in request.statements.flatMap(PostgresStatements.queries) {
-                    try execute(try Self.sql(connection).render(query, values), on: connection, failure: "", secrets: [])
-                }
+                for query in queries { try execute(query, on: connection, failure: "", secrets: []) }
             }
         }
         return DeleteUserResponse()
+    }
+
+    /// The revocation as one write, so one round trip per lease (as psql running the statements):
+    /// BEGIN, the existence check, the statements (which `canPipeline` found free of transaction
+    /// control) and COMMIT. The check is a cast of the name to `regrole`, which fails (42704)
+    /// when the role is gone. After any failure PostgreSQL refuses the statements that follow in
+    /// the block ("current transaction is aborted") and answers the COMMIT with ROLLBACK: for a
+    /// user that is already gone nothing runs (a success, as before), and when a statement
+    /// fails nothing of the others is kept (PostgresPluginTests pins both on the real server).
+    private func deleteUserInOneRoundTrip(_ username: String, _ statements: [String], on connection: PostgresConnection) throws {
+        let check = "SELECT \(PostgresStatements.quoteLiteral(PostgresStatements.quoteIdentifier(username)))::regrole;"
+        // A crash here leaves nothing, as one before COMMIT: nothing was sent yet (crash tests).
+        let injected = CrashPoint.reached("postgres commit")
+        do {
+            let failures = try connection.pipelinedQueries(["BEGIN;", check] + statements + (injected ? [] : ["COMMIT;"]))
+            if connection.transactionStatus != .idle { _ = try? connection.simpleQuery("ROLLBACK;") }
+            if injected { throw PluginError(.database, "failure injected before COMMIT") }
+            guard let first = failures.firstIndex(where: { $0 != nil }), let failure = failures[first] else { return }
+            if first == 1 && failure.serverError?.sqlState == "42704" { return }
+            throw pluginError(failure, prefix: first == 0 ? "unable to start transaction: " : "", secrets: [])
+        } catch let error as PostgresClientError {
+            if !connection.isOpen { self.connection = nil }
+            throw pluginError(error, prefix: "", secrets: [])
+        }
     }
 
     /// Vault's default revocation: revoke what the role was granted, then drop it. Not one

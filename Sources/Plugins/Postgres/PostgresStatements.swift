@@ -26,6 +26,24 @@ enum PostgresStatements {
         containsMultilineStatement(statement) ? [statement] : split(statement)
     }
 
+    /// Statements that can go to the server in one write inside BEGIN … COMMIT and mean what
+    /// they mean run one at a time: none may end or open a transaction block itself (after a
+    /// failure, a COMMIT or ROLLBACK among them would end the aborted block and let the rest run
+    /// on their own), so each must start with a word that is not transaction control (a leading
+    /// comment could hide one: such statements are run one at a time too). Bounded in size, so the
+    /// one write never fills both socket buffers before the answers are read.
+    static func canPipeline(_ statements: [String]) -> Bool {
+        guard statements.reduce(0, { $0 + $1.utf8.count }) <= 32 << 10 else { return false }
+        return statements.allSatisfy { statement in
+            let word = statement.utf8.drop { $0 == 0x20 || (0x09...0x0D).contains($0) }.prefix { $0 < 0x80 && (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20) }
+            guard !word.isEmpty else { return false }
+            return !transactionControl.contains(String(decoding: word.map { $0 & 0xDF }, as: UTF8.self))
+        }
+    }
+
+    /// The statements that begin, end or mark a transaction block (PostgreSQL 15's grammar).
+    private static let transactionControl: Set<String> = ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"]
+
     /// True when the statement holds the word END outside quotes, like a `DO $$ BEGIN … END $$` block:
     /// such a statement runs as written because its inner `;` must not split it.
     static func containsMultilineStatement(_ statement: String) -> Bool {
