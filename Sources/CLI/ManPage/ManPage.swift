@@ -245,9 +245,10 @@ enum ManPage {
             ("lease-expiry/MINUTE/ROLE.ID", "Empty markers by expiry minute: the index tidy reads to find due leases without reading every lease."),
             ("static-role-due/MINUTE-STAMP.NAME", "Empty markers of when each static role is next due: the index tidy reads to find due rotations without reading every role."),
             ("intents/KIND-NAME.json", "Records written before a change to a database, so an interrupted rotation can be finished or undone."),
-            ("locks/KIND-NAME.lock", "Lock files, one per object, so that several dbsecrets processes can run at once."),
+            ("locks/KIND-NAME.lock", "Lock files, one per object (leases share 256 lease-slot-NNN.lock files), so that several dbsecrets processes can run at once."),
             ("tmp/", "Temp files of writes in progress; those of killed writers are removed by the next write or delete of the same object and by tidy."),
             ("sys/mounts.json", "The mount table: the mounts written by secrets enable, tune and move, their TTLs, and a disable or move in progress. The top-level folders above are the objects of the mount at database/, which answers without an enable."),
+            ("sys/derived-keys.json", "SCRAM salted passwords of root users (PBKDF2 of the password), so that a PostgreSQL login does not derive them again; a cache, as secret as the passwords in config/."),
             ("mounts/UUID/", "The objects of a mount at another path, in the same layout (UUID as secrets list -detailed shows it)."),
         ]
         var lines = [".Sh FILES",

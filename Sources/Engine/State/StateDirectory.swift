@@ -21,6 +21,7 @@ import Glibc
 ///     locks/KIND-NAME.lock        flock files, one per object (leases share 256: `lockFile`)
 ///     tmp/FOLDER~FILE~PID~RANDOM  temp files of writes in progress (see AtomicFile)
 ///     sys/mounts.json             the mount table (MountTable.swift)
+///     sys/derived-keys.json       SCRAM salted passwords, a cache (DerivedKeyFile.swift)
 ///     mounts/UUID/…               the same layout for each mount enabled at another path
 ///
 /// The folder is a trust boundary (see StateFolderTrust): it is opened once per process, from `/`,
