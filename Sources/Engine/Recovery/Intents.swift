@@ -92,8 +92,8 @@ struct IntentStore: Sendable {
         try RecordStore<I>(state: state, kind: .intent).write(I.kind.fileName(intent.object), intent)
     }
 
-    func delete(_ kind: IntentKind, _ object: String) throws {
-        try files.delete(kind.fileName(object))
+    func delete(_ kind: IntentKind, _ object: String, durably: Bool = true) throws {
+        try files.delete(kind.fileName(object), durably: durably)
     }
 
     func exists(_ kind: IntentKind, _ object: String) -> Bool {
@@ -137,7 +137,11 @@ extension Engine {
             throw error
         }
         try stepBoundary("\(I.kind.rawValue) state stored")
-        try intents.delete(I.kind, intent.object)
+        // Not waited for: the outcome is on disk (store() synced it), and an intent a power loss
+        // brings back is settled by the next command as finished, since every settle step takes
+        // a stored outcome for the end of its change (the lease exists, the role or connection
+        // holds the new password). One fsync fewer per creds and per rotation.
+        try intents.delete(I.kind, intent.object, durably: false)
         try stepBoundary("\(I.kind.rawValue) intent removed")
     }
 

@@ -64,10 +64,11 @@ struct RecordStore<Record: StoredRecord>: Sendable {
     /// removes many, which makes the removals durable itself (`StateFolder.sync`) and leaves
     /// killed writers' temp files to tidy's sweep of those a minute old (listing `tmp/` once per
     /// record was a tenth of a pass revoking 100 leases).
-    func delete(_ name: String, batched: Bool = false) throws {
+    /// `durably: false`: the removal may be undone by a power loss, for a record whose return is harmless.
+    func delete(_ name: String, batched: Bool = false, durably: Bool = true) throws {
         guard let folder = try state.openFolder(kind, create: false) else { return }
         try stepBoundary("remove \(name).json")
-        try folder.remove(name + ".json", durably: !batched)
+        try folder.remove(name + ".json", durably: durably && !batched)
         if batched { return }
         folder.removeLeftovers(of: name + ".json", in: try state.temporaries())
         // Leases hold no secret, and their folder is too large to list on every revocation.
