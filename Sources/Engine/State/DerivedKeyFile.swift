@@ -23,12 +23,12 @@ final class DerivedKeyFile: DerivedKeyStore {
 
     func key(for digest: [UInt8]) -> [UInt8]? {
         let name = digest.hexString
-        return entries().last { $0.digest == name }.flatMap { bytes(fromHex: $0.key) }
+        return entries().last { $0.digest == name }.flatMap { Data(base64Encoded: $0.key).map { Array($0) } }
     }
 
     func remember(_ key: [UInt8], for digest: [UInt8]) {
         let name = digest.hexString
-        save(entries().filter { $0.digest != name }.suffix(Self.capacity - 1) + [(name, key.hexString)])
+        save(entries().filter { $0.digest != name }.suffix(Self.capacity - 1) + [(name, Data(key).base64EncodedString())])
     }
 
     func forget(_ digest: [UInt8]) {
@@ -52,23 +52,5 @@ final class DerivedKeyFile: DerivedKeyStore {
         let text = "{\n  \"format_version\" : \(StateCoding.formatVersion),\n  \"keys\" : [\n" + lines.joined(separator: ",\n") + "\n  ]\n}\n"
         guard let folder = try? state.openFolder(.system, create: true), let temporaries = try? state.temporaries() else { return }
         try? folder.replace(Self.name, with: Data(text.utf8), temporaries: temporaries, isStep: false)
-    }
-
-    private func bytes(fromHex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        func value(_ d: UInt8) -> UInt8? {
-            switch d {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return d - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return d - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        for i in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[i]), let low = value(digits[i + 1]) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
     }
 }
