@@ -128,8 +128,8 @@ public final class Engine: @unchecked Sendable {
         self.scope = scope
         self.sharedPlugins = sharedPlugins
         let state = scope.storage
-        connections = RecordStore(state: state, kind: .connection)
-        roles = RecordStore(state: state, kind: .role)
+        connections = RecordStore(state: state, kind: .connection, cache: sharedPlugins?.connections)
+        roles = RecordStore(state: state, kind: .role, cache: sharedPlugins?.roles)
         staticRoles = StaticRoleStore(state: state, now: environment.now)
         passwordPolicies = RecordStore(state: environment.state, kind: .passwordPolicy)
         intents = IntentStore(state: state)

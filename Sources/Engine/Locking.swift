@@ -9,13 +9,13 @@ extension Engine {
     /// Runs `body` holding the lock of `name` of `kind`, waiting for it if another process has it.
     @discardableResult
     func withLock<T>(_ kind: RecordKind, _ name: String, _ body: () throws -> T) throws -> T {
-        let lock = try state.lock(kind, name)
+        let lock = try state.lock(kind, name, files: sharedPlugins?.lockFiles)
         return try withExtendedLifetime(lock) { try body() }
     }
 
     /// Runs `body` holding the lock if it is free right now; nil (and `body` not run) if not.
     func withLockIfFree<T>(_ kind: RecordKind, _ name: String, _ body: () throws -> T) throws -> T? {
-        guard let lock = try state.tryLock(kind, name) else { return nil }
+        guard let lock = try state.tryLock(kind, name, files: sharedPlugins?.lockFiles) else { return nil }
         return try withExtendedLifetime(lock) { try body() }
     }
 }

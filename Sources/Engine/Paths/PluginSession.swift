@@ -97,9 +97,13 @@ extension Engine {
 
 /// The idle sessions of one `sharingPlugins` call. A session is taken out while in use, so a
 /// nested `withPlugin` (settling an intent after a failed change) opens its own rather than
-/// running statements on a connection in the middle of something else.
+/// running statements on a connection in the middle of something else. The call's lock files
+/// and the connections and roles it read are kept for it too (`LockFiles`, `RecordCache`).
 final class SharedPlugins {
     private var idle: [PluginSession] = []
+    let lockFiles = LockFiles()
+    let connections = RecordCache<DatabaseConfig>()
+    let roles = RecordCache<DynamicRole>()
 
     func take(openedFrom config: DatabaseConfig) -> PluginSession? {
         guard let index = idle.firstIndex(where: {

@@ -1,3 +1,4 @@
+import Basics
 import DBPlugin
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -14,14 +15,24 @@ import Glibc
 struct RecordStore<Record: StoredRecord>: Sendable {
     let state: StateDirectory
     let kind: RecordKind
+    /// Set for a pass of due work (`SharedPlugins`): what it read, kept while the file is unchanged.
+    var cache: RecordCache<Record>? = nil
 
     func url(_ name: String) -> URL {
         state.folder(kind).appendingPathComponent(name + ".json")
     }
 
     func read(_ name: String) throws -> Record? {
-        guard let folder = try state.openFolder(kind, create: false),
-              let data = try folder.read(name + ".json") else { return nil }
+        guard let folder = try state.openFolder(kind, create: false) else { return nil }
+        if let cache {
+            // The secrets of a record the cache hands out again were learnt when it was read.
+            return try cache.record(name + ".json", in: folder) { data in
+                let record = try Self.decode(data, file: { url(name) })
+                state.secrets.learn(from: record)
+                return record
+            }
+        }
+        guard let data = try folder.read(name + ".json") else { return nil }
         let record = try Self.decode(data, file: { url(name) })
         state.secrets.learn(from: record)
         return record
@@ -82,6 +93,67 @@ struct RecordStore<Record: StoredRecord>: Sendable {
             guard entry.hasSuffix(".json"), !entry.hasPrefix(".") else { return nil }
             return String(entry.dropLast(5))
         }.sorted()
+    }
+}
+
+/// The records one pass of due work read, each kept with the file it came from, held open: a pass
+/// revoking 100 leases of one role read that role's file and its connection's 100 times, parsing
+/// them and learning the connection's secrets each time (a third of the pass's instructions).
+///
+/// A record is handed out again only while its name still leads to the very file it was read
+/// from, unchanged: the same device and inode (held open, the inode cannot be freed and its
+/// number given to another file), size, modification and change times, owner and mode; anything
+/// else, an error included, reads the file again, exactly as without the cache, with every check
+/// of a read (a link, another owner, a mode others may write are refused as ever). That makes a
+/// record handed out again the one a read would give:
+/// - dbsecrets never changes a state file in place: every write, by any process, is a new file
+///   renamed over the name, so it has another inode; a removal leaves no entry;
+/// - a change made in place (by hand), a `chmod` or a `chown` moves the change time, which the
+///   kernel keeps only to its clock tick (a second or two on some file systems): so only a file
+///   whose change time was already `settledAge` old when it was read is kept, and any later
+///   change gets a later time.
+/// At most `capacity` files are held open; past that the cache starts again.
+final class RecordCache<Record>: @unchecked Sendable {
+    private let lock = Lock()
+    private var entries: [String: (file: OpenFile, record: Record)] = [:]
+    private let settledAge: TimeInterval
+    private let capacity = 32
+
+    init(settledAge: TimeInterval = 2) {
+        self.settledAge = settledAge
+    }
+
+    /// The record of `file` in `folder` (nil when absent): the one kept, if the file is unchanged,
+    /// else read and made by `decode`.
+    func record(_ file: String, in folder: StateFolder, decode: (Data) throws -> Record) throws -> Record? {
+        if let kept = lock.withLock({ entries[file] }), let now = try? folder.entryStatus(file), Self.same(kept.file.status, now) {
+            return kept.record
+        }
+        guard let (data, opened) = try folder.readKeepingOpen(file) else {
+            lock.withLock { entries[file] = nil }
+            return nil
+        }
+        let record = try decode(data)
+        let keep = isSettled(opened.status)
+        lock.withLock {
+            if keep && entries[file] == nil && entries.count >= capacity { entries.removeAll() }
+            entries[file] = keep ? (opened, record) : nil
+        }
+        return record
+    }
+
+    private func isSettled(_ status: stat) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let changed = Double(status.st_ctim.tv_sec) + Double(status.st_ctim.tv_nsec) / 1e9
+        return changed + settledAge < Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    private static func same(_ a: stat, _ b: stat) -> Bool {
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mode == b.st_mode
+            && a.st_uid == b.st_uid && a.st_nlink == b.st_nlink
+            && a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec
+            && a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec
     }
 }
 

@@ -154,13 +154,20 @@ public struct StateDirectory: Sendable {
 
     static let temporariesFolder = "tmp"
 
-    /// The per-object lock for a read-modify-write of `name` of `kind`.
-    func lock(_ kind: RecordKind, _ name: String) throws -> FileLock {
-        try FileLock(in: try lockFolder(for: kind), Self.lockFile(kind, name), wait: true)!
+    /// The per-object lock for a read-modify-write of `name` of `kind`. `files`: lock files kept
+    /// open by the pass taking it.
+    func lock(_ kind: RecordKind, _ name: String, files: LockFiles? = nil) throws -> FileLock {
+        try lock(kind, name, wait: true, files: files)!
     }
 
-    func tryLock(_ kind: RecordKind, _ name: String) throws -> FileLock? {
-        try FileLock(in: try lockFolder(for: kind), Self.lockFile(kind, name), wait: false)
+    func tryLock(_ kind: RecordKind, _ name: String, files: LockFiles? = nil) throws -> FileLock? {
+        try lock(kind, name, wait: false, files: files)
+    }
+
+    private func lock(_ kind: RecordKind, _ name: String, wait: Bool, files: LockFiles?) throws -> FileLock? {
+        let folder = try lockFolder(for: kind), file = Self.lockFile(kind, name)
+        if let files { return try files.lock(file, in: folder, wait: wait) }
+        return try FileLock(in: folder, file, wait: wait)
     }
 
     /// A lock others may hold at the same time, but not with one who holds it exclusively (a

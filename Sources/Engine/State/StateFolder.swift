@@ -198,6 +198,23 @@ final class StateFolder: @unchecked Sendable {
         guard let fileFD = try openRegularFile(name, flags: O_RDONLY, status: &status, checkedType: listedType == UInt8(DT_REG))
         else { return nil }
         defer { close(fileFD) }
+        return try readAll(fileFD, status, name, into: &buffer)
+    }
+
+    /// As `read(_:)`, with the file left open and its status as it was read: while it is open,
+    /// its inode cannot be freed, so no file written later can have its number (`RecordCache`
+    /// tells files apart by it).
+    func readKeepingOpen(_ name: String) throws -> (data: Data, file: OpenFile)? {
+        var status = stat()
+        guard let fileFD = try openRegularFile(name, flags: O_RDONLY, status: &status) else { return nil }
+        let file = OpenFile(fd: fileFD, status: status)
+        var buffer: [UInt8] = []
+        let count = try readAll(fileFD, status, name, into: &buffer)
+        return (Data(buffer[..<count]), file)
+    }
+
+    /// The open state file `fileFD` (of `status`) into `buffer`, once its owner and mode pass.
+    private func readAll(_ fileFD: Int32, _ status: stat, _ name: String, into buffer: inout [UInt8]) throws -> Int {
         try StateFolderTrust.checkStateFile(status, path: pathOf(name))
         // Room for the file as it is and a byte more: a read that stops short of it, at the size
         // `fstat` gave, is the end (no second read to see it), and one that fills it is read on.
@@ -293,6 +310,19 @@ final class StateFolder: @unchecked Sendable {
     func sync() {
         fsync(fd)
     }
+}
+
+/// A state file held open, with its status when it was opened.
+final class OpenFile {
+    let fd: Int32
+    let status: stat
+
+    init(fd: Int32, status: stat) {
+        self.fd = fd
+        self.status = status
+    }
+
+    deinit { close(fd) }
 }
 
 /// Failures of the state directory itself, with the file named.
