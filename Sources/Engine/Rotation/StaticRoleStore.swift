@@ -112,24 +112,18 @@ struct StaticRoleStore: Sendable {
     /// them match (nothing to repair), the record is made anew for the folder as it was before
     /// the comparison.
     func candidates(at now: Date) throws -> [(name: String, markers: [String])] {
-        var markers: [String: [(minute: Substring, stamp: Substring, entry: String)]] = [:]
-        var records: [String] = []
         let index = try folder(create: false)
-        for entry in try index?.names() ?? [] {
-            if entry.hasPrefix(Self.unchangedPrefix) { records.append(entry); continue }
-            guard let (minute, stamp, name) = Self.parse(entry) else { continue }
-            markers[name, default: []].append((minute, stamp, entry))
-        }
         let nowMinute = LeaseStore.bucket(now)
-        var due: [(name: String, markers: [String])] = []
         let roles = try state.openFolder(.staticRole, create: false)
         let before = roles.flatMap(Self.unchangedRecord)
-        if let index, let before, records == [before], !index.isOlder(before, than: Self.fullCheckInterval) {
-            for (name, entries) in markers.sorted(by: { $0.key < $1.key }) where entries.contains(where: { $0.minute <= nowMinute }) {
-                due.append((name: name, markers: entries.map(\.entry)))
-            }
-            return due
+        if let index, let before, (try? index.entryType(before)) == S_IFREG, !index.isOlder(before, than: Self.fullCheckInterval) {
+            // Only the markers already due are kept. Another marker of a due role (a crash left
+            // it) is left for when it is due itself, or for the next full comparison.
+            let (records, markers) = try Self.listIndex(index, dueBy: nowMinute)
+            if records == [before] { return markers.sortedNames.map { (name: $0, markers: markers.entries(of: $0)) } }
         }
+        var (records, markers) = try index.map { try Self.listIndex($0, dueBy: nil) } ?? ([], MarkersByRole())
+        var due: [(name: String, markers: [String])] = []
         // A leftover of a version before tmp/ existed (`.NAME.json.tmp-…`, see
         // `removeLeftoverTemporaries`) also keeps the record from being made: while it holds,
         // the folder holds none, and the sweep for them can skip it (`isUnchanged`).
@@ -137,20 +131,61 @@ struct StaticRoleStore: Sendable {
         var whole = !names.contains { $0.hasPrefix(".") && $0.contains(".tmp-") }
         let roleNames = names.compactMap { $0.hasSuffix(".json") && !$0.hasPrefix(".") ? String($0.dropLast(5)) : nil }.sorted()
         for name in roleNames {
-            let entries = markers.removeValue(forKey: name) ?? []
+            let entries = markers.remove(name)
+            let parsed = entries.compactMap(Self.parse)
             let stamp = try roles?.entryStatus(name + ".json").map(Self.stamp) ?? ""
-            let indexed = entries.contains(where: { $0.stamp == stamp })
+            let indexed = parsed.contains(where: { $0.stamp == stamp })
             if !indexed { whole = false }
-            if entries.contains(where: { $0.minute <= nowMinute }) || !indexed {
-                due.append((name: name, markers: entries.map(\.entry)))
+            if parsed.contains(where: { $0.minute <= nowMinute }) || !indexed {
+                due.append((name: name, markers: entries))
             }
         }
         if !markers.isEmpty { whole = false }
-        for (name, entries) in markers.sorted(by: { $0.key < $1.key }) {
-            due.append((name: name, markers: entries.map(\.entry)))
+        for name in markers.sortedNames {
+            due.append((name: name, markers: markers.remove(name)))
         }
         if whole, let index, let roles, let before { try? recordUnchanged(before, in: index, roles: roles, replacing: records) }
         return due
+    }
+
+    /// The index's `.unchanged-` records and its markers (only those at or before `dueBy`'s
+    /// minute, when given), from one streamed listing: a string is made for each marker kept,
+    /// none for the others, and none is held twice.
+    private static func listIndex(_ index: StateFolder, dueBy minute: String?) throws -> (records: [String], markers: MarkersByRole) {
+        var records: [String] = []
+        var markers = MarkersByRole()
+        let recordBytes = Array(unchangedPrefix.utf8), dueBytes = minute.map { Array($0.utf8) }
+        try index.forEachEntry { entry, _ in
+            if entry.starts(with: recordBytes) { return records.append(String(decoding: entry, as: UTF8.self)) }
+            if let dueBytes, entry.count <= dueBytes.count || isAfter(entry.prefix(dueBytes.count), dueBytes) { return }
+            let text = String(decoding: entry, as: UTF8.self)
+            guard let (_, _, name) = parse(text) else { return }
+            markers.add(text, of: name)
+        }
+        return (records, markers)
+    }
+
+    /// Markers by role name: a role has one, unless a crash left another, so the first of each
+    /// is held alone (a dictionary of arrays cost an array per role: 10,000 of them).
+    private struct MarkersByRole {
+        private var first: [String: String] = [:]
+        private var more: [String: [String]] = [:]
+
+        mutating func add(_ entry: String, of name: String) {
+            if first[name] == nil { first[name] = entry } else { more[name, default: []].append(entry) }
+        }
+
+        func entries(of name: String) -> [String] {
+            first[name].map { [$0] + (more[name] ?? []) } ?? []
+        }
+
+        mutating func remove(_ name: String) -> [String] {
+            guard let entry = first.removeValue(forKey: name) else { return [] }
+            return [entry] + (more.removeValue(forKey: name) ?? [])
+        }
+
+        var isEmpty: Bool { first.isEmpty }
+        var sortedNames: [String] { first.keys.sorted() }
     }
 
     /// Whether `.unchanged-STAMP` holds for `static-roles/` as it is now (two `fstat`s, no listing).
@@ -197,6 +232,13 @@ struct StaticRoleStore: Sendable {
 
     private static func stamp(_ status: stat) -> String {
         "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    }
+
+    /// Whether the twelve digits `minute` come after `now`'s (byte order is time order); anything
+    /// but digits is not a marker, and counts as after.
+    private static func isAfter(_ minute: UnsafeRawBufferPointer.SubSequence, _ now: [UInt8]) -> Bool {
+        guard minute.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return true }
+        return !minute.elementsEqual(now) && !minute.lexicographicallyPrecedes(now)
     }
 
     /// The minute, stamp and role name of a marker, nil for anything else. On the bytes: a pass

@@ -113,7 +113,7 @@ final class StateFolder: @unchecked Sendable {
 
     /// Every entry's name as its bytes and its type as the listing gives it (`DT_REG`, `DT_LNK`,
     /// … or `DT_UNKNOWN`), `.` and `..` included, in no particular order.
-    private func forEachEntry(_ body: (UnsafeRawBufferPointer.SubSequence, UInt8) -> Void) throws {
+    func forEachEntry(_ body: (UnsafeRawBufferPointer.SubSequence, UInt8) -> Void) throws {
         // A descriptor of its own, so the listing's read position is not shared with `fd`.
         let listing = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard listing >= 0, let dir = fdopendir(listing) else {
