@@ -132,11 +132,11 @@ struct StaticRoleStore: Sendable {
         let roleNames = names.compactMap { $0.hasSuffix(".json") && !$0.hasPrefix(".") ? String($0.dropLast(5)) : nil }.sorted()
         for name in roleNames {
             let entries = markers.remove(name)
-            let parsed = entries.compactMap(Self.parse)
             let stamp = try roles?.entryStatus(name + ".json").map(Self.stamp) ?? ""
-            let indexed = parsed.contains(where: { $0.stamp == stamp })
+            // Each entry was parsed when listed: MINUTE-STAMP.NAME, with NAME this role's.
+            let indexed = entries.contains { $0.utf8.dropFirst(13).dropLast(name.utf8.count + 1).elementsEqual(stamp.utf8) }
             if !indexed { whole = false }
-            if parsed.contains(where: { $0.minute <= nowMinute }) || !indexed {
+            if entries.contains(where: { !nowMinute.utf8.lexicographicallyPrecedes($0.utf8.prefix(12)) }) || !indexed {
                 due.append((name: name, markers: entries))
             }
         }
