@@ -123,6 +123,8 @@ struct StaticRoleStore: Sendable {
             if records == [before] { return markers.sortedNames.map { (name: $0, markers: markers.entries(of: $0)) } }
         }
         var (records, markers) = try index.map { try Self.listIndex($0, dueBy: nil) } ?? ([], MarkersByRole())
+        // A marker of `now`'s minute or earlier sorts before this ("-" < ".").
+        let dueBefore = nowMinute + "."
         var due: [(name: String, markers: [String])] = []
         // A leftover of a version before tmp/ existed (`.NAME.json.tmp-…`, see
         // `removeLeftoverTemporaries`) also keeps the record from being made: while it holds,
@@ -133,10 +135,9 @@ struct StaticRoleStore: Sendable {
         for name in roleNames {
             let entries = markers.remove(name)
             let stamp = try roles?.entryStatus(name + ".json").map(Self.stamp) ?? ""
-            // Each entry was parsed when listed: MINUTE-STAMP.NAME, with NAME this role's.
-            let indexed = entries.contains { $0.utf8.dropFirst(13).dropLast(name.utf8.count + 1).elementsEqual(stamp.utf8) }
+            let indexed = entries.contains { Self.marks($0, version: stamp, of: name) }
             if !indexed { whole = false }
-            if entries.contains(where: { !nowMinute.utf8.lexicographicallyPrecedes($0.utf8.prefix(12)) }) || !indexed {
+            if entries.contains(where: { $0 < dueBefore }) || !indexed {
                 due.append((name: name, markers: entries))
             }
         }
@@ -181,7 +182,7 @@ struct StaticRoleStore: Sendable {
 
         mutating func remove(_ name: String) -> [String] {
             guard let entry = first.removeValue(forKey: name) else { return [] }
-            return [entry] + (more.removeValue(forKey: name) ?? [])
+            return more.isEmpty ? [entry] : [entry] + (more.removeValue(forKey: name) ?? [])
         }
 
         var isEmpty: Bool { first.isEmpty }
@@ -232,6 +233,17 @@ struct StaticRoleStore: Sendable {
 
     private static func stamp(_ status: stat) -> String {
         "\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    }
+
+    /// Whether `entry`, parsed as a marker of `name` when it was listed (`MINUTE-STAMP.NAME`), is
+    /// for the role file's version `stamp`. On the bytes: a full comparison does this per role.
+    private static func marks(_ entry: String, version stamp: String, of name: String) -> Bool {
+        let matched = entry.utf8.withContiguousStorageIfAvailable { e -> Bool in
+            stamp.utf8.withContiguousStorageIfAvailable { s -> Bool in
+                e.count == 12 + 1 + s.count + 1 + name.utf8.count && memcmp(e.baseAddress! + 13, s.baseAddress!, s.count) == 0
+            } ?? false
+        }
+        return matched ?? false
     }
 
     /// Whether the twelve digits `minute` come after `now`'s (byte order is time order); anything
