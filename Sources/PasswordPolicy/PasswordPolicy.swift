@@ -61,7 +61,13 @@ public struct PasswordPolicy: Sendable, Equatable {
 
     /// The sorted, de-duplicated union of all rule charsets: the alphabet of generated passwords.
     public var charset: [Unicode.Scalar] {
-        Array(Set(rules.flatMap { $0.charset.unicodeScalars })).sorted { $0.value < $1.value }
+        // Sorted, then adjacent repeats dropped: a Set's hashing cost more than the sort.
+        var scalars = rules.flatMap { $0.charset.unicodeScalars }
+        scalars.sort { $0.value < $1.value }
+        var unique: [Unicode.Scalar] = []
+        unique.reserveCapacity(scalars.count)
+        for scalar in scalars where unique.last != scalar { unique.append(scalar) }
+        return unique
     }
 
     /// The policy in canonical HCL, one block per rule; parsing it gives back an equal policy.
@@ -129,7 +135,7 @@ public struct PasswordPolicy: Sendable, Equatable {
         let charset = self.charset
         if charset.isEmpty {
             problems.append("no charset specified")
-        } else if charset.contains(where: { $0 != " " && !$0.properties.isGoPrintable }) {
+        } else if charset.contains(where: { $0 != " " && !$0.isGoPrintable }) {
             problems.append("non-printable character in charset")
         } else if charset.count > PasswordGenerator.largestCharset {
             problems.append("charset is too long: limited to 255 characters")
@@ -156,7 +162,7 @@ public struct PasswordPolicy: Sendable, Equatable {
             case "\t": result += "\\t"
             case "\r": result += "\\r"
             default:
-                if scalar == " " || scalar.properties.isGoPrintable {
+                if scalar == " " || scalar.isGoPrintable {
                     result.unicodeScalars.append(scalar)
                 } else {
                     let hex = String(scalar.value, radix: 16)
