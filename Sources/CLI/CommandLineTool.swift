@@ -12,9 +12,26 @@ import Foundation
 public enum CommandLineTool {
     public static let version = "0.1.0"
 
-    static let commands: [Command] =
-        DataCommands.all + LeaseCommands.all + SecretsCommands.all + ShortcutCommands.all + SchedulerCommands.all
-            + [ExecCommand.command] + ServerCommands.all + ExportCommands.all + PathHelpCommands.all + ToolCommands.all
+    /// Every command, in the order help lists them.
+    static let commands: [Command] = families.flatMap { $0.commands() }
+
+    /// The commands in families, each under the first words of its commands' paths: a command's
+    /// start builds only its own family's table. Building every command's text and flags was a
+    /// fifth of `read`'s start-up. `CommandTableTests` checks the words against the commands.
+    static let families: [CommandFamily] = [
+        CommandFamily(["read", "write", "list", "delete"]) { DataCommands.all },
+        CommandFamily(["lease"]) { LeaseCommands.all },
+        CommandFamily(["secrets"]) { SecretsCommands.all },
+        CommandFamily(["config", "roles", "static-roles", "creds", "static-creds", "rotate-root", "rotate-role"]) {
+            ShortcutCommands.all
+        },
+        CommandFamily(["tidy", "agent"]) { SchedulerCommands.all },
+        CommandFamily(["exec"]) { [ExecCommand.command] },
+        CommandFamily(["server"]) { ServerCommands.all },
+        CommandFamily(["export"]) { ExportCommands.all },
+        CommandFamily(["path-help"]) { PathHelpCommands.all },
+        CommandFamily(["version", "help", "completion", "__complete", "__manpage"]) { ToolCommands.all },
+    ]
 
     /// `arguments` excludes the program name. Tests pass their own plugin catalog, and their own
     /// mounts to see a path declaration reach every place it feeds.
@@ -49,12 +66,13 @@ public enum CommandLineTool {
             terminal.err("Invalid flags before the subcommand. If these flags are for\nthe subcommand, please put them after the subcommand.\n\n" + HelpText.topLevel(commands))
             return 1
         }
-        guard let command = longestMatch(arguments) else {
+        guard let family = families.first(where: { $0.firstWords.contains(first) }),
+              let command = longestMatch(arguments, in: family.commands()) else {
             terminal.err(HelpText.topLevel(commands))
             return 127
         }
         let rest = Array(arguments.dropFirst(command.path.count))
-        let subcommands = commands.filter { $0.path.count == command.path.count + 1 && Array($0.path.prefix(command.path.count)) == command.path }
+        let subcommands = family.commands().filter { $0.path.count == command.path.count + 1 && Array($0.path.prefix(command.path.count)) == command.path }
         let beforeDashes = rest.prefix { $0 != "--" }
         if beforeDashes.contains(where: { ["-h", "-help", "--help"].contains($0) }) {
             terminal.out(HelpText.forCommand(command, subcommands: subcommands))
@@ -114,7 +132,7 @@ public enum CommandLineTool {
 
     /// The command with the longest path the arguments start with (the first of equals). A plain
     /// loop: slices compared as arrays build generic metadata that cost a tenth of `read`'s start-up.
-    static func longestMatch(_ arguments: [String]) -> Command? {
+    static func longestMatch(_ arguments: [String], in commands: [Command]) -> Command? {
         var best: Command?
         for command in commands where command.path.count <= arguments.count && command.path.count > (best?.path.count ?? 0) {
             if command.path.indices.allSatisfy({ command.path[$0] == arguments[$0] }) { best = command }
@@ -147,6 +165,17 @@ public enum CommandLineTool {
             terminal.err("Command flags must be provided before positional arguments. The following arguments will not be parsed as flags: [\(misplaced.joined(separator: ","))]\n")
         }
         return kept
+    }
+}
+
+/// Commands whose paths start with one of `firstWords`, built at their first use.
+struct CommandFamily: Sendable {
+    let firstWords: [String]
+    let commands: @Sendable () -> [Command]
+
+    init(_ firstWords: [String], _ commands: @escaping @Sendable () -> [Command]) {
+        self.firstWords = firstWords
+        self.commands = commands
     }
 }
 

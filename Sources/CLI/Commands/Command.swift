@@ -94,11 +94,12 @@ struct Invocation {
     }
 
     /// With `-output-curl-string` or `-output-policy`, prints `api` and ends the command.
-    func printInstead(_ api: VaultAPIRequest, secretKeys: Set<String> = []) throws {
+    /// `secretKeys` is worked out only then: it matches the path against every declaration.
+    func printInstead(_ api: VaultAPIRequest, secretKeys: @autoclosure () -> Set<String> = []) throws {
         guard let apiOutput else { return }
         switch apiOutput {
         case .curlString:
-            let (text, hidden) = api.curlString(environment: terminal.environment, secretKeys: secretKeys)
+            let (text, hidden) = api.curlString(environment: terminal.environment, secretKeys: secretKeys())
             terminal.out(secrets.clean(text) + "\n")
             if !hidden.isEmpty {
                 terminal.err("The value of \(hidden.sorted().joined(separator: ", ")) is not shown: put it in place of \(VaultAPIRequest.secretPlaceholder) in the body.\n")

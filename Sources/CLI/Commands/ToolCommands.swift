@@ -22,7 +22,7 @@ enum ToolCommands {
         examples: [("Show the flags of 'lease renew':", "dbsecrets help lease renew")],
         positional: .commands,
         run: { inv in
-            let target = CommandLineTool.longestMatch(inv.positionals)
+            let target = CommandLineTool.longestMatch(inv.positionals, in: CommandLineTool.commands)
             guard let target, !inv.positionals.isEmpty else {
                 inv.terminal.out(HelpText.topLevel(CommandLineTool.commands))
                 return 0

@@ -135,12 +135,16 @@ public struct PathRequest: Sendable {
 public struct Backend: Sendable {
     public let name: String
     public let help: String
-    public let paths: [PathDeclaration]
+    /// Built when a request reaches the backend: a command on `database/` never builds the
+    /// `sys/` declarations (the built-in backends are `static let`s, so theirs are built once).
+    private let makePaths: @Sendable () -> [PathDeclaration]
 
-    public init(name: String, help: String, paths: [PathDeclaration]) {
+    public var paths: [PathDeclaration] { makePaths() }
+
+    public init(name: String, help: String, paths: @autoclosure @escaping @Sendable () -> [PathDeclaration]) {
         self.name = name
         self.help = help
-        self.paths = paths
+        self.makePaths = paths
     }
 }
 

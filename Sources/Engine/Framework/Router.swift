@@ -22,21 +22,25 @@ extension Engine {
         passwords of existing users (static roles) and of its own connection user (the root). \
         After mounting it, configure a connection with config/, then roles/ or static-roles/.
         """,
-        paths: [
-            connectionListPath, connectionPath, resetPath, reloadPath, rotateRootPath,
-            roleListPath, rolePath, credsPath,
-            staticRoleListPath, staticRolePath, staticCredsPath, rotateRolePath,
-        ])
+        paths: databasePaths)
+
+    static let databasePaths = [
+        connectionListPath, connectionPath, resetPath, reloadPath, rotateRootPath,
+        roleListPath, rolePath, credsPath,
+        staticRoleListPath, staticRolePath, staticCredsPath, rotateRolePath,
+    ]
 
     static let systemBackend = Backend(
         name: "system",
         help: "The system paths dbsecrets serves beside the engine: mounts, leases, and password policies.",
-        paths: [
-            mountTablePath, mountTunePath, mountPath, remountPath, remountStatusPath,
-            passwordPolicyListPath, passwordPolicyPath, passwordGeneratePath,
-            leaseLookupPath, leaseRenewPath, leaseRevokePath, leaseRevokePrefixPath, leaseRevokeForcePath,
-            leaseTidyPath, leaseCountPath, leasesPath,
-        ])
+        paths: systemPaths)
+
+    static let systemPaths = [
+        mountTablePath, mountTunePath, mountPath, remountPath, remountStatusPath,
+        passwordPolicyListPath, passwordPolicyPath, passwordGeneratePath,
+        leaseLookupPath, leaseRenewPath, leaseRevokePath, leaseRevokePrefixPath, leaseRevokeForcePath,
+        leaseTidyPath, leaseCountPath, leasesPath,
+    ]
 
     public func handle(_ request: EngineRequest) throws -> EngineResponse? {
         let mounts = try resolvedMounts()
