@@ -133,9 +133,18 @@ struct ResponsePrinter {
             let right = row.1.trimmingWhitespace()
             return (left.isEmpty ? "n/a" : left, single ? "" : (right.isEmpty ? "n/a" : right))
         }
-        let width = cleaned.map(\.0.count).max() ?? 0
-        return cleaned.map { left, right in
-            single ? left : left + String(repeating: " ", count: width - left.count + 4) + right
-        }.joined(separator: "\n") + "\n"
+        let counts = cleaned.map(\.0.count)
+        let width = counts.max() ?? 0
+        // Written as bytes: `String(repeating:count:)` for the padding cost more than the rest.
+        var text: [UInt8] = []
+        for ((left, right), count) in zip(cleaned, counts) {
+            text.append(contentsOf: left.utf8)
+            if !single {
+                text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: width - count + 4))
+                text.append(contentsOf: right.utf8)
+            }
+            text.append(UInt8(ascii: "\n"))
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
