@@ -20,7 +20,21 @@ public struct PasswordPolicy: Sendable, Equatable {
     /// The text this policy was parsed from, for storing and returning it unchanged as Vault does;
     /// the canonical rendering for policies built in code. It does not follow later changes to
     /// `length` or `rules`: `hcl` renders the current values.
-    public let hclSource: String
+    public var hclSource: String {
+        switch source {
+        case .text(let text): return text
+        case .rendered(let length, let rules): return PasswordPolicy.render(length: length, rules: rules)
+        }
+    }
+
+    /// Rendered when asked, from the values the policy was built with: rendering the default
+    /// policy at its first use was a tenth of generating its password, and a `creds` never asks.
+    private let source: Source
+
+    private enum Source: Sendable {
+        case text(String)
+        case rendered(length: Int, rules: [CharsetRule])
+    }
 
     /// Longer passwords are refused rather than allocated; Vault has no such bound.
     public static let maximumLength = 1 << 16
@@ -40,7 +54,7 @@ public struct PasswordPolicy: Sendable, Equatable {
         let (length, rules) = try PasswordPolicyDecoder.decode(hcl)
         self.length = length
         self.rules = rules
-        hclSource = hcl
+        source = .text(hcl)
         _ = try validatedCharset()
     }
 
@@ -52,7 +66,7 @@ public struct PasswordPolicy: Sendable, Equatable {
     private init(unvalidatedLength length: Int, rules: [CharsetRule]) {
         self.length = length
         self.rules = rules
-        hclSource = PasswordPolicy.render(length: length, rules: rules)
+        source = .rendered(length: length, rules: rules)
     }
 
     public static func == (lhs: PasswordPolicy, rhs: PasswordPolicy) -> Bool {
