@@ -4,8 +4,8 @@
 import PackageDescription
 
 // A release build links the Swift runtime into each executable, as `scripts/build-shipped` (what
-// `make install` ships) does: loading it as a dozen shared libraries was three quarters of a short
-// command's start-up (benchmarks/README.md, "Start-up"). The modules are compiled against the
+// `make install` ships) does: loading it as a dozen shared libraries was two thirds of what a short
+// command does (benchmarks/README.md, "Start-up"). The modules are compiled against the
 // static runtime's own module files, or the link misses what they name. Concrete generic
 // metadata comes from accessors, not from demangling names at run time: each first use of a name
 // scanned every conformance in the binary. Tests build in debug, untouched.
