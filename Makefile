@@ -11,7 +11,8 @@ RELEASE_BINARY := .build/release/dbsecrets
 BINARY ?= $(RELEASE_BINARY)
 # The ElastiCache plugin runs as its own executable. The release binary links the Swift and C++
 # runtimes statically (scripts/build-shipped: a third of the start-up time, 8 MiB instead of 16);
-# the plugin (FoundationXML) is built with the default runtime, in its own folder.
+# the plugin is a plain release build (the Swift runtime linked in by Package.swift; FoundationXML
+# needs the system's libxml2 and ICU), in its own folder.
 PLUGIN_BUILD := .build-plugins
 RELEASE_PLUGIN := $(PLUGIN_BUILD)/release/dbsecrets-elasticache-plugin
 PLUGINS ?= $(if $(filter $(RELEASE_BINARY),$(BINARY)),$(RELEASE_PLUGIN),$(dir $(BINARY))dbsecrets-elasticache-plugin)

@@ -3,6 +3,18 @@
 // Foundation only: no package dependencies, by design.
 import PackageDescription
 
+// A release build links the Swift runtime into each executable, as `scripts/build-shipped` (what
+// `make install` ships) does: loading it as a dozen shared libraries was two thirds of what a short
+// command does (benchmarks/README.md, "Start-up"). The modules are compiled against the
+// static runtime's own module files, or the link misses what they name. Concrete generic
+// metadata comes from accessors, not from demangling names at run time: each first use of a name
+// scanned every conformance in the binary. Tests build in debug, untouched.
+let releaseRuntime: [SwiftSetting] = [
+    .unsafeFlags(["-static-stdlib", "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"],
+                 .when(platforms: [.linux], configuration: .release)),
+]
+let linkedRuntime: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
+
 let package = Package(
     name: "dbsecrets",
     platforms: [.macOS(.v13)],
@@ -39,7 +51,8 @@ let package = Package(
 
         // Runs a plugin as its own process, as Vault runs external plugins.
         .target(name: "PluginProcess", dependencies: ["Basics", "DBPlugin"]),
-        .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["DBPlugin", "ElastiCachePlugin", "PluginProcess"]),
+        .executableTarget(name: "dbsecrets-elasticache-plugin", dependencies: ["DBPlugin", "ElastiCachePlugin", "PluginProcess"],
+                         linkerSettings: linkedRuntime),
 
         // The engine: paths, state directory, leases, rotation. No terminal in it.
         .target(name: "Engine", dependencies: ["Basics", "CryptoPrimitives", "DBPlugin", "PasswordPolicy", "UsernameTemplate"]),
@@ -47,7 +60,7 @@ let package = Package(
         .target(name: "Server", dependencies: ["Basics", "CryptoPrimitives", "DBPlugin", "Engine", "TLS"]),
         // Argument parsing and output formatting over the engine.
         .target(name: "CLI", dependencies: ["Basics", "Engine", "Server", "TLS", "PostgresPlugin", "RedisPlugin", "MySQLPlugin", "PluginProcess"]),
-        .executableTarget(name: "dbsecrets", dependencies: ["CLI", "DBPlugin"]),
+        .executableTarget(name: "dbsecrets", dependencies: ["CLI", "DBPlugin"], linkerSettings: linkedRuntime),
 
         .target(name: "TestSupport", dependencies: ["DBPlugin", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
@@ -64,3 +77,7 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+for target in package.targets where target.type != .system && target.type != .test && target.name != "TestSupport" {
+    target.swiftSettings = (target.swiftSettings ?? []) + releaseRuntime
+}

@@ -16,3 +16,11 @@ extension Unicode.Scalar.Properties {
         }
     }
 }
+
+extension Unicode.Scalar {
+    /// As `properties.isGoPrintable`, with ASCII answered from the value: the general category
+    /// lookup is most of the time of checking or rendering a password policy's charsets.
+    public var isGoPrintable: Bool {
+        isASCII ? value > 0x20 && value < 0x7f : properties.isGoPrintable
+    }
+}

@@ -20,7 +20,17 @@ public enum JSONParser {
         guard String(data: data, encoding: .utf8) != nil else {
             throw SyntaxError(description: "invalid UTF-8 in JSON input")
         }
-        var parser = Parser(bytes: Array(data))
+        return try parse(bytes: Array(data))
+    }
+
+    /// Text already in hand (a statement, a field) is UTF-8 by construction; going through `Data`
+    /// (`Data(text.utf8)` casts the view dynamically) cost more than the parse.
+    public static func parse(_ text: String) throws(SyntaxError) -> JSONValue {
+        try parse(bytes: Array(text.utf8))
+    }
+
+    private static func parse(bytes: [UInt8]) throws(SyntaxError) -> JSONValue {
+        var parser = Parser(bytes: bytes)
         parser.skipSpace()
         guard parser.index < parser.bytes.count else { throw SyntaxError(description: "unexpected end of JSON input") }
         let value = try parser.value(depth: 0)

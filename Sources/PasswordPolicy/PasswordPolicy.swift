@@ -20,7 +20,21 @@ public struct PasswordPolicy: Sendable, Equatable {
     /// The text this policy was parsed from, for storing and returning it unchanged as Vault does;
     /// the canonical rendering for policies built in code. It does not follow later changes to
     /// `length` or `rules`: `hcl` renders the current values.
-    public let hclSource: String
+    public var hclSource: String {
+        switch source {
+        case .text(let text): return text
+        case .rendered(let length, let rules): return PasswordPolicy.render(length: length, rules: rules)
+        }
+    }
+
+    /// Rendered when asked, from the values the policy was built with: rendering the default
+    /// policy at its first use was a tenth of generating its password, and a `creds` never asks.
+    private let source: Source
+
+    private enum Source: Sendable {
+        case text(String)
+        case rendered(length: Int, rules: [CharsetRule])
+    }
 
     /// Longer passwords are refused rather than allocated; Vault has no such bound.
     public static let maximumLength = 1 << 16
@@ -40,7 +54,7 @@ public struct PasswordPolicy: Sendable, Equatable {
         let (length, rules) = try PasswordPolicyDecoder.decode(hcl)
         self.length = length
         self.rules = rules
-        hclSource = hcl
+        source = .text(hcl)
         _ = try validatedCharset()
     }
 
@@ -52,7 +66,7 @@ public struct PasswordPolicy: Sendable, Equatable {
     private init(unvalidatedLength length: Int, rules: [CharsetRule]) {
         self.length = length
         self.rules = rules
-        hclSource = PasswordPolicy.render(length: length, rules: rules)
+        source = .rendered(length: length, rules: rules)
     }
 
     public static func == (lhs: PasswordPolicy, rhs: PasswordPolicy) -> Bool {
@@ -61,7 +75,13 @@ public struct PasswordPolicy: Sendable, Equatable {
 
     /// The sorted, de-duplicated union of all rule charsets: the alphabet of generated passwords.
     public var charset: [Unicode.Scalar] {
-        Array(Set(rules.flatMap { $0.charset.unicodeScalars })).sorted { $0.value < $1.value }
+        // Sorted, then adjacent repeats dropped: a Set's hashing cost more than the sort.
+        var scalars = rules.flatMap { $0.charset.unicodeScalars }
+        scalars.sort { $0.value < $1.value }
+        var unique: [Unicode.Scalar] = []
+        unique.reserveCapacity(scalars.count)
+        for scalar in scalars where unique.last != scalar { unique.append(scalar) }
+        return unique
     }
 
     /// The policy in canonical HCL, one block per rule; parsing it gives back an equal policy.
@@ -129,7 +149,7 @@ public struct PasswordPolicy: Sendable, Equatable {
         let charset = self.charset
         if charset.isEmpty {
             problems.append("no charset specified")
-        } else if charset.contains(where: { $0 != " " && !$0.properties.isGoPrintable }) {
+        } else if charset.contains(where: { $0 != " " && !$0.isGoPrintable }) {
             problems.append("non-printable character in charset")
         } else if charset.count > PasswordGenerator.largestCharset {
             problems.append("charset is too long: limited to 255 characters")
@@ -156,7 +176,7 @@ public struct PasswordPolicy: Sendable, Equatable {
             case "\t": result += "\\t"
             case "\r": result += "\\r"
             default:
-                if scalar == " " || scalar.properties.isGoPrintable {
+                if scalar == " " || scalar.isGoPrintable {
                     result.unicodeScalars.append(scalar)
                 } else {
                     let hex = String(scalar.value, radix: 16)

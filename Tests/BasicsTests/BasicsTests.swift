@@ -77,3 +77,14 @@ final class SecureRandomTests: XCTestCase {
         XCTAssertNotEqual(SecureRandom.bytes(32), SecureRandom.bytes(32))
     }
 }
+
+final class GoPrintableTests: XCTestCase {
+    /// The scalar's ASCII shortcut answers as the general-category lookup does, for every ASCII
+    /// code point and a few beyond.
+    func testTheASCIIShortcutAgreesWithTheGeneralCategory() {
+        let scalars = (0..<0x80).compactMap(Unicode.Scalar.init) + ["\u{80}", "\u{a0}", "é", "\u{200b}", "😀"]
+        for scalar in scalars {
+            XCTAssertEqual(scalar.isGoPrintable, scalar.properties.isGoPrintable, "U+\(String(scalar.value, radix: 16))")
+        }
+    }
+}

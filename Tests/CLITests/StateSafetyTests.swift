@@ -71,6 +71,12 @@ final class StateSafetyTests: XCTestCase {
         XCTAssertEqual(try mode(state + "/roles"), 0o700)
         XCTAssertEqual(try mode(state + "/roles/r.json"), 0o600)
         XCTAssertEqual(try mode(state + "/locks"), 0o700)
+        // A lock file is chmodded only when its mode is wrong, and then it is put right.
+        let lock = state + "/locks/role-name-r.lock"
+        XCTAssertEqual(try mode(lock), 0o600)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: lock)
+        XCTAssertEqual(try dbsecrets("write", "database/roles/r", "db_name=y").status, 0)
+        XCTAssertEqual(try mode(lock), 0o600)
     }
 
     func testACorruptOrNewerFileIsReportedWithItsPathAndLeftAlone() throws {

@@ -93,6 +93,19 @@ final class PasswordPolicyParsingTests: XCTestCase {
         XCTAssertEqual(try PasswordPolicy(hcl: PasswordPolicy.vaultDefault.hcl), PasswordPolicy.vaultDefault)
     }
 
+    /// A policy built in code renders its source only when asked, still from the values it was
+    /// built with, not from later changes.
+    func testTheSourceOfAPolicyBuiltInCodeIsItsFirstRendering() throws {
+        var policy = try PasswordPolicy(length: 8, rules: [CharsetRule(charset: "ab", minChars: 1)])
+        let first = policy.hcl
+        XCTAssertEqual(policy.hclSource, first)
+        policy.length = 12
+        policy.rules.append(CharsetRule(charset: "c"))
+        XCTAssertEqual(policy.hclSource, first)
+        XCTAssertNotEqual(policy.hcl, first)
+        XCTAssertEqual(PasswordPolicy.vaultDefault.hclSource, PasswordPolicy.vaultDefault.hcl)
+    }
+
     func testSyntaxErrorsCarryLineAndColumn() {
         XCTAssertEqual(policyError("asdf"), "unable to decode: At 1:5: key 'asdf' expected start of object ('{') or assignment ('='), got EOF")
         XCTAssertEqual(policyError("length = 20\nrule \"charset\" {\n  charset = \"abc\n}"),

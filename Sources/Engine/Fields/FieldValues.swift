@@ -85,7 +85,7 @@ public enum FieldValue {
             return out
         case .string(let s):
             if s.isEmpty { return [:] }
-            if let parsed = try? JSONParser.parse(Data(s.utf8)), case .object = parsed {
+            if let parsed = try? JSONParser.parse(s), case .object = parsed {
                 return try keyValuePairs(parsed, field: field)
             }
             return try keyValuePairs(.array(s.split(separator: ",").map { .string(String($0)) }), field: field)

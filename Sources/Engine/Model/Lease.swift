@@ -43,6 +43,21 @@ struct Lease: Codable, Equatable {
     /// base62, so the last dot splits the name back into the id: listing ids never needs to open
     /// a file.
     static func fileName(forID id: String) -> String? {
+        // Every creds asks this a few times; splitting by Character (grapheme breaking) cost more
+        // than the rest of the step. For ASCII the bytes are the Characters.
+        id.utf8.allSatisfy({ $0 < 0x80 }) ? fileName(forASCIIID: id) : fileName(splittingCharactersOf: id)
+    }
+
+    static func fileName(forASCIIID id: String) -> String? {
+        let parts = id.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[parts.count - 3].elementsEqual("creds".utf8),
+              parts.dropLast(3).allSatisfy({ !$0.isEmpty }) else { return nil }
+        let role = Substring(parts[parts.count - 2]), suffix = Substring(parts[parts.count - 1])
+        guard ObjectName.isValid(role), ObjectName.isValid(suffix), !suffix.utf8.contains(UInt8(ascii: ".")) else { return nil }
+        return "\(role).\(suffix)"
+    }
+
+    static func fileName(splittingCharactersOf id: String) -> String? {
         let parts = id.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count >= 4, parts[parts.count - 3] == "creds", parts.dropLast(3).allSatisfy({ !$0.isEmpty }) else { return nil }
         let role = String(parts[parts.count - 2]), suffix = String(parts[parts.count - 1])

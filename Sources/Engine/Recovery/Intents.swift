@@ -96,8 +96,16 @@ struct IntentStore: Sendable {
         try files.delete(kind.fileName(object), durably: durably)
     }
 
+    /// Asked before every creds and rotation, so through the folder's descriptor: a `URL` built
+    /// for `FileManager` cost more than the rest of the check (its first path appending). An
+    /// entry that cannot be looked at counts as present, so that reading it reports why.
     func exists(_ kind: IntentKind, _ object: String) -> Bool {
-        FileManager.default.fileExists(atPath: path(kind, object))
+        do {
+            guard let folder = try state.openFolder(.intent, create: false) else { return false }
+            return try folder.entryType(kind.fileName(object) + ".json") != nil
+        } catch {
+            return true
+        }
     }
 
     func path(_ kind: IntentKind, _ object: String) -> String {

@@ -42,7 +42,11 @@ final class FileLock {
         guard let fd = try folder.openRegularFile(name, flags: O_RDWR | O_CREAT) else {
             throw StateError.io("cannot open lock \(folder.pathOf(name))", ENOENT)
         }
-        fchmod(fd, 0o600)
+        // Only when the mode is wrong (a file just made under a permissive umask): a chmod always
+        // changes the inode's ctime, a journal entry, and every creds opens a lock per intent
+        // pending on its role, so under many concurrent processes these were fsyncs' cargo.
+        var status = stat()
+        if fstat(fd, &status) != 0 || status.st_mode & 0o7777 != 0o600 { fchmod(fd, 0o600) }
         return fd
     }
 

@@ -64,7 +64,7 @@ struct RecordStore<Record: StoredRecord>: Sendable {
 
     func write(_ name: String, _ record: Record) throws {
         state.secrets.learn(from: record)
-        let data = try StateCoding.encode(record, file: url(name))
+        let data = try record.encodeQuickly() ?? StateCoding.encode(record, file: url(name))
         guard let folder = try state.openFolder(kind, create: true) else {
             throw StateError.io("cannot create \(state.folder(kind).path)", ENOENT)
         }
@@ -166,11 +166,16 @@ protocol StoredRecord: Codable {
     /// The record read without `JSONDecoder` (QuickRecord.swift), for the records a short command
     /// reads; nil leaves the file to `JSONDecoder`.
     static func decodeQuickly(_ data: Data) -> Self?
+    /// The file's bytes written without `JSONEncoder` (QuickRecordWriter.swift), exactly as
+    /// `StateCoding.encode` writes them, for the records every `creds` writes; nil leaves the
+    /// record to `JSONEncoder`.
+    func encodeQuickly() -> Data?
 }
 
 extension StoredRecord {
     var secretValues: [String] { [] }
     static func decodeQuickly(_ data: Data) -> Self? { nil }
+    func encodeQuickly() -> Data? { nil }
 }
 
 extension DatabaseConfig: StoredRecord {}
