@@ -34,11 +34,11 @@ GNU_TIME = "/usr/bin/time"
 
 # What a profile showed for each target that can miss; printed under the table when it does.
 EXPLANATIONS = [
-    ("start-up", "start-up: the plain build loads the Swift runtime and FoundationEssentials as shared libraries; "
-                 "the [static] build (scripts/build-shipped, what make install ships) links them and libstdc++ in. "
-                 "What is left of it: the loader relocating a 31 MB binary, the Swift runtime's own start (it reads "
-                 "/proc/self/maps), and the tables of commands and paths built at every start (callgrind: 1.87 M "
-                 "instructions against a Swift hello's 0.44 M)."),
+    ("start-up", "start-up: both builds link the Swift runtime in (the plain one through Package.swift; "
+                 "[static], what make install ships, adds libstdc++, packed relocations and scripts/shipped.order). "
+                 "What is left (callgrind, read: 1.37 M instructions): the loader applying 40,000 relocations of a "
+                 "31 MB PIE, whose writes are half the page faults; the Swift runtime's own start (it reads "
+                 "/proc/self/maps, and looks for swift-backtrace); first uses of generic metadata."),
     ("scale: read role", "scale, read: both sides are ~10 ms of process start-up; a difference of a "
                          "millisecond is noise on a shared machine, the command opens the same one file."),
     ("scale: lease list", "lease list: per lease four system calls on its file (openat, fstat for its type, owner and "
@@ -67,13 +67,13 @@ EXPLANATIONS = [
                                   "existence check, ACL SETUSER) against redis-cli's two; the rest is start-up "
                                   "and five fsyncs (intent, marker, lease) that redis-cli has no equivalent of."),
     ("throughput", "throughput: 16 processes share 2 cores; each creds pays the start-up and fsyncs above, and "
-                   "concurrent fsyncs on one folder queue behind each other. The plain build spends 6 M of its 10 M "
-                   "instructions per creds in the loader binding the shared Swift libraries and libstdc++; the "
-                   "[static] build (what make install ships) is 2.5 M."),
+                   "concurrent fsyncs on one folder queue behind each other; a creds also tries the lock of every "
+                   "other process's pending intent on its role (crash recovery needs it)."),
     ("peak memory", "memory: the resident set is almost all the binary's and libc's pages (the [static] build: "
-                    "read 8.2 MiB); creds over TLS adds libssl and libcrypto's, the 10,000 static roles row holds the "
-                    "index's names; the plain build maps libswiftCore, FoundationEssentials and libstdc++ beside them and shares "
-                    "fewer pages. lease list holds at most ~4 MiB of file names (100k leases' worth), whatever the number of leases."),
+                    "read 5.6 MiB, with the common commands' code side by side); creds over TLS adds what the system's "
+                    "OpenSSL 3 costs any process that loads it (dlopen, OPENSSL_init_ssl, SSL_CTX_new: 4.9 MiB on a C "
+                    "program; psql's TLS run is 12.9 MiB). lease list holds at most ~4 MiB of file names (100k leases' "
+                    "worth), whatever the number of leases."),
 ]
 
 
@@ -204,8 +204,8 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.bin = os.path.abspath(args.bin)
-        # The same sources linked with --static-swift-stdlib: start-up and memory are measured for
-        # both builds, since most of a short command's cost is loading the Swift libraries.
+        # The same sources built as make install ships them (scripts/build-shipped): start-up and
+        # memory are measured for both builds, since most of a short command's cost is the loader.
         self.builds = [("", self.bin)] + ([(" [static]", os.path.abspath(args.static_bin))] if args.static_bin else [])
         self.work = os.path.abspath(args.work)
         self.quick = args.quick
@@ -503,8 +503,7 @@ class Bench:
                 for _ in range(per_worker):
                     results.append(self.psql_create() if plugin == "PostgreSQL" else self.redis_cli_setuser())
             # Each build, then the baseline: every build's rate is over the same baseline run. The
-            # [static] build is what make install ships; the plain one spends most of a creds in
-            # the loader binding the shared Swift libraries and libstdc++.
+            # [static] build is what make install ships.
             rates = []
             created[plugin] = []
             for target in [worker(binary) for _, binary in self.builds] + [baseline_worker]:
@@ -589,7 +588,7 @@ class Bench:
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bin", required=True, help="the dbsecrets release binary")
-    parser.add_argument("--static-bin", help="the same, linked with --static-swift-stdlib (optional)")
+    parser.add_argument("--static-bin", help="the same, built by scripts/build-shipped (optional)")
     parser.add_argument("--work", required=True, help="a scratch folder (state directories go here)")
     parser.add_argument("--quick", action="store_true", help="10k leases and few runs: checks the harness, not the claims")
     parser.add_argument("--only", action="append", choices=["startup", "scale", "tidy", "tidy-psql", "tidy-static", "end-to-end", "throughput"],
