@@ -15,10 +15,12 @@ import Foundation
 /// the caller could already do, and revoking it would lock every client out, so nothing revokes it.
 enum TokenPaths {
     static func mount(_ token: ServerToken, _ identity: ServerIdentity) -> Mount {
-        Mount(path: "auth/token/", backend: Backend(
+        // Built here once: `Backend.paths` is evaluated at every use.
+        let paths = [lookupSelf(token, identity), create(token)]
+        return Mount(path: "auth/token/", backend: Backend(
             name: "token",
             help: "The server's token: looked up, and handed out again by create.",
-            paths: [lookupSelf(token, identity), create(token)]))
+            paths: paths))
     }
 
     static func lookupSelf(_ token: ServerToken, _ identity: ServerIdentity) -> PathDeclaration {
